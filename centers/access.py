@@ -1,0 +1,84 @@
+"""Who may do what: the one place roles are turned into permissions and centre scopes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from .models import STUDY_WIDE_ROLES, Center, Membership, Role, User
+
+
+@dataclass
+class Access:
+    user: User
+
+    @cached_property
+    def memberships(self) -> list[Membership]:
+        if not self.user.is_authenticated or not self.user.is_active:
+            return []
+        return list(self.user.memberships.select_related("center"))
+
+    @cached_property
+    def roles(self) -> set[str]:
+        return {m.role for m in self.memberships}
+
+    def has(self, *roles: str) -> bool:
+        return bool(self.roles.intersection(roles))
+
+    @cached_property
+    def reads_all_centers(self) -> bool:
+        return bool(self.roles & {r.value for r in STUDY_WIDE_ROLES})
+
+    @cached_property
+    def site_center_ids(self) -> set[int]:
+        return {m.center_id for m in self.memberships if m.center_id is not None}
+
+    def readable_center_ids(self) -> set[int] | None:
+        """None means every centre."""
+        return None if self.reads_all_centers else self.site_center_ids
+
+    def can_edit_center(self, center_id: int) -> bool:
+        return any(
+            m.center_id == center_id
+            and m.role in (Role.SITE_COORDINATOR, Role.SITE_INVESTIGATOR)
+            for m in self.memberships
+        )
+
+    def can_lock_center(self, center_id: int) -> bool:
+        return any(
+            m.center_id == center_id and m.role == Role.SITE_INVESTIGATOR for m in self.memberships
+        )
+
+    @property
+    def editable_centers(self) -> list[Center]:
+        return [
+            m.center
+            for m in self.memberships
+            if m.role in (Role.SITE_COORDINATOR, Role.SITE_INVESTIGATOR) and m.center is not None
+        ]
+
+    @property
+    def is_data_manager(self) -> bool:
+        return self.has(Role.DATA_MANAGER)
+
+    @property
+    def is_monitor(self) -> bool:
+        return self.has(Role.MONITOR)
+
+    @property
+    def sees_pooled_dashboard(self) -> bool:
+        return self.has(Role.PRINCIPAL_INVESTIGATOR, Role.DATA_MANAGER, Role.MONITOR)
+
+    @property
+    def can_raise_queries(self) -> bool:
+        return self.has(Role.MONITOR, Role.DATA_MANAGER)
+
+
+def access_for(user: User) -> Access:
+    """Cached per user object, so one request computes memberships once."""
+    cached = getattr(user, "_registry_access", None)
+    if cached is None:
+        cached = Access(user)
+        if user.is_authenticated:
+            user._registry_access = cached
+    return cached

@@ -1,0 +1,33 @@
+"""Idle timeout and absolute session lifetime."""
+
+from __future__ import annotations
+
+import time
+
+from django.conf import settings
+from django.contrib.auth import logout
+from django.shortcuts import redirect
+
+IDLE_KEY = "_last_seen"
+STARTED_KEY = "_session_started"
+
+
+class SessionTimeoutMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.user.is_authenticated:
+            now = time.time()
+            started = request.session.get(STARTED_KEY, now)
+            last_seen = request.session.get(IDLE_KEY, now)
+            idle = settings.SESSION_IDLE_TIMEOUT.total_seconds()
+            absolute = settings.SESSION_ABSOLUTE_LIFETIME.total_seconds()
+            if now - last_seen > idle or now - started > absolute:
+                logout(request)
+                if request.path.startswith("/api/"):
+                    return self.get_response(request)
+                return redirect(f"{settings.LOGIN_URL and '/accounts/login/'}?expired=1")
+            request.session[STARTED_KEY] = started
+            request.session[IDLE_KEY] = now
+        return self.get_response(request)

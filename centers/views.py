@@ -1,0 +1,25 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from .access import access_for
+from .tokens import issue_api_token
+
+
+@login_required
+def home(request):
+    if access_for(request.user).sees_pooled_dashboard:
+        return redirect("/analytics/")
+    return redirect("/records/")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def profile(request):
+    new_token = None
+    if request.method == "POST":
+        new_token = issue_api_token(user=request.user)
+        messages.success(request, "A new API token was created. Copy it now: it is shown once.")
+    tokens = request.user.api_tokens.filter(revoked_at__isnull=True)
+    return render(request, "centers/profile.html", {"tokens": tokens, "new_token": new_token})

@@ -1,0 +1,9 @@
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("centers.urls")),
+    path("", include("registry.urls")),
+    path("analytics/", include("analytics.urls")),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,239 @@
+"""REDCap data dictionary CSV -> Dictionary, collecting every problem by row and column.
+
+Rows are numbered as a spreadsheet shows them: the header is row 1, the first field row 2;
+a quoted cell spanning several lines is still one row.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+from .action_tags import malformed_default
+from .checks import check_dictionary
+from .model import (
+    CHOICE_TYPES,
+    COLUMNS,
+    IMPLIED_CHOICES,
+    Choice,
+    Dictionary,
+    DictionaryError,
+    DictionaryInvalid,
+    FieldDef,
+)
+from .validation_types import VALIDATION_TYPES, bound_error, bound_key
+
+NAME_RE = re.compile(r"[a-z][a-z0-9_]*")
+CODE_RE = re.compile(r"-?\d+(?:\.\d+)?|[A-Za-z0-9_]+")
+MAX_NAME_LENGTH = 100
+ALIGNMENTS = ("", "LV", "LH", "RV", "RH")
+SQL_MESSAGE = "the sql field type runs database queries and is not supported"
+
+(C_NAME, C_FORM, C_SECTION, C_TYPE, C_LABEL, C_CHOICES, C_NOTE, C_VALIDATION, C_MIN, C_MAX,
+ C_IDENTIFIER, C_BRANCHING, C_REQUIRED, C_ALIGN, C_QUESTION, C_MATRIX, C_RANKING,
+ C_ANNOTATION) = COLUMNS
+
+
+def parse_dictionary_csv(text: str) -> Dictionary:
+    """Parse a REDCap data dictionary; raise DictionaryInvalid listing every problem.
+
+    Accepts a UTF-8 byte-order mark and CRLF or LF line endings.
+    """
+    text = text.removeprefix("\ufeff")
+    try:
+        records = list(csv.reader(io.StringIO(text, newline=""), strict=True))
+    except csv.Error as exc:
+        error = DictionaryError(1, "", f"not a readable CSV file: {exc}")
+        raise DictionaryInvalid([error]) from None
+    if not records:
+        raise DictionaryInvalid([DictionaryError(1, "", "the file is empty")])
+    header_errors = _check_header(records[0])
+    if header_errors:
+        raise DictionaryInvalid(header_errors)
+    rows = [[cell.replace("\r\n", "\n") for cell in r] for r in records[1:]]
+    return dictionary_from_rows(rows, check_logic=True)
+
+
+def _check_header(header: list[str]) -> list[DictionaryError]:
+    errors = []
+    got = [h.strip() for h in header]
+    for i, expected in enumerate(COLUMNS):
+        if i >= len(got):
+            errors.append(DictionaryError(1, expected, "header column is missing"))
+        elif got[i].lower() != expected.lower():
+            errors.append(DictionaryError(1, expected, f"expected header '{expected}', found "
+                                          f"'{got[i]}'"))
+    for extra in got[len(COLUMNS):]:
+        if extra:
+            errors.append(DictionaryError(1, C_ANNOTATION, f"unexpected extra header column "
+                                          f"'{extra}' after '{C_ANNOTATION}'"))
+    return errors
+
+
+def dictionary_from_rows(rows: list[list[str]], *, check_logic: bool = True) -> Dictionary:
+    """Build a Dictionary from data rows (the header already removed; rows[0] is CSV row 2)."""
+    errors: list[DictionaryError] = []
+    fields: list[tuple[int, FieldDef]] = []
+    unusable: set[str] = set()  # names of rows too broken to build (no follow-on errors)
+    for index, cells in enumerate(rows):
+        row = index + 2
+        if not any(c.strip() for c in cells):
+            continue
+        if len(cells) != len(COLUMNS):
+            column = COLUMNS[len(cells)] if len(cells) < len(COLUMNS) else C_ANNOTATION
+            errors.append(DictionaryError(row, column, f"row has {len(cells)} cells, expected "
+                                          f"{len(COLUMNS)} (an unquoted comma or quote?)"))
+            unusable.add(cells[0].strip())
+            continue
+        field = _build_field(cells, row, errors)
+        if field is not None:
+            fields.append((row, field))
+        else:
+            unusable.add(cells[0].strip())
+    if not fields and not errors:
+        errors.append(DictionaryError(2, C_NAME, "the dictionary has no fields"))
+    errors += check_dictionary(fields, check_logic=check_logic, unusable=unusable)
+    if errors:
+        raise DictionaryInvalid(errors)
+    return Dictionary(tuple(f for _, f in fields))
+
+
+def parse_choices(cell: str) -> tuple[tuple[Choice, ...], list[str]]:
+    """``1, Yes | 0, No`` -> choices and a list of problems. Labels may contain commas."""
+    choices: list[Choice] = []
+    problems: list[str] = []
+    seen: set[str] = set()
+    for n, item in enumerate(cell.split("|"), start=1):
+        item = item.strip()
+        if not item:
+            problems.append(f"choice {n} is empty (stray '|'?)")
+            continue
+        code, comma, label = item.partition(",")
+        code, label = code.strip(), label.strip()
+        if not comma:
+            problems.append(f"choice '{item}' has no code: write it as 'code, label'")
+        elif not CODE_RE.fullmatch(code):
+            problems.append(f"choice code '{code}' must be a number or letters, digits and "
+                            "underscores")
+        elif code in seen:
+            problems.append(f"duplicate choice code '{code}'")
+        else:
+            seen.add(code)
+            choices.append(Choice(code, label))
+    return tuple(choices), problems
+
+
+def _yes(value: str, row: int, column: str, errors: list[DictionaryError]) -> bool:
+    if value not in ("", "y"):
+        errors.append(DictionaryError(row, column, f"must be 'y' or empty, not '{value}'"))
+    return value == "y"
+
+
+def _build_field(cells: list[str], row: int, errors: list[DictionaryError]) -> FieldDef | None:
+    # Free text (labels, notes, headers, annotation) is kept exactly; codes are stripped.
+    section, label, note, annotation = cells[2], cells[4], cells[6], cells[17]
+    (name, form, _, ftype, _, choices_cell, _, validation, vmin, vmax, identifier, branching,
+     required, align, question, matrix, ranking, _) = (c.strip() for c in cells)
+
+    def err(column: str, message: str) -> None:
+        errors.append(DictionaryError(row, column, message))
+
+    for value, column, what in ((name, C_NAME, "variable"), (form, C_FORM, "form")):
+        if not value:
+            err(column, f"{what} name is missing")
+        elif not NAME_RE.fullmatch(value):
+            err(column, f"invalid {what} name '{value}': use lowercase letters, digits and "
+                        "underscores, starting with a letter")
+        elif len(value) > MAX_NAME_LENGTH:
+            err(column, f"{what} name is longer than {MAX_NAME_LENGTH} characters")
+    if ftype.lower() == "sql":
+        err(C_TYPE, SQL_MESSAGE)
+        return None
+    if ftype not in (*CHOICE_TYPES, *IMPLIED_CHOICES, "text", "notes", "calc", "descriptive",
+                     "slider", "file"):
+        err(C_TYPE, f"unknown field type '{ftype}'" if ftype else "field type is missing")
+        return None
+
+    choices: tuple[Choice, ...] = ()
+    calculation, slider_labels = "", ()
+    if ftype in CHOICE_TYPES:
+        if not choices_cell:
+            err(C_CHOICES, f"a {ftype} field needs choices, e.g. '1, Yes | 0, No'")
+        else:
+            choices, problems = parse_choices(choices_cell)
+            for problem in problems:
+                err(C_CHOICES, problem)
+    elif ftype in IMPLIED_CHOICES:
+        choices = tuple(Choice(c, lab) for c, lab in IMPLIED_CHOICES[ftype])
+        if choices_cell:
+            err(C_CHOICES, f"a {ftype} field has fixed choices; leave this cell empty")
+    elif ftype == "calc":
+        calculation = choices_cell
+        if not calculation:
+            err(C_CHOICES, "a calc field needs a calculation")
+    elif ftype == "slider":
+        slider_labels = tuple(part.strip() for part in choices_cell.split("|")) if choices_cell \
+            else ()
+        if len(slider_labels) > 3:
+            err(C_CHOICES, "a slider takes at most three labels: 'left | middle | right'")
+    elif choices_cell:
+        err(C_CHOICES, f"a {ftype} field takes no choices or calculation")
+
+    _check_validation(ftype, validation, vmin, vmax, err)
+    if align not in ALIGNMENTS:
+        err(C_ALIGN, f"custom alignment must be one of LV, LH, RV, RH or empty, not '{align}'")
+    if matrix and not NAME_RE.fullmatch(matrix):
+        err(C_MATRIX, f"invalid matrix group name '{matrix}'")
+    if ranking and not matrix:
+        err(C_RANKING, "matrix ranking needs a matrix group name")
+    if malformed_default(annotation):
+        err(C_ANNOTATION, "@DEFAULT needs a quoted value: @DEFAULT='value'")
+    field = FieldDef(
+        name=name, form=form, section_header=section, field_type=ftype, label=label,
+        choices=choices, calculation=calculation, slider_labels=slider_labels, note=note,
+        validation=validation, validation_min=vmin, validation_max=vmax,
+        identifier=_yes(identifier, row, C_IDENTIFIER, errors),
+        branching_logic=branching, required=_yes(required, row, C_REQUIRED, errors),
+        custom_alignment=align, question_number=question, matrix_group=matrix,
+        matrix_ranking=_yes(ranking, row, C_RANKING, errors), annotation=annotation,
+    )
+    return field if name else None
+
+
+def _check_validation(ftype: str, validation: str, vmin: str, vmax: str, err) -> None:
+    if ftype == "text":
+        if validation and validation not in VALIDATION_TYPES:
+            err(C_VALIDATION, f"unknown validation type '{validation}'")
+            return
+        if not validation:
+            for bound, column in ((vmin, C_MIN), (vmax, C_MAX)):
+                if bound:
+                    err(column, "a minimum or maximum needs a validation type")
+            return
+        problems = [(column, bound_error(validation, bound))
+                    for bound, column in ((vmin, C_MIN), (vmax, C_MAX)) if bound]
+        for column, problem in problems:
+            if problem:
+                err(column, problem)
+        if vmin and vmax and not any(p for _, p in problems) and "today" not in (vmin, vmax) \
+                and "now" not in (vmin, vmax):
+            if bound_key(validation, vmin) > bound_key(validation, vmax):
+                err(C_MAX, f"maximum {vmax} is below the minimum {vmin}")
+        return
+    allowed = {"slider": "number", "file": "signature"}.get(ftype)
+    if validation and validation != allowed:
+        hint = f"only '{allowed}' or empty" if allowed else "leave it empty"
+        err(C_VALIDATION, f"'{validation}' is not valid for a {ftype} field: {hint}")
+    if ftype == "slider":
+        for bound, column in ((vmin, C_MIN), (vmax, C_MAX)):
+            if bound and not re.fullmatch(r"-?\d+", bound):
+                err(column, f"slider minimum and maximum must be integers, not '{bound}'")
+        if re.fullmatch(r"-?\d+", vmin or "0") and re.fullmatch(r"-?\d+", vmax or "100") \
+                and int(vmin or 0) >= int(vmax or 100):
+            err(C_MAX, f"slider maximum {vmax or 100} must be above the minimum {vmin or 0}")
+        return
+    for bound, column in ((vmin, C_MIN), (vmax, C_MAX)):
+        if bound:
+            err(column, f"a {ftype} field takes no minimum or maximum")
+

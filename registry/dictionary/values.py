@@ -1,0 +1,136 @@
+"""Checking one entered value against its field definition."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from .model import FieldDef
+from .validation_types import VALIDATION_TYPES, FieldValueError, bound_key, normalise, sort_key
+
+Value = str | tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ValidationResult:
+    """``value`` as it is stored (checked codes as a tuple for a checkbox); ``warning`` is a
+    soft problem (value outside min/max) to show but not to block on."""
+
+    value: Value
+    warning: str | None = None
+    is_missing_code: bool = False
+
+
+def missing_code_values(missing_codes: Iterable[str | Mapping[str, str]]) -> tuple[str, ...]:
+    """Accept codes as strings or as the project's {"code": ..., "label": ...} entries."""
+    return tuple(c if isinstance(c, str) else c["code"] for c in missing_codes)
+
+
+def validate_value(
+    field: FieldDef,
+    raw: str | Sequence[str] | None,
+    *,
+    missing_codes: Iterable[str | Mapping[str, str]] = (),
+    today: date | None = None,
+    now: datetime | None = None,
+    input_date_order: str | None = None,
+) -> ValidationResult:
+    """Check a value typed for ``field`` and return it normalised for storage.
+
+    Raises FieldValueError for a value that cannot be stored. An empty value is accepted
+    (whether it is required is for the form to decide, since branching may hide the field).
+    A missing-data code is accepted for any field without @NOMISSING. ``today``/``now``
+    resolve min/max written as today/now (default: the machine's local clock).
+    """
+    codes = missing_code_values(missing_codes)
+    if field.is_checkbox:
+        return _checkbox(field, raw, codes)
+    if raw is not None and not isinstance(raw, str):
+        raise FieldValueError(f"{field.name} takes a single value, not a list")
+    text = (raw or "").strip()
+    if not text:
+        return ValidationResult("")
+    if field.field_type == "descriptive":
+        raise FieldValueError(f"{field.name} is a descriptive field and holds no value")
+    if field.choices and text in field.choice_map:
+        return ValidationResult(text)
+    if text in codes:
+        if field.nomissing:
+            raise FieldValueError(f"{field.name} does not accept missing-data codes (@NOMISSING)")
+        return ValidationResult(text, is_missing_code=True)
+    if field.choices:
+        allowed = ", ".join(f"{c.code} ({c.label})" for c in field.choices)
+        raise FieldValueError(f"'{text}' is not one of the choices of {field.name}: {allowed}")
+    if field.field_type == "slider":
+        return ValidationResult(_slider(field, text))
+    if field.field_type == "calc":
+        return ValidationResult(normalise("number", text))
+    if field.field_type != "text" or not field.validation:
+        return ValidationResult(text)
+    value = normalise(field.validation, text, input_date_order=input_date_order)
+    return ValidationResult(value, _range_warning(field, value, today, now))
+
+
+def _checkbox(field: FieldDef, raw: str | Sequence[str] | None, codes: Sequence[str]
+              ) -> ValidationResult:
+    if raw is None:
+        items: list[str] = []
+    elif isinstance(raw, str):
+        items = [part.strip() for part in raw.split(",")]
+    else:
+        items = [str(part).strip() for part in raw]
+    items = [i for i in items if i]
+    known = field.choice_map
+    if len(items) == 1 and items[0] not in known and items[0] in codes:
+        if field.nomissing:
+            raise FieldValueError(f"{field.name} does not accept missing-data codes (@NOMISSING)")
+        return ValidationResult((items[0],), is_missing_code=True)
+    unknown = [i for i in items if i not in known]
+    if unknown:
+        raise FieldValueError(f"{field.name} has no option {', '.join(map(repr, unknown))}; "
+                              f"options: {', '.join(known)}")
+    chosen = set(items)
+    return ValidationResult(tuple(c.code for c in field.choices if c.code in chosen))
+
+
+def _slider(field: FieldDef, text: str) -> str:
+    low = int(field.validation_min or 0)
+    high = int(field.validation_max or 100)
+    if not re.fullmatch(r"[-+]?\d+", text) or not low <= int(text) <= high:
+        raise FieldValueError(f"'{text}' is not a whole number from {low} to {high}")
+    return str(int(text))
+
+
+def _range_warning(field: FieldDef, value: str, today: date | None, now: datetime | None
+                   ) -> str | None:
+    vtype = VALIDATION_TYPES[field.validation]
+    if not vtype.has_range or not (field.validation_min or field.validation_max):
+        return None
+    if now is None:
+        now = datetime.now(UTC).astimezone().replace(tzinfo=None)
+    if today is None:
+        today = now.date()
+    key = sort_key(field.validation, value)
+    problem = None
+    for bound, word, outside in (
+        (field.validation_min, "before the minimum" if vtype.allows_today else "below the minimum",
+         lambda k, b: k < b),
+        (field.validation_max, "after the maximum" if vtype.allows_today else "above the maximum",
+         lambda k, b: k > b),
+    ):
+        if not bound:
+            continue
+        limit = bound_key(field.validation, bound, today=today, now=now)
+        # 'today' on a datetime field compares calendar days.
+        compare = key.date() if isinstance(key, datetime) and not isinstance(limit, datetime) \
+            else key
+        if outside(compare, limit):
+            shown = f"{bound} ({limit})" if bound in ("today", "now") else bound
+            problem = f"{value} is {word} {shown}"
+            break
+    if problem and field.force_minmax:
+        raise FieldValueError(f"{problem}, and {field.name} does not allow values out of range "
+                              "(@FORCE-MINMAX)")
+    return problem

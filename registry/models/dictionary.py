@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from functools import cached_property
+
+from django.conf import settings
+from django.db import models
+
+
+class DictionaryVersionQuerySet(models.QuerySet):
+    def current(self) -> DictionaryVersion | None:
+        return self.order_by("-number").first()
+
+
+class DictionaryVersion(models.Model):
+    """One imported REDCap data dictionary. Versions are never edited, only superseded."""
+
+    number = models.PositiveIntegerField(unique=True)
+    fields = models.JSONField(help_text="Parsed field definitions (registry.dictionary).")
+    project = models.JSONField(
+        default=dict, help_text="Repeating instruments, missing-data codes, title."
+    )
+    analysis = models.JSONField(
+        default=dict, help_text="Endpoint definitions for the survival analysis."
+    )
+    source_csv = models.TextField()
+    sha256 = models.CharField(max_length=64)
+    note = models.TextField(blank=True)
+    confirmed_changes = models.JSONField(default=list, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = DictionaryVersionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-number"]
+
+    def __str__(self) -> str:
+        return f"dictionary v{self.number}"
+
+    @cached_property
+    def dictionary(self):
+        from registry.dictionary import Dictionary
+
+        return Dictionary.from_json(self.fields)
+
+    @property
+    def repeating_instruments(self) -> list[str]:
+        return list(self.project.get("repeating_instruments", []))
+
+    @property
+    def missing_codes(self) -> list[dict]:
+        return list(self.project.get("missing_codes", []))
+
+    @property
+    def missing_code_values(self) -> list[str]:
+        return [c["code"] for c in self.missing_codes]

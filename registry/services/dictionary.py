@@ -1,0 +1,114 @@
+"""Importing data dictionaries as new versions, all-or-nothing."""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.db import transaction
+
+from registry.audit import record_event, set_audit_context
+from registry.dictionary import (
+    affected_records,
+    compare_dictionaries,
+    gi_lms_dictionary_csv,
+    gi_lms_project,
+    parse_dictionary_csv,
+)
+from registry.models import DictionaryVersion, InstrumentData
+
+from .errors import DictionaryChangeRefused
+
+DEFAULT_ANALYSIS = "gi_lms"
+
+
+def current_dictionary_version() -> DictionaryVersion:
+    version = DictionaryVersion.objects.current()
+    if version is None:
+        raise LookupError("No data dictionary has been imported yet (manage.py import_dictionary).")
+    return version
+
+
+def import_dictionary(
+    *,
+    csv_text: str,
+    user=None,
+    project: dict | None = None,
+    confirm_changes: bool = False,
+    note: str = "",
+) -> DictionaryVersion:
+    """Parse, check against collected data, and store as the next version.
+
+    Raises DictionaryInvalid (row/column errors) or DictionaryChangeRefused (affected records)."""
+    new = parse_dictionary_csv(csv_text)
+    with transaction.atomic():
+        set_audit_context(user=user, reason=note)
+        previous = DictionaryVersion.objects.select_for_update().order_by("-number").first()
+        project = project if project is not None else (previous.project if previous else {})
+        changes, affected = [], {}
+        if previous is not None:
+            changes = compare_dictionaries(previous.dictionary, new)
+            if changes:
+                affected = affected_records(
+                    changes,
+                    _values_by_record(),
+                    missing_codes=[c["code"] for c in project.get("missing_codes", [])],
+                )
+            blocking = {i: recs for i, recs in affected.items() if recs}
+            if blocking and not confirm_changes:
+                raise DictionaryChangeRefused(
+                    f"{len(blocking)} change(s) would alter collected data; "
+                    "a data manager must confirm them explicitly.",
+                    changes=changes,
+                    affected=blocking,
+                )
+        version = DictionaryVersion.objects.create(
+            number=(previous.number + 1) if previous else 1,
+            fields=new.to_json(),
+            project=project,
+            analysis=previous.analysis if previous else {"profile": DEFAULT_ANALYSIS},
+            source_csv=csv_text,
+            sha256=hashlib.sha256(csv_text.encode("utf-8")).hexdigest(),
+            note=note,
+            confirmed_changes=[c.to_json() for c in changes] if confirm_changes else [],
+            created_by=user if user is not None and user.pk else None,
+        )
+        record_event(
+            "dictionary_import",
+            user=user,
+            reason=note,
+            details={
+                "version": version.number,
+                "sha256": version.sha256,
+                "fields": len(new.fields),
+                "changes": [c.to_json() for c in changes],
+                "confirmed": confirm_changes,
+                "affected_records": {str(k): v for k, v in affected.items()},
+            },
+        )
+    return version
+
+
+def import_default_dictionary(user=None) -> DictionaryVersion:
+    """The GI-LMS study dictionary; does nothing if it is already the current version."""
+    csv_text = gi_lms_dictionary_csv()
+    current = DictionaryVersion.objects.current()
+    digest = hashlib.sha256(csv_text.encode("utf-8")).hexdigest()
+    if current is not None and current.sha256 == digest:
+        return current
+    return import_dictionary(
+        csv_text=csv_text, user=user, project=gi_lms_project(), note="GI-LMS study dictionary"
+    )
+
+
+def _values_by_record() -> dict[str, dict]:
+    """Every record's stored values, flattened (instances of repeating forms merged)."""
+    values: dict[str, dict] = {}
+    rows = InstrumentData.objects.filter(deleted_at__isnull=True).values_list(
+        "record__record_id", "data"
+    )
+    for record_id, data in rows.iterator(chunk_size=2000):
+        merged = values.setdefault(record_id, {})
+        for key, value in data.items():
+            if value not in ("", None, []):
+                merged[key] = value
+    return values

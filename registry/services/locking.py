@@ -1,0 +1,149 @@
+"""Locking with an electronic signature, unlocking with a reason, and checking signatures."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC
+
+from django.db import transaction
+from django.utils import timezone
+
+from centers.access import access_for
+from registry.audit import record_event, set_audit_context
+from registry.models import DictionaryVersion, FormStatus, Query, Record, Signature
+from registry.outbox import announce_dataset_change
+from registry.quality import open_findings
+
+from .errors import LockRefused, PermissionDenied, ReasonRequired
+
+SIGNATURE_MEANINGS = [
+    "I reviewed this record and approve it as complete and accurate.",
+    "I am the investigator responsible for this record and approve its content.",
+]
+
+
+def signed_content(record: Record, *, signer_id: int, signer_name: str, meaning: str,
+                   signed_at) -> bytes:
+    """The exact bytes a signature's SHA-256 covers: the record's identity and every value."""
+    rows = record.instruments.filter(deleted_at__isnull=True).order_by("instrument", "instance")
+    content = {
+        "record_id": record.record_id,
+        "center_id": record.center_id,
+        "instruments": [
+            {"instrument": r.instrument, "instance": r.instance, "status": r.status,
+             "data": r.data}
+            for r in rows
+        ],
+        "signer_id": signer_id,
+        "signer_name": signer_name,
+        "meaning": meaning,
+        "signed_at": signed_at.astimezone(UTC).isoformat(timespec="microseconds"),
+    }
+    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def content_hash(record: Record, signature: Signature) -> str:
+    return hashlib.sha256(
+        signed_content(record, signer_id=signature.signer_id, signer_name=signature.signer_name,
+                       meaning=signature.meaning, signed_at=signature.signed_at)
+    ).hexdigest()
+
+
+def signature_is_valid(signature: Signature) -> bool:
+    return content_hash(signature.record, signature) == signature.content_sha256
+
+
+def current_signature(record: Record) -> Signature | None:
+    return record.signatures.filter(voided_at__isnull=True).first()
+
+
+def lock_blockers(record: Record, dictionary_version: DictionaryVersion) -> list[str]:
+    """Why this record cannot be locked yet (empty: it can)."""
+    blockers = []
+    dictionary = dictionary_version.dictionary
+    repeating = set(dictionary_version.repeating_instruments)
+    rows = list(record.instruments.filter(deleted_at__isnull=True))
+    by_form: dict[str, list] = {}
+    for row in rows:
+        by_form.setdefault(row.instrument, []).append(row)
+    for form, label in dictionary.forms:
+        instances = by_form.get(form, [])
+        if form in repeating:
+            for row in instances:
+                if row.status != FormStatus.COMPLETE:
+                    blockers.append(f"{label} #{row.instance} is not Complete.")
+        elif not instances or instances[0].status != FormStatus.COMPLETE:
+            blockers.append(f"{label} is not Complete.")
+    for finding in open_findings(record, dictionary_version):
+        blockers.append(f"Data-quality finding: {finding.message} (acknowledge it or fix it).")
+    open_queries = record.queries.exclude(status=Query.Status.CLOSED).count()
+    if open_queries:
+        blockers.append(f"{open_queries} query(ies) are still open.")
+    return blockers
+
+
+def lock_records(*, user, records: list[Record], password: str, meaning: str,
+                 dictionary_version: DictionaryVersion) -> list[Signature]:
+    """One action, one signature per record; all or nothing."""
+    if not user.check_password(password):
+        record_event("signature_failed", user=user, details={"records": [r.record_id for r in records]})
+        raise PermissionDenied("The password is not correct; nothing was signed.")
+    if not meaning.strip():
+        raise LockRefused("Choose the meaning of your signature.")
+    access = access_for(user)
+    signatures = []
+    with transaction.atomic():
+        set_audit_context(user=user, reason=meaning)
+        for record in records:
+            current = Record.objects.select_for_update().get(pk=record.pk)
+            if not access.can_lock_center(current.center_id):
+                raise PermissionDenied(f"You cannot lock records of this centre ({current}).")
+            if current.is_locked:
+                raise LockRefused(f"Record {current} is already locked.")
+            blockers = lock_blockers(current, dictionary_version)
+            if blockers:
+                raise LockRefused(f"Record {current} cannot be locked yet.", blockers=blockers)
+            signed_at = timezone.now()
+            digest = hashlib.sha256(
+                signed_content(current, signer_id=user.pk, signer_name=user.full_name,
+                               meaning=meaning, signed_at=signed_at)
+            ).hexdigest()
+            signatures.append(Signature.objects.create(
+                record=current, signer=user, signer_name=user.full_name, meaning=meaning,
+                signed_at=signed_at, content_sha256=digest,
+            ))
+            current.is_locked = True
+            current.locked_at = signed_at
+            current.locked_by = user
+            current.save(update_fields=["is_locked", "locked_at", "locked_by", "updated_at"])
+        announce_dataset_change(action="lock", record_ids=[r.record_id for r in records])
+    return signatures
+
+
+def lock_record(*, user, record: Record, password: str, meaning: str,
+                dictionary_version: DictionaryVersion) -> Signature:
+    return lock_records(user=user, records=[record], password=password, meaning=meaning,
+                        dictionary_version=dictionary_version)[0]
+
+
+def unlock_record(*, user, record: Record, reason: str) -> None:
+    """Data managers only; voids the signature (kept in history); audited with the reason."""
+    if not access_for(user).is_data_manager:
+        raise PermissionDenied("Only a data manager can unlock a record.")
+    if not reason.strip():
+        raise ReasonRequired("Unlocking needs a reason.")
+    with transaction.atomic():
+        set_audit_context(user=user, reason=reason.strip())
+        current = Record.objects.select_for_update().get(pk=record.pk)
+        if not current.is_locked:
+            raise LockRefused(f"Record {current} is not locked.")
+        now = timezone.now()
+        for signature in current.signatures.filter(voided_at__isnull=True):
+            signature.voided_at = now
+            signature.voided_by = user
+            signature.void_reason = reason.strip()
+            signature.save(update_fields=["voided_at", "voided_by", "void_reason"])
+        current.is_locked = False
+        current.save(update_fields=["is_locked", "updated_at"])
+        announce_dataset_change(action="unlock", record_ids=[current.record_id])

@@ -1,0 +1,133 @@
+"""Creating records and saving instrument data: access checked, versions compared, audited."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.http import Http404
+from django.utils import timezone
+
+from centers.access import access_for
+from centers.models import Center
+from registry.audit import set_audit_context
+from registry.models import DictionaryVersion, InstrumentData, Record, RecordCounter
+
+from .errors import EditConflict, PermissionDenied, ReasonRequired, RecordLocked
+
+
+def get_record_for_user(user, record_id: str, *, write: bool = False) -> Record:
+    """The one way to fetch a record by id for a user: foreign records are 404, never 403."""
+    try:
+        record = Record.objects.visible_to(user).select_related("center").get(record_id=record_id)
+    except Record.DoesNotExist:
+        raise Http404("No such record") from None
+    if write and not access_for(user).can_edit_center(record.center_id):
+        raise Http404("No such record")
+    return record
+
+
+def create_record(*, user, center: Center, synthetic: bool = False) -> Record:
+    """Allocate the centre's next id (MIL-0001...). Concurrent callers queue on the counter row."""
+    if not access_for(user).can_edit_center(center.pk):
+        raise PermissionDenied("You cannot add records for this centre.")
+    with transaction.atomic():
+        set_audit_context(user=user)
+        RecordCounter.objects.get_or_create(center=center)
+        counter = RecordCounter.objects.select_for_update().get(center=center)
+        counter.last_number += 1
+        counter.save(update_fields=["last_number"])
+        return Record.objects.create(
+            record_id=f"{center.code}-{counter.last_number:04d}",
+            center=center,
+            sequence=counter.last_number,
+            created_by=user,
+            synthetic=synthetic,
+        )
+
+
+def record_values(record: Record, *, exclude: tuple[str, int] | None = None) -> dict:
+    """All values of a record for logic (non-repeating instruments, plus the first instance of
+    repeating ones so a field there can still be referenced)."""
+    values: dict = {}
+    rows = record.instruments.filter(deleted_at__isnull=True).order_by("-instance")
+    for row in rows:
+        if exclude and (row.instrument, row.instance) == exclude:
+            continue
+        values.update(row.data)
+    return values
+
+
+def next_instance(record: Record, instrument: str) -> int:
+    last = (
+        record.instruments.filter(instrument=instrument).order_by("-instance").values_list(
+            "instance", flat=True
+        ).first()
+    )
+    return (last or 0) + 1
+
+
+def save_instrument(
+    *,
+    user,
+    record: Record,
+    instrument: str,
+    instance: int,
+    data: dict,
+    status: int,
+    expected_version: int | None,
+    dictionary_version: DictionaryVersion,
+    reason: str = "",
+) -> InstrumentData:
+    """Store cleaned values. `expected_version` is the row version the user started from (None
+    for a new instance); a mismatch means someone else saved meanwhile: EditConflict."""
+    if not access_for(user).can_edit_center(record.center_id):
+        raise PermissionDenied("You cannot edit this centre's records.")
+    with transaction.atomic():
+        locked_record = Record.objects.select_for_update(of=("self",)).get(pk=record.pk)
+        if locked_record.is_locked:
+            raise RecordLocked(f"Record {record.record_id} is locked; a data manager can unlock it.")
+        row = (
+            InstrumentData.objects.select_for_update()
+            .filter(record=record, instrument=instrument, instance=instance)
+            .first()
+        )
+        if row is None:
+            if expected_version not in (None, 0):
+                raise EditConflict("This form instance no longer exists.", current=None)
+            row = InstrumentData(record=record, instrument=instrument, instance=instance, version=0)
+        elif expected_version != row.version:
+            raise EditConflict(
+                f"{row.updated_by or 'Someone'} saved this form at "
+                f"{timezone.localtime(row.updated_at):%H:%M:%S} while you were editing it.",
+                current=row,
+            )
+        changed = row.pk is None or row.data != data or row.status != status
+        if not changed:
+            return row
+        if row.ever_completed and not reason.strip():
+            raise ReasonRequired("This form has been marked Complete before: give a reason for the change.")
+        set_audit_context(user=user, reason=reason.strip())
+        row.data = data
+        row.status = status
+        row.ever_completed = row.ever_completed or status == 2
+        row.version += 1
+        row.dictionary_version = dictionary_version
+        row.updated_by = user
+        row.save()
+        return row
+
+
+def delete_record(*, user, record: Record, reason: str) -> None:
+    """Soft delete (never a hard delete): the record disappears from lists and exports."""
+    if not access_for(user).can_edit_center(record.center_id) and not access_for(
+        user
+    ).is_data_manager:
+        raise PermissionDenied("You cannot delete this record.")
+    if not reason.strip():
+        raise ReasonRequired("Deleting a record needs a reason.")
+    with transaction.atomic():
+        current = Record.objects.select_for_update().get(pk=record.pk)
+        if current.is_locked:
+            raise RecordLocked(f"Record {record.record_id} is locked.")
+        set_audit_context(user=user, reason=reason.strip())
+        current.deleted_at = timezone.now()
+        current.save(update_fields=["deleted_at", "updated_at"])

@@ -1,0 +1,48 @@
+"""Shared fixtures. Every test runs as the application's database role (which does not own the
+tables), so the database-level guarantees tested here are the ones production relies on."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.conf import settings
+from django.db import connections
+
+from tests import factories
+
+
+def pytest_configure(config):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    if os.environ.get("REQUIRE_EXTERNAL_SERVICES") and settings.EMBEDDED_DATABASE:
+        raise pytest.UsageError("CI must run on the external PostgreSQL (DATABASE_URL unset)")
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """After migrating as the owner, log in as the application role, as production does."""
+    role = settings.DATABASE_APP_ROLE
+    owner = {alias: (connections[alias].settings_dict["USER"],
+                     connections[alias].settings_dict["PASSWORD"]) for alias in connections}
+    with django_db_blocker.unblock(), connections["default"].cursor() as cursor:
+        cursor.execute(f'ALTER ROLE "{role}" LOGIN')
+    for alias in connections:
+        connections[alias].close()
+        for target in (connections[alias].settings_dict, settings.DATABASES[alias]):
+            target["USER"] = role
+            target["PASSWORD"] = ""
+    yield
+    for alias in connections:  # the owner drops the test database
+        connections[alias].close()
+        for target in (connections[alias].settings_dict, settings.DATABASES[alias]):
+            target["USER"], target["PASSWORD"] = owner[alias]
+
+
+@pytest.fixture
+def centers(db):
+    return factories.six_centers()
+
+
+@pytest.fixture
+def dictionary(db):
+    return factories.gi_lms_dictionary()
