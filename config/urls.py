@@ -7,3 +7,8 @@ urlpatterns = [
     path("analytics/", include("analytics.urls")),
     path("admin/", admin.site.urls),
 ]
+
+urlpatterns += [
+    path("api/", include("registry.api.urls")),
+    path("exports/", include("registry.exports.urls")),
+]

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from django.db import connection
 
-from .models import Signature
+from .models import Record, Signature
 from .services.locking import signature_is_valid
 
 
@@ -43,3 +43,12 @@ def verify_signatures() -> list[Signature]:
         s for s in Signature.objects.filter(voided_at__isnull=True).select_related("record")
         if not signature_is_valid(s)
     ]
+
+
+def locked_without_signature() -> list[str]:
+    """Locked records that carry no valid signature (e.g. one moved away behind our back)."""
+    return list(
+        Record.objects.filter(is_locked=True)
+        .exclude(signatures__voided_at__isnull=True)
+        .values_list("record_id", flat=True)
+    )

@@ -11,6 +11,8 @@ from django.db import connections
 
 from tests import factories
 
+OWNER: dict[str, str] = {}  # the database owner's user name, for tests/live.py
+
 
 def pytest_configure(config):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -24,6 +26,7 @@ def django_db_setup(django_db_setup, django_db_blocker):
     role = settings.DATABASE_APP_ROLE
     owner = {alias: (connections[alias].settings_dict["USER"],
                      connections[alias].settings_dict["PASSWORD"]) for alias in connections}
+    OWNER["user"] = owner["default"][0]
     with django_db_blocker.unblock(), connections["default"].cursor() as cursor:
         cursor.execute(f'ALTER ROLE "{role}" LOGIN')
     for alias in connections:

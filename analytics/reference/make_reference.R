@@ -126,6 +126,12 @@ onep <- rbind(onep, data.frame(days = max(1L, first_event - 1L), status = 0L, gr
                                grp2 = "D"))
 write_ds(onep, "one_patient_group")
 
+# Observations at time 0 (death / loss on the day of diagnosis): survfit0 adds no extra row.
+zero <- data.frame(days = c(0L, 0L, 0L, 15L, 40L, 40L, 95L, 180L, 365L, 400L, 731L, 900L),
+                   status = c(1L, 0L, 1L, 1L, 1L, 0L, 1L, 0L, 1L, 1L, 0L, 1L),
+                   group = rep(c("p", "q"), 6))
+write_ds(zero, "time_zero")
+
 # ~500 patients, three groups, numeric covariate, tied integer days.
 set.seed(606)
 n <- 500
@@ -298,6 +304,8 @@ km_cases <- list(
   km_case("single", "single_group", "days", "status"),
   km_case("onep_C", "one_patient_group", "days", "status", "grp", "C"),
   km_case("onep_D", "one_patient_group", "days", "status", "grp2", "D"),
+  km_case("time_zero", "time_zero", "days", "status"),
+  km_case("time_zero_followup", "time_zero", "days", "status", reverse = TRUE),
   km_case("large", "large", "days", "status"),
   km_case("large_z", "large", "days", "status", "group", "z"),
   km_case("large_followup", "large", "days", "status", reverse = TRUE)
@@ -314,6 +322,7 @@ logrank_cases <- list(
   logrank_case("half_group", "half", "days", "status", "group"),
   logrank_case("onep_grp", "one_patient_group", "days", "status", "grp"),
   logrank_case("onep_grp2", "one_patient_group", "days", "status", "grp2"),
+  logrank_case("time_zero_group", "time_zero", "days", "status", "group"),
   logrank_case("large_group", "large", "days", "status", "group")
 )
 
@@ -330,6 +339,7 @@ cox_cases <- list(
   cox_case("onep_grp", "one_patient_group", "days", "status", "grp", "factor"),
   cox_case("onep_grp_refB", "one_patient_group", "days", "status", "grp", "factor",
            reference = "B"),
+  cox_case("time_zero_group", "time_zero", "days", "status", "group", "factor"),
   cox_case("large_group", "large", "days", "status", "group", "factor"),
   cox_case("large_age", "large", "days", "status", "age", "numeric")
 )

@@ -23,17 +23,41 @@ from .model import (
     checkbox_export_name,
     form_label,
 )
-from .parse import SQL_MESSAGE, parse_choices, parse_dictionary_csv
+from .parse import SQL_MESSAGE, parse_choices, parse_dictionary_bytes, parse_dictionary_csv
+from .project import check_project_settings
 from .validation_types import VALIDATION_TYPES, FieldValueError, ValidationType
 from .values import ValidationResult, validate_value
 
 __all__ = [
-    "CHANGE_KINDS", "COLUMNS", "FIELD_TYPES", "SQL_MESSAGE", "VALIDATION_TYPES",
-    "ActionTags", "Change", "Choice", "Dictionary", "DictionaryError", "DictionaryInvalid",
-    "FieldDef", "FieldValueError", "ValidationResult", "ValidationType",
-    "affected_records", "checkbox_export_name", "compare_dictionaries", "dictionary_to_csv",
-    "form_label", "gi_lms_dictionary", "gi_lms_dictionary_csv", "gi_lms_project",
-    "parse_action_tags", "parse_choices", "parse_dictionary_csv", "validate_value",
+    "CHANGE_KINDS",
+    "COLUMNS",
+    "FIELD_TYPES",
+    "SQL_MESSAGE",
+    "VALIDATION_TYPES",
+    "ActionTags",
+    "Change",
+    "Choice",
+    "Dictionary",
+    "DictionaryError",
+    "DictionaryInvalid",
+    "FieldDef",
+    "FieldValueError",
+    "ValidationResult",
+    "ValidationType",
+    "affected_records",
+    "check_project_settings",
+    "checkbox_export_name",
+    "compare_dictionaries",
+    "dictionary_to_csv",
+    "form_label",
+    "gi_lms_dictionary",
+    "gi_lms_dictionary_csv",
+    "gi_lms_project",
+    "parse_action_tags",
+    "parse_choices",
+    "parse_dictionary_bytes",
+    "parse_dictionary_csv",
+    "validate_value",
 ]
 
 

@@ -4,17 +4,30 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from registry.logic import LogicSyntaxError, parse
+from registry.logic.parser import Field, children
+
 from .model import COLUMNS, DictionaryError, FieldDef, checkbox_export_name
+from .validation_types import FieldValueError
+from .values import validate_value
 
 C_NAME, C_FORM, C_TYPE, C_CHOICES = COLUMNS[0], COLUMNS[1], COLUMNS[3], COLUMNS[5]
 C_BRANCHING, C_MATRIX, C_ANNOTATION = COLUMNS[11], COLUMNS[15], COLUMNS[17]
 
 # Names REDCap uses for its own columns in imports and exports.
-RESERVED_NAMES = frozenset({
-    "redcap_event_name", "redcap_repeat_instrument", "redcap_repeat_instance",
-    "redcap_data_access_group", "redcap_survey_identifier", "redcap_survey_timestamp",
-    "redcap_survey_return_code", "redcap_csrf_token", "redcap_record_status",
-})
+RESERVED_NAMES = frozenset(
+    {
+        "redcap_event_name",
+        "redcap_repeat_instrument",
+        "redcap_repeat_instance",
+        "redcap_data_access_group",
+        "redcap_survey_identifier",
+        "redcap_survey_timestamp",
+        "redcap_survey_return_code",
+        "redcap_csrf_token",
+        "redcap_record_status",
+    }
+)
 
 Rows = list[tuple[int, FieldDef]]
 Report = Callable[[int, str, str], None]
@@ -48,8 +61,12 @@ def check_dictionary(
 def _check_record_id(first: tuple[int, FieldDef], report: Report) -> None:
     row, field = first
     if field.field_type != "text":
-        report(row, C_TYPE, f"the first field '{field.name}' is the record ID and must be a text "
-                            f"field, not {field.field_type}")
+        report(
+            row,
+            C_TYPE,
+            f"the first field '{field.name}' is the record ID and must be a text "
+            f"field, not {field.field_type}",
+        )
     if field.branching_logic:
         report(row, C_BRANCHING, "the record ID field cannot have branching logic")
 
@@ -59,29 +76,45 @@ def _check_names(rows: Rows, report: Report) -> None:
     forms = {f.form for _, f in rows}
     export_names = {
         checkbox_export_name(f.name, c.code): f.name
-        for _, f in rows if f.is_checkbox for c in f.choices
+        for _, f in rows
+        if f.is_checkbox
+        for c in f.choices
     }
     for row, f in rows:
         if f.name in seen:
-            report(row, C_NAME, f"duplicate variable name '{f.name}' (first used on row "
-                                f"{seen[f.name]})")
+            report(
+                row,
+                C_NAME,
+                f"duplicate variable name '{f.name}' (first used on row {seen[f.name]})",
+            )
             continue
         seen[f.name] = row
         if f.name in RESERVED_NAMES:
             report(row, C_NAME, f"'{f.name}' is reserved by REDCap")
         elif f.name.endswith("_complete") and f.name.removesuffix("_complete") in forms:
-            report(row, C_NAME, f"'{f.name}' clashes with the status field of form "
-                                f"'{f.name.removesuffix('_complete')}'")
+            report(
+                row,
+                C_NAME,
+                f"'{f.name}' clashes with the status field of form "
+                f"'{f.name.removesuffix('_complete')}'",
+            )
         elif f.name in export_names:
-            report(row, C_NAME, f"'{f.name}' clashes with an export column of checkbox "
-                                f"'{export_names[f.name]}'")
+            report(
+                row,
+                C_NAME,
+                f"'{f.name}' clashes with an export column of checkbox '{export_names[f.name]}'",
+            )
         if f.is_checkbox:
             columns: dict[str, str] = {}
             for c in f.choices:
                 col = checkbox_export_name(f.name, c.code)
                 if col in columns:
-                    report(row, C_CHOICES, f"choice codes '{columns[col]}' and '{c.code}' both "
-                                           f"export as column '{col}'")
+                    report(
+                        row,
+                        C_CHOICES,
+                        f"choice codes '{columns[col]}' and '{c.code}' both "
+                        f"export as column '{col}'",
+                    )
                 columns[col] = c.code
 
 
@@ -91,8 +124,12 @@ def _check_forms(rows: Rows, report: Report) -> None:
     for row, f in rows:
         if f.form != current:
             if f.form in finished:
-                report(row, C_FORM, f"the fields of form '{f.form}' are not together: it "
-                                    f"continues here after form '{current}'")
+                report(
+                    row,
+                    C_FORM,
+                    f"the fields of form '{f.form}' are not together: it "
+                    f"continues here after form '{current}'",
+                )
             if current is not None:
                 finished.add(current)
             current = f.form
@@ -112,8 +149,12 @@ def _check_matrices(rows: Rows, report: Report) -> None:
             report(row, C_MATRIX, f"the fields of matrix group '{group}' are not together")
         lead = first.setdefault(group, f)
         if (lead.field_type, lead.choices) != (f.field_type, f.choices):
-            report(row, C_MATRIX, f"fields of matrix group '{group}' must share the type and "
-                                  f"choices of '{lead.name}'")
+            report(
+                row,
+                C_MATRIX,
+                f"fields of matrix group '{group}' must share the type and "
+                f"choices of '{lead.name}'",
+            )
         previous_group = group
 
 
@@ -122,9 +163,6 @@ def _references(expression: str) -> list[tuple[str, str | None]]:
 
     Raises LogicSyntaxError when the expression does not parse.
     """
-    from registry.logic import parse
-    from registry.logic.parser import Field, children
-
     found: list[tuple[int, str, str | None]] = []
     stack = [parse(expression)]
     while stack:
@@ -132,12 +170,10 @@ def _references(expression: str) -> list[tuple[str, str | None]]:
         if isinstance(node, Field):
             found.append((node.pos, node.name, node.code))
         stack.extend(children(node))
-    return [(name, code) for _, name, code in sorted(found)]
+    return list(dict.fromkeys((name, code) for _, name, code in sorted(found)))
 
 
 def _check_logic(rows: Rows, report: Report, unusable: set[str] | frozenset[str]) -> None:
-    from registry.logic import LogicSyntaxError
-
     by_name = {f.name: f for _, f in reversed(rows)}
     calc_uses: dict[str, set[str]] = {}
     for row, f in rows:
@@ -150,8 +186,9 @@ def _check_logic(rows: Rows, report: Report, unusable: set[str] | frozenset[str]
             try:
                 refs = _references(expression)
             except LogicSyntaxError as exc:
-                report(row, column, f"{what} does not parse: {exc.message} at position "
-                                    f"{exc.position}")
+                report(
+                    row, column, f"{what} does not parse: {exc.message} at position {exc.position}"
+                )
                 continue
             for name, code in refs:
                 if name in unusable and name not in by_name:
@@ -193,11 +230,10 @@ def _check_cycles(rows: Rows, calc_uses: dict[str, set[str]], report: Report) ->
             if used not in calc_uses:
                 continue
             if state.get(used) == 1:
-                cycle = path[path.index(used):] + [used]
+                cycle = path[path.index(used) :] + [used]
                 if not reported & set(cycle):
                     first = min(cycle[:-1], key=lambda n: row_of[n])
-                    report(row_of[first], C_CHOICES,
-                           "circular calculation: " + " -> ".join(cycle))
+                    report(row_of[first], C_CHOICES, "circular calculation: " + " -> ".join(cycle))
                     reported.update(cycle)
             elif used not in state:
                 visit(used, path)
@@ -210,12 +246,9 @@ def _check_cycles(rows: Rows, calc_uses: dict[str, set[str]], report: Report) ->
 
 
 def _check_defaults(rows: Rows, report: Report) -> None:
-    from .validation_types import FieldValueError
-    from .values import validate_value
-
     for row, f in rows:
-        if f.default is None or not f.has_data:
-            continue
+        if f.default is None or not f.has_data or "[" in f.default:
+            continue  # a piped default ([field], [today]) is only known at entry time
         try:
             validate_value(f, f.default)
         except FieldValueError as exc:

@@ -13,7 +13,8 @@ from datetime import date
 from typing import Any
 
 from .model import Dictionary, FieldDef, checkbox_export_name
-from .validation_types import FieldValueError, bound_key
+from .ranges import bound_key
+from .validation_types import FieldValueError
 from .values import missing_code_values, validate_value
 
 CHANGE_KINDS = (
@@ -61,9 +62,15 @@ def compare_dictionaries(old: Dictionary, new: Dictionary) -> list[Change]:
     changes: list[Change] = []
     old_id, new_id = old.record_id_field.name, new.record_id_field.name
     if old_id != new_id:
-        changes.append(Change("record_id_renamed", old_id, f"the record ID field is now "
-                                                           f"'{new_id}'", old=old.fields[0],
-                              new=new.fields[0]))
+        changes.append(
+            Change(
+                "record_id_renamed",
+                old_id,
+                f"the record ID field is now '{new_id}'",
+                old=old.fields[0],
+                new=new.fields[0],
+            )
+        )
     added = [f for f in new.fields if f.name not in old and f.name != new_id]
     for o in old.fields:
         if not o.has_data or o.name == old_id:
@@ -71,8 +78,9 @@ def compare_dictionaries(old: Dictionary, new: Dictionary) -> list[Change]:
         if o.name not in new:
             twins = [f.name for f in added if (f.field_type, f.label) == (o.field_type, o.label)]
             hint = f" (renamed to '{twins[0]}'? data does not follow a rename)" if twins else ""
-            changes.append(Change("field_removed", o.name, f"field '{o.name}' was removed{hint}",
-                                  old=o))
+            changes.append(
+                Change("field_removed", o.name, f"field '{o.name}' was removed{hint}", old=o)
+            )
             continue
         changes += _field_changes(o, new.field(o.name))
     return changes
@@ -91,13 +99,17 @@ def _field_changes(o: FieldDef, n: FieldDef) -> list[Change]:
         _choice_changes(o, n, add)
     ovt, nvt = o.validation_type, n.validation_type
     if _storage(o) == "text" and (ovt and ovt.storage) != (nvt and nvt.storage):
-        add("validation_changed", f"validation '{o.validation or 'none'}' -> "
-                                  f"'{n.validation or 'none'}'")
+        add(
+            "validation_changed",
+            f"validation '{o.validation or 'none'}' -> '{n.validation or 'none'}'",
+        )
     elif (nvt and nvt.has_range) or o.field_type == "slider":
         narrowed = _narrowed(o, n)
         if narrowed or (n.force_minmax and not o.force_minmax):
-            add("range_changed", narrowed or "@FORCE-MINMAX added: out-of-range values become "
-                                             "errors")
+            add(
+                "range_changed",
+                narrowed or "@FORCE-MINMAX added: out-of-range values become errors",
+            )
     if n.nomissing and not o.nomissing:
         add("missing_codes_refused", "@NOMISSING added: missing-data codes are refused")
     if o.field_type == "calc" and o.calculation.split() != n.calculation.split():
@@ -120,8 +132,11 @@ def _choice_changes(o: FieldDef, n: FieldDef, add) -> None:
             now = f", and {c.code} now means '{new_map[c.code]}'" if c.code in new_map else ""
             add("choices_recoded", f"'{c.label}' was code {c.code}, is now {moved_to}{now}", c.code)
         elif c.code in new_map:
-            add("choice_relabelled", f"code {c.code} was '{c.label}', is now '{new_map[c.code]}'",
-                c.code)
+            add(
+                "choice_relabelled",
+                f"code {c.code} was '{c.label}', is now '{new_map[c.code]}'",
+                c.code,
+            )
         else:
             add("choice_removed", f"choice {c.code} '{c.label}' was removed", c.code)
 
@@ -140,7 +155,7 @@ def _narrowed(o: FieldDef, n: FieldDef) -> str:
             parts.append(f"{which} {ob or 'none'} -> {nb}")
             continue
         old_key, new_key = bound_key(vtype, ob), bound_key(vtype, nb)
-        if (new_key > old_key if tighter == 1 else new_key < old_key):
+        if new_key > old_key if tighter == 1 else new_key < old_key:
             parts.append(f"{which} {ob} -> {nb}")
     return "; ".join(parts)
 
@@ -153,8 +168,11 @@ def _stored(values: Mapping[str, Any], f: FieldDef) -> Any:
             return tuple(v.strip() for v in value.split(",") if v.strip())
         return value
     if f.is_checkbox:
-        return tuple(c.code for c in f.choices
-                     if str(values.get(checkbox_export_name(f.name, c.code), "")) in ("1", "True"))
+        return tuple(
+            c.code
+            for c in f.choices
+            if str(values.get(checkbox_export_name(f.name, c.code), "")) in ("1", "True")
+        )
     return None
 
 
@@ -171,8 +189,10 @@ def _is_affected(change: Change, value: Any, missing: Sequence[str], today: date
         return False
     if change.kind in ("choice_removed", "choices_recoded", "choice_relabelled"):
         return change.code in value if not isinstance(value, str) else value == change.code
-    if change.kind in ("field_removed", "calculation_changed", "form_changed") \
-            or change.new is None:
+    if (
+        change.kind in ("field_removed", "calculation_changed", "form_changed")
+        or change.new is None
+    ):
         return True
     items = [value] if isinstance(value, str) else list(value)
     if change.kind == "missing_codes_refused":

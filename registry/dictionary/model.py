@@ -8,7 +8,7 @@ from functools import cached_property
 from typing import Any
 
 from .action_tags import ActionTags, parse_action_tags
-from .validation_types import VALIDATION_TYPES
+from .validation_types import VALIDATION_TYPES, ValidationType
 
 # (REDCap API metadata key, REDCap CSV column), in REDCap's order.
 COLUMN_KEYS: tuple[tuple[str, str], ...] = (
@@ -35,8 +35,17 @@ COLUMNS: tuple[str, ...] = tuple(column for _, column in COLUMN_KEYS)
 JSON_KEYS: tuple[str, ...] = tuple(key for key, _ in COLUMN_KEYS)
 
 FIELD_TYPES = (
-    "text", "notes", "dropdown", "radio", "checkbox", "yesno", "truefalse",
-    "calc", "descriptive", "slider", "file",
+    "text",
+    "notes",
+    "dropdown",
+    "radio",
+    "checkbox",
+    "yesno",
+    "truefalse",
+    "calc",
+    "descriptive",
+    "slider",
+    "file",
 )
 CHOICE_TYPES = ("dropdown", "radio", "checkbox")
 IMPLIED_CHOICES = {
@@ -104,7 +113,8 @@ class FieldDef:
         return self.tags.force_minmax
 
     @property
-    def validation_type(self):  # -> ValidationType | None
+    def validation_type(self) -> ValidationType | None:
+        """The text validation type (None for other field types and plain text)."""
         if self.field_type != "text":
             return None
         return VALIDATION_TYPES.get(self.validation)
@@ -160,11 +170,24 @@ class FieldDef:
     def to_row(self) -> list[str]:
         """The 18 cells of this field's dictionary row, in REDCap's column order."""
         return [
-            self.name, self.form, self.section_header, self.field_type, self.label,
-            self.choices_cell(), self.note, self.validation, self.validation_min,
-            self.validation_max, "y" if self.identifier else "", self.branching_logic,
-            "y" if self.required else "", self.custom_alignment, self.question_number,
-            self.matrix_group, "y" if self.matrix_ranking else "", self.annotation,
+            self.name,
+            self.form,
+            self.section_header,
+            self.field_type,
+            self.label,
+            self.choices_cell(),
+            self.note,
+            self.validation,
+            self.validation_min,
+            self.validation_max,
+            "y" if self.identifier else "",
+            self.branching_logic,
+            "y" if self.required else "",
+            self.custom_alignment,
+            self.question_number,
+            self.matrix_group,
+            "y" if self.matrix_ranking else "",
+            self.annotation,
         ]
 
 
@@ -225,8 +248,11 @@ class Dictionary:
                 continue
             if f.is_checkbox:
                 rows += [
-                    {"original_field_name": f.name, "choice_value": c.code,
-                     "export_field_name": checkbox_export_name(f.name, c.code)}
+                    {
+                        "original_field_name": f.name,
+                        "choice_value": c.code,
+                        "export_field_name": checkbox_export_name(f.name, c.code),
+                    }
                     for c in f.choices
                 ]
             else:

@@ -11,10 +11,12 @@ import io
 import re
 
 from .action_tags import malformed_default
+from .cells import check_validation, parse_choices
 from .checks import check_dictionary
 from .model import (
     CHOICE_TYPES,
     COLUMNS,
+    FIELD_TYPES,
     IMPLIED_CHOICES,
     Choice,
     Dictionary,
@@ -22,17 +24,15 @@ from .model import (
     DictionaryInvalid,
     FieldDef,
 )
-from .validation_types import VALIDATION_TYPES, bound_error, bound_key
 
 NAME_RE = re.compile(r"[a-z][a-z0-9_]*")
-CODE_RE = re.compile(r"-?\d+(?:\.\d+)?|[A-Za-z0-9_]+")
 MAX_NAME_LENGTH = 100
 ALIGNMENTS = ("", "LV", "LH", "RV", "RH")
 SQL_MESSAGE = "the sql field type runs database queries and is not supported"
 
-(C_NAME, C_FORM, C_SECTION, C_TYPE, C_LABEL, C_CHOICES, C_NOTE, C_VALIDATION, C_MIN, C_MAX,
- C_IDENTIFIER, C_BRANCHING, C_REQUIRED, C_ALIGN, C_QUESTION, C_MATRIX, C_RANKING,
- C_ANNOTATION) = COLUMNS
+C_NAME, C_FORM, C_TYPE, C_CHOICES = COLUMNS[0], COLUMNS[1], COLUMNS[3], COLUMNS[5]
+C_IDENTIFIER, C_REQUIRED, C_ALIGN = COLUMNS[10], COLUMNS[12], COLUMNS[13]
+C_MATRIX, C_RANKING, C_ANNOTATION = COLUMNS[15], COLUMNS[16], COLUMNS[17]
 
 
 def parse_dictionary_csv(text: str) -> Dictionary:
@@ -55,6 +55,19 @@ def parse_dictionary_csv(text: str) -> Dictionary:
     return dictionary_from_rows(rows, check_logic=True)
 
 
+def parse_dictionary_bytes(data: bytes) -> Dictionary:
+    """Parse an uploaded file: UTF-8, with or without a byte-order mark."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        message = (
+            f"the file is not UTF-8 text (byte {exc.start + 1}); save it from Excel as "
+            "'CSV UTF-8 (Comma delimited)'"
+        )
+        raise DictionaryInvalid([DictionaryError(1, "", message)]) from None
+    return parse_dictionary_csv(text)
+
+
 def _check_header(header: list[str]) -> list[DictionaryError]:
     errors = []
     got = [h.strip() for h in header]
@@ -62,12 +75,18 @@ def _check_header(header: list[str]) -> list[DictionaryError]:
         if i >= len(got):
             errors.append(DictionaryError(1, expected, "header column is missing"))
         elif got[i].lower() != expected.lower():
-            errors.append(DictionaryError(1, expected, f"expected header '{expected}', found "
-                                          f"'{got[i]}'"))
-    for extra in got[len(COLUMNS):]:
+            errors.append(
+                DictionaryError(1, expected, f"expected header '{expected}', found '{got[i]}'")
+            )
+    for extra in got[len(COLUMNS) :]:
         if extra:
-            errors.append(DictionaryError(1, C_ANNOTATION, f"unexpected extra header column "
-                                          f"'{extra}' after '{C_ANNOTATION}'"))
+            errors.append(
+                DictionaryError(
+                    1,
+                    C_ANNOTATION,
+                    f"unexpected extra header column '{extra}' after '{C_ANNOTATION}'",
+                )
+            )
     return errors
 
 
@@ -82,8 +101,14 @@ def dictionary_from_rows(rows: list[list[str]], *, check_logic: bool = True) -> 
             continue
         if len(cells) != len(COLUMNS):
             column = COLUMNS[len(cells)] if len(cells) < len(COLUMNS) else C_ANNOTATION
-            errors.append(DictionaryError(row, column, f"row has {len(cells)} cells, expected "
-                                          f"{len(COLUMNS)} (an unquoted comma or quote?)"))
+            errors.append(
+                DictionaryError(
+                    row,
+                    column,
+                    f"row has {len(cells)} cells, expected "
+                    f"{len(COLUMNS)} (an unquoted comma or quote?)",
+                )
+            )
             unusable.add(cells[0].strip())
             continue
         field = _build_field(cells, row, errors)
@@ -99,31 +124,6 @@ def dictionary_from_rows(rows: list[list[str]], *, check_logic: bool = True) -> 
     return Dictionary(tuple(f for _, f in fields))
 
 
-def parse_choices(cell: str) -> tuple[tuple[Choice, ...], list[str]]:
-    """``1, Yes | 0, No`` -> choices and a list of problems. Labels may contain commas."""
-    choices: list[Choice] = []
-    problems: list[str] = []
-    seen: set[str] = set()
-    for n, item in enumerate(cell.split("|"), start=1):
-        item = item.strip()
-        if not item:
-            problems.append(f"choice {n} is empty (stray '|'?)")
-            continue
-        code, comma, label = item.partition(",")
-        code, label = code.strip(), label.strip()
-        if not comma:
-            problems.append(f"choice '{item}' has no code: write it as 'code, label'")
-        elif not CODE_RE.fullmatch(code):
-            problems.append(f"choice code '{code}' must be a number or letters, digits and "
-                            "underscores")
-        elif code in seen:
-            problems.append(f"duplicate choice code '{code}'")
-        else:
-            seen.add(code)
-            choices.append(Choice(code, label))
-    return tuple(choices), problems
-
-
 def _yes(value: str, row: int, column: str, errors: list[DictionaryError]) -> bool:
     if value not in ("", "y"):
         errors.append(DictionaryError(row, column, f"must be 'y' or empty, not '{value}'"))
@@ -133,8 +133,10 @@ def _yes(value: str, row: int, column: str, errors: list[DictionaryError]) -> bo
 def _build_field(cells: list[str], row: int, errors: list[DictionaryError]) -> FieldDef | None:
     # Free text (labels, notes, headers, annotation) is kept exactly; codes are stripped.
     section, label, note, annotation = cells[2], cells[4], cells[6], cells[17]
-    (name, form, _, ftype, _, choices_cell, _, validation, vmin, vmax, identifier, branching,
-     required, align, question, matrix, ranking, _) = (c.strip() for c in cells)
+    s = [c.strip() for c in cells]
+    name, form, ftype, choices_cell = s[0], s[1], s[3], s[5]
+    validation, vmin, vmax = s[7:10]
+    identifier, branching, required, align, question, matrix, ranking = s[10:17]
 
     def err(column: str, message: str) -> None:
         errors.append(DictionaryError(row, column, message))
@@ -143,15 +145,17 @@ def _build_field(cells: list[str], row: int, errors: list[DictionaryError]) -> F
         if not value:
             err(column, f"{what} name is missing")
         elif not NAME_RE.fullmatch(value):
-            err(column, f"invalid {what} name '{value}': use lowercase letters, digits and "
-                        "underscores, starting with a letter")
+            err(
+                column,
+                f"invalid {what} name '{value}': use lowercase letters, digits and "
+                "underscores, starting with a letter",
+            )
         elif len(value) > MAX_NAME_LENGTH:
             err(column, f"{what} name is longer than {MAX_NAME_LENGTH} characters")
     if ftype.lower() == "sql":
         err(C_TYPE, SQL_MESSAGE)
         return None
-    if ftype not in (*CHOICE_TYPES, *IMPLIED_CHOICES, "text", "notes", "calc", "descriptive",
-                     "slider", "file"):
+    if ftype not in FIELD_TYPES:
         err(C_TYPE, f"unknown field type '{ftype}'" if ftype else "field type is missing")
         return None
 
@@ -173,14 +177,15 @@ def _build_field(cells: list[str], row: int, errors: list[DictionaryError]) -> F
         if not calculation:
             err(C_CHOICES, "a calc field needs a calculation")
     elif ftype == "slider":
-        slider_labels = tuple(part.strip() for part in choices_cell.split("|")) if choices_cell \
-            else ()
+        slider_labels = (
+            tuple(part.strip() for part in choices_cell.split("|")) if choices_cell else ()
+        )
         if len(slider_labels) > 3:
             err(C_CHOICES, "a slider takes at most three labels: 'left | middle | right'")
     elif choices_cell:
         err(C_CHOICES, f"a {ftype} field takes no choices or calculation")
 
-    _check_validation(ftype, validation, vmin, vmax, err)
+    check_validation(ftype, validation, vmin, vmax, err)
     if align not in ALIGNMENTS:
         err(C_ALIGN, f"custom alignment must be one of LV, LH, RV, RH or empty, not '{align}'")
     if matrix and not NAME_RE.fullmatch(matrix):
@@ -190,50 +195,25 @@ def _build_field(cells: list[str], row: int, errors: list[DictionaryError]) -> F
     if malformed_default(annotation):
         err(C_ANNOTATION, "@DEFAULT needs a quoted value: @DEFAULT='value'")
     field = FieldDef(
-        name=name, form=form, section_header=section, field_type=ftype, label=label,
-        choices=choices, calculation=calculation, slider_labels=slider_labels, note=note,
-        validation=validation, validation_min=vmin, validation_max=vmax,
+        name=name,
+        form=form,
+        section_header=section,
+        field_type=ftype,
+        label=label,
+        choices=choices,
+        calculation=calculation,
+        slider_labels=slider_labels,
+        note=note,
+        validation=validation,
+        validation_min=vmin,
+        validation_max=vmax,
         identifier=_yes(identifier, row, C_IDENTIFIER, errors),
-        branching_logic=branching, required=_yes(required, row, C_REQUIRED, errors),
-        custom_alignment=align, question_number=question, matrix_group=matrix,
-        matrix_ranking=_yes(ranking, row, C_RANKING, errors), annotation=annotation,
+        branching_logic=branching,
+        required=_yes(required, row, C_REQUIRED, errors),
+        custom_alignment=align,
+        question_number=question,
+        matrix_group=matrix,
+        matrix_ranking=_yes(ranking, row, C_RANKING, errors),
+        annotation=annotation,
     )
     return field if name else None
-
-
-def _check_validation(ftype: str, validation: str, vmin: str, vmax: str, err) -> None:
-    if ftype == "text":
-        if validation and validation not in VALIDATION_TYPES:
-            err(C_VALIDATION, f"unknown validation type '{validation}'")
-            return
-        if not validation:
-            for bound, column in ((vmin, C_MIN), (vmax, C_MAX)):
-                if bound:
-                    err(column, "a minimum or maximum needs a validation type")
-            return
-        problems = [(column, bound_error(validation, bound))
-                    for bound, column in ((vmin, C_MIN), (vmax, C_MAX)) if bound]
-        for column, problem in problems:
-            if problem:
-                err(column, problem)
-        if vmin and vmax and not any(p for _, p in problems) and "today" not in (vmin, vmax) \
-                and "now" not in (vmin, vmax):
-            if bound_key(validation, vmin) > bound_key(validation, vmax):
-                err(C_MAX, f"maximum {vmax} is below the minimum {vmin}")
-        return
-    allowed = {"slider": "number", "file": "signature"}.get(ftype)
-    if validation and validation != allowed:
-        hint = f"only '{allowed}' or empty" if allowed else "leave it empty"
-        err(C_VALIDATION, f"'{validation}' is not valid for a {ftype} field: {hint}")
-    if ftype == "slider":
-        for bound, column in ((vmin, C_MIN), (vmax, C_MAX)):
-            if bound and not re.fullmatch(r"-?\d+", bound):
-                err(column, f"slider minimum and maximum must be integers, not '{bound}'")
-        if re.fullmatch(r"-?\d+", vmin or "0") and re.fullmatch(r"-?\d+", vmax or "100") \
-                and int(vmin or 0) >= int(vmax or 100):
-            err(C_MAX, f"slider maximum {vmax or 100} must be above the minimum {vmin or 0}")
-        return
-    for bound, column in ((vmin, C_MIN), (vmax, C_MAX)):
-        if bound:
-            err(column, f"a {ftype} field takes no minimum or maximum")
-

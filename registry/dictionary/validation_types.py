@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal
 
 DATE_ORDERS = ("ymd", "mdy", "dmy")
 
@@ -78,14 +77,20 @@ def _types() -> dict[str, ValidationType]:
         ValidationType("time_mm_ss", "time_mm_ss", "Time (MM:SS)", "04:30"),
         ValidationType("integer", "integer", "Integer", "42"),
         ValidationType("number", "number", "Number", "3.14"),
-        ValidationType("number_comma_decimal", "number", "Number (comma as decimal)", "3,14",
-                       comma=True),
+        ValidationType(
+            "number_comma_decimal", "number", "Number (comma as decimal)", "3,14", comma=True
+        ),
     ]
     for n in range(1, 5):
         digits = "5" * n
         types += [
-            ValidationType(f"number_{n}dp", "number", f"Number ({n} decimal place{'s' * (n > 1)})",
-                           f"1.{digits}", decimals=n),
+            ValidationType(
+                f"number_{n}dp",
+                "number",
+                f"Number ({n} decimal place{'s' * (n > 1)})",
+                f"1.{digits}",
+                decimals=n,
+            ),
             ValidationType(
                 f"number_{n}dp_comma_decimal",
                 "number",
@@ -112,8 +117,11 @@ def _types() -> dict[str, ValidationType]:
             rf"\(?({nanp_area})\)?[ .-]*({nanp_exchange})[ .-]*(\d{{4}})"
             r"(?:\s*(?:#|x\.?|ext\.?|extension)\s*(\d+))?",
         ),
-        "phone_australia": ("Phone (Australia)", "(02) 9876 5432",
-                            r"(?:\(0[2-8]\)|0[2-8])\s*\d{4}\s*\d{4}"),
+        "phone_australia": (
+            "Phone (Australia)",
+            "(02) 9876 5432",
+            r"(?:\(0[2-8]\)|0[2-8])\s*\d{4}\s*\d{4}",
+        ),
         "postalcode_australia": ("Postal code (Australia)", "2000", r"\d{4}"),
         "postalcode_canada": (
             "Postal code (Canada)",
@@ -135,11 +143,12 @@ def _types() -> dict[str, ValidationType]:
 
 VALIDATION_TYPES: dict[str, ValidationType] = _types()
 
-_ISO_DATE = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})")
-_OTHER_DATE = re.compile(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})")
-_TIME = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?")
-_INTEGER = re.compile(r"([-+]?)(\d+)")
-_NUMBER = re.compile(r"([-+]?)(\d*)(?:[.,](\d+))?")
+# re.ASCII: \d must not match other scripts' digits (int("٣") is 3).
+_ISO_DATE = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})", re.ASCII)
+_OTHER_DATE = re.compile(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})", re.ASCII)
+_TIME = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?", re.ASCII)
+_INTEGER = re.compile(r"([-+]?)(\d+)", re.ASCII)
+_NUMBER = re.compile(r"([-+]?)(\d*)(?:[.,](\d+))?", re.ASCII)
 
 
 def _parse_date(text: str, order: str, input_date_order: str | None) -> date:
@@ -170,8 +179,11 @@ def _parse_time(text: str, kind: str) -> tuple[int, int, int]:
     """Returns (hours, minutes, seconds); for time_mm_ss hours is 0."""
     m = _TIME.fullmatch(text)
     want_seconds = kind in ("time_hh_mm_ss", "datetime_seconds")
-    shape = {"time_mm_ss": "MM:SS", "time_hh_mm_ss": "HH:MM:SS",
-             "datetime_seconds": "HH:MM:SS"}.get(kind, "HH:MM")
+    shape = {
+        "time_mm_ss": "MM:SS",
+        "time_hh_mm_ss": "HH:MM:SS",
+        "datetime_seconds": "HH:MM:SS",
+    }.get(kind, "HH:MM")
     if not m or (m.group(3) is not None) != want_seconds:
         raise FieldValueError(f"'{text}' is not a time: expected {shape}")
     a, b = int(m.group(1)), int(m.group(2))
@@ -186,11 +198,12 @@ def _parse_time(text: str, kind: str) -> tuple[int, int, int]:
 
 
 def _parse_datetime(text: str, vtype: ValidationType, input_date_order: str | None) -> datetime:
-    parts = re.split(r"[ T]+", text.strip(), maxsplit=1)
+    parts = re.split(r"[ T]+", text, maxsplit=1)
     if len(parts) != 2:
         seconds = ":SS" if vtype.kind == "datetime_seconds" else ""
-        raise FieldValueError(f"'{text}' is not a date and time: expected "
-                              f"{_date_hint(vtype.order)} HH:MM{seconds}")
+        raise FieldValueError(
+            f"'{text}' is not a date and time: expected {_date_hint(vtype.order)} HH:MM{seconds}"
+        )
     day = _parse_date(parts[0], vtype.order, input_date_order)
     h, mi, s = _parse_time(parts[1], vtype.kind)
     return datetime(day.year, day.month, day.day, h, mi, s)  # noqa: DTZ001 - wall clock
@@ -237,13 +250,16 @@ def normalise(vtype_name: str, raw: str, *, input_date_order: str | None = None)
         return _parse_datetime(text, vtype, input_date_order).strftime(fmt)
     if kind.startswith("time"):
         h, m, s = _parse_time(text, kind)
-        return {"time": f"{h:02d}:{m:02d}", "time_hh_mm_ss": f"{h:02d}:{m:02d}:{s:02d}",
-                "time_mm_ss": f"{m:02d}:{s:02d}"}[kind]
+        return {
+            "time": f"{h:02d}:{m:02d}",
+            "time_hh_mm_ss": f"{h:02d}:{m:02d}:{s:02d}",
+            "time_mm_ss": f"{m:02d}:{s:02d}",
+        }[kind]
     if kind in ("integer", "number"):
         return _normalise_number(text, vtype)
     if vtype_name == "postalcode_canada":
         text = text.upper()
-    match = re.fullmatch(vtype.pattern, text)
+    match = re.fullmatch(vtype.pattern, text, re.ASCII)
     if not match:
         raise FieldValueError(f"'{text}' is not a valid {vtype.label} value (e.g. {vtype.example})")
     if vtype_name == "postalcode_canada":
@@ -253,80 +269,3 @@ def normalise(vtype_name: str, raw: str, *, input_date_order: str | None = None)
         area, exchange, line, ext = match.groups()
         return f"({area}) {exchange}-{line}" + (f" x{ext}" if ext else "")
     return text
-
-
-Comparable = date | datetime | Decimal | int
-
-
-def sort_key(vtype_name: str, stored: str) -> Comparable:
-    """A comparable value for a stored value (used for min/max)."""
-    vtype = VALIDATION_TYPES[vtype_name]
-    kind = vtype.kind
-    if kind == "date":
-        return date.fromisoformat(stored)
-    if kind in ("datetime", "datetime_seconds"):
-        return datetime.fromisoformat(stored)
-    if kind.startswith("time"):
-        parts = [int(p) for p in stored.split(":")]
-        if kind == "time":
-            parts.append(0)
-        if kind == "time_mm_ss":
-            parts.insert(0, 0)
-        return parts[0] * 3600 + parts[1] * 60 + parts[2]
-    if kind in ("integer", "number"):
-        return Decimal(stored.replace(",", "."))
-    raise ValueError(f"validation type {vtype_name} has no ordering")
-
-
-def bound_error(vtype_name: str, bound: str) -> str | None:
-    """Why ``bound`` cannot be a Text Validation Min/Max for the type (None if it can).
-
-    Dates are written Y-M-D in the dictionary whatever the display format, as in REDCap;
-    dates and datetimes also take ``today`` and ``now``; numbers take either separator.
-    """
-    vtype = VALIDATION_TYPES[vtype_name]
-    if not vtype.has_range:
-        return f"validation type '{vtype_name}' does not take a minimum or maximum"
-    if bound in ("today", "now"):
-        if vtype.allows_today:
-            return None
-        return f"'{bound}' is only allowed for date and datetime validation"
-    if vtype.kind == "date" or vtype.kind.startswith("datetime"):
-        iso = VALIDATION_TYPES[vtype.name.replace(vtype.order, "ymd")]
-        try:
-            value = normalise(iso.name, bound)
-        except FieldValueError:
-            value = ""
-        if value != bound:
-            shape = {"date": "YYYY-MM-DD", "datetime": "YYYY-MM-DD HH:MM",
-                     "datetime_seconds": "YYYY-MM-DD HH:MM:SS"}[vtype.kind]
-            return f"'{bound}' is not a {vtype.kind.replace('_', ' ')} in the form {shape}"
-        return None
-    if vtype.kind in ("integer", "number"):
-        lenient = VALIDATION_TYPES["integer" if vtype.kind == "integer" else "number"]
-        try:
-            normalise(lenient.name, bound.replace(",", "."))
-        except FieldValueError:
-            return f"'{bound}' is not {'an integer' if vtype.kind == 'integer' else 'a number'}"
-        return None
-    try:
-        normalise(vtype_name, bound)
-    except FieldValueError as exc:
-        return exc.message
-    return None
-
-
-def bound_key(
-    vtype_name: str, bound: str, *, today: date | None = None, now: datetime | None = None
-) -> Comparable:
-    """The comparable value of a valid min/max (``today``/``now`` resolved)."""
-    vtype = VALIDATION_TYPES[vtype_name]
-    if bound in ("today", "now"):
-        if today is None or now is None:
-            raise ValueError("today and now are needed to resolve a relative bound")
-        if vtype.kind == "date":
-            return today
-        return now.replace(second=0, microsecond=0) if bound == "now" else today
-    if vtype.kind in ("integer", "number"):
-        return Decimal(bound.replace(",", "."))
-    return sort_key(vtype_name, bound)

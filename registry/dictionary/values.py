@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from .model import FieldDef
-from .validation_types import VALIDATION_TYPES, FieldValueError, bound_key, normalise, sort_key
+from .ranges import bound_key, sort_key
+from .validation_types import VALIDATION_TYPES, FieldValueError, normalise
 
 Value = str | tuple[str, ...]
 
@@ -73,8 +74,9 @@ def validate_value(
     return ValidationResult(value, _range_warning(field, value, today, now))
 
 
-def _checkbox(field: FieldDef, raw: str | Sequence[str] | None, codes: Sequence[str]
-              ) -> ValidationResult:
+def _checkbox(
+    field: FieldDef, raw: str | Sequence[str] | None, codes: Sequence[str]
+) -> ValidationResult:
     if raw is None:
         items: list[str] = []
     elif isinstance(raw, str):
@@ -89,8 +91,10 @@ def _checkbox(field: FieldDef, raw: str | Sequence[str] | None, codes: Sequence[
         return ValidationResult((items[0],), is_missing_code=True)
     unknown = [i for i in items if i not in known]
     if unknown:
-        raise FieldValueError(f"{field.name} has no option {', '.join(map(repr, unknown))}; "
-                              f"options: {', '.join(known)}")
+        raise FieldValueError(
+            f"{field.name} has no option {', '.join(map(repr, unknown))}; "
+            f"options: {', '.join(known)}"
+        )
     chosen = set(items)
     return ValidationResult(tuple(c.code for c in field.choices if c.code in chosen))
 
@@ -103,8 +107,9 @@ def _slider(field: FieldDef, text: str) -> str:
     return str(int(text))
 
 
-def _range_warning(field: FieldDef, value: str, today: date | None, now: datetime | None
-                   ) -> str | None:
+def _range_warning(
+    field: FieldDef, value: str, today: date | None, now: datetime | None
+) -> str | None:
     vtype = VALIDATION_TYPES[field.validation]
     if not vtype.has_range or not (field.validation_min or field.validation_max):
         return None
@@ -115,22 +120,30 @@ def _range_warning(field: FieldDef, value: str, today: date | None, now: datetim
     key = sort_key(field.validation, value)
     problem = None
     for bound, word, outside in (
-        (field.validation_min, "before the minimum" if vtype.allows_today else "below the minimum",
-         lambda k, b: k < b),
-        (field.validation_max, "after the maximum" if vtype.allows_today else "above the maximum",
-         lambda k, b: k > b),
+        (
+            field.validation_min,
+            "before the minimum" if vtype.allows_today else "below the minimum",
+            lambda k, b: k < b,
+        ),
+        (
+            field.validation_max,
+            "after the maximum" if vtype.allows_today else "above the maximum",
+            lambda k, b: k > b,
+        ),
     ):
         if not bound:
             continue
         limit = bound_key(field.validation, bound, today=today, now=now)
         # 'today' on a datetime field compares calendar days.
-        compare = key.date() if isinstance(key, datetime) and not isinstance(limit, datetime) \
-            else key
+        compare = (
+            key.date() if isinstance(key, datetime) and not isinstance(limit, datetime) else key
+        )
         if outside(compare, limit):
             shown = f"{bound} ({limit})" if bound in ("today", "now") else bound
             problem = f"{value} is {word} {shown}"
             break
     if problem and field.force_minmax:
-        raise FieldValueError(f"{problem}, and {field.name} does not allow values out of range "
-                              "(@FORCE-MINMAX)")
+        raise FieldValueError(
+            f"{problem}, and {field.name} does not allow values out of range (@FORCE-MINMAX)"
+        )
     return problem

@@ -14,11 +14,11 @@ from .numeric import (
     finite_or_blank,
     format_calc,
     is_number_text,
-    power,
     strip,
     truthy,
 )
 from .parser import Binary, Bool, Call, Field, Keyword, Node, Num, Str, Unary, children, parse
+from .power import power
 
 
 def _node(expression_or_node: str | Node) -> Node:

@@ -154,32 +154,3 @@ def format_calc(value: Any) -> str:
         text = strip(value)
         return format_calc(float(text)) if is_number_text(text) else text
     return str(value)
-
-
-def integer_power(base: float, exponent: int) -> float:
-    """``base ** exponent`` for an integral exponent by repeated squaring (deterministic)."""
-    result = 1.0
-    remaining = abs(exponent)
-    while remaining > 0:
-        if remaining % 2 == 1:
-            result *= base
-        remaining //= 2
-        if remaining > 0:
-            base *= base
-    if exponent < 0:
-        return math.inf if result == 0 else 1.0 / result
-    return result
-
-
-def power(base: float, exponent: float) -> float | str:
-    """The ``^`` operator; impossible results (0^-1, (-8)^0.5, overflow) are blank."""
-    if exponent == math.floor(exponent) and abs(exponent) <= 2**31:
-        return finite_or_blank(integer_power(base, int(exponent)))
-    if exponent * 2 == math.floor(exponent * 2) and abs(exponent) <= 2**31:
-        if base < 0:
-            return ""
-        return finite_or_blank(integer_power(math.sqrt(base), int(exponent * 2)))
-    try:
-        return finite_or_blank(math.pow(base, exponent))
-    except (OverflowError, ValueError):
-        return ""

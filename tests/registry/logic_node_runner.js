@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Evaluate a batch of logic cases with registry/static/registry/logic.js.
 // Usage: node logic_node_runner.js cases.json  ->  JSON array on stdout, one result per case:
-//   {"ok": true, "calc": "<calculate()>", "truth": <isTrue()>}
+//   {"ok": true, "calc": "<calculate()>", "truth": <isTrue()>, "value": <evaluate()>}
 //   {"ok": false, "message": "<error message>", "position": <int>}
 'use strict';
 const fs = require('fs');
@@ -13,10 +13,12 @@ const cases = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
 const results = cases.map(function (item) {
   const options = { missingCodes: item.missing_codes || [], today: item.today, now: item.now };
   try {
+    const blank = item.expr.trim() === '';
     return {
       ok: true,
       calc: logic.calculate(item.expr, item.values, options),
-      truth: logic.isTrue(item.expr, item.values, options)
+      truth: logic.isTrue(item.expr, item.values, options),
+      value: blank ? null : logic.evaluate(item.expr, item.values, options)
     };
   } catch (error) {
     if (!(error instanceof logic.LogicSyntaxError)) throw error;

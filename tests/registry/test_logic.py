@@ -6,6 +6,8 @@ CASES and SYNTAX_ERRORS are re-used by test_logic_js_agreement.py to check logic
 from __future__ import annotations
 
 import datetime
+import math
+import random
 
 import pytest
 
@@ -99,6 +101,8 @@ CASES: list[tuple[str, str, bool]] = [
     ("[dob] < '1990-01-01'", "1", True),
     ("[visit] > [dob]", "1", True),
     ("[dob] < 5", "0", False),
+    ("[blank] < 'abc'", "0", False),
+    ("'abc' >= [blank]", "0", False),
     ("[not_in_record] = ''", "1", True),
     ("[blank] + 1 = ''", "1", True),
     # boolean operators, case-insensitivity, precedence
@@ -313,3 +317,27 @@ def test_checkbox_value_shapes() -> None:
 )
 def test_format_calc(value: object, text: str) -> None:
     assert format_calc(value) == text
+
+
+def test_power_is_accurate() -> None:
+    """``^`` avoids libm (for JS agreement) yet stays within a few ulps of math.pow."""
+    from registry.logic.power import power
+
+    rng = random.Random(20240315)
+    for _ in range(3000):
+        base = rng.choice([rng.uniform(0, 10), rng.uniform(0, 1e6), math.exp(rng.uniform(-50, 50))])
+        exponent = rng.choice([rng.uniform(-10, 10), rng.uniform(-60, 60)])
+        try:
+            expected = math.pow(base, exponent)
+        except OverflowError:
+            continue
+        if expected < 1e-300:
+            continue
+        assert power(base, exponent) == pytest.approx(expected, rel=1e-15, abs=0)
+    assert power(16.0, 0.5) == 4.0
+    assert power(10.0, 100.0) == 1e100
+    assert power(-2.0, 65.0) == -(2.0**65)
+    assert power(1.0, 1e300) == 1.0
+    assert power(0.0, -0.3) == ""
+    assert power(-8.0, 1 / 3) == ""
+    assert power(1e300, 1.5) == ""

@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from registry.logic import LogicSyntaxError, calculate, is_true
+from registry.logic import LogicSyntaxError, calculate, evaluate, is_true
 
 from .test_logic import CASES, MISSING, NOW, SYNTAX_ERRORS, TODAY, VALUES
 
@@ -36,13 +36,25 @@ def python_result(case: dict[str, Any]) -> dict[str, Any]:
         "now": NOW,
     }
     try:
+        blank = case["expr"].strip() == ""
         return {
             "ok": True,
             "calc": calculate(case["expr"], case["values"], **kw),
             "truth": is_true(case["expr"], case["values"], **kw),
+            "value": None if blank else evaluate(case["expr"], case["values"], **kw),
         }
     except LogicSyntaxError as error:
         return {"ok": False, "message": error.message, "position": error.position}
+
+
+def typed(result: dict[str, Any]) -> dict[str, Any]:
+    """Make raw values comparable across JSON: numbers exactly, booleans not equal to 1/0."""
+    value = result.get("value")
+    if isinstance(value, bool):
+        return {**result, "value": ("bool", value)}
+    if isinstance(value, int | float):
+        return {**result, "value": ("number", float(value))}
+    return result
 
 
 def run_node(cases: list[dict[str, Any]], tmp_dir: Path) -> list[dict[str, Any]]:
@@ -71,7 +83,7 @@ def assert_agreement(cases: list[dict[str, Any]], tmp_dir: Path) -> None:
     mismatches = [
         (case["expr"], case["values"], py, js)
         for case, js in zip(cases, js_results, strict=True)
-        if (py := python_result(case)) != js
+        if typed(py := python_result(case)) != typed(js)
     ]
     assert not mismatches, "\n".join(map(repr, mismatches[:10]))
 
@@ -104,6 +116,14 @@ def test_numeric_edge_cases_agree(tmp_path: Path) -> None:
     numbers = ["0", "1", "-1", "2.675", "1.005", "0.5", "-0.5", "1e5", "123456789.987654321"]
     numbers += ["0.000000000049", "99999999999999999999", "1" * 400, ".5", "5.", "+3", "-0"]
     cases = [make_case(e, {"x": n}) for e in expressions for n in numbers]
+    assert_agreement(cases, tmp_path)
+
+
+def test_powers_agree_to_the_last_digit(tmp_path: Path) -> None:
+    bases = ["0.5", "1.5", "2", "10", "70", "175", "1000000", "123456.789", "0.0001", "-2"]
+    exponents = ["0.425", "0.725", "-1.3", "3.7", "12.5", "100", "-0.5", "2.675", "-71", "300.1"]
+    expressions = ["[x] ^ [y]", "[x] ^ [y] * 1000000000000", "0.007184 * [x]^0.425 * [y]^0.725"]
+    cases = [make_case(e, {"x": x, "y": y}) for e in expressions for x in bases for y in exponents]
     assert_agreement(cases, tmp_path)
 
 

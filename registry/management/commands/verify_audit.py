@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from registry.integrity import verify_audit_chain, verify_signatures
+from registry.integrity import locked_without_signature, verify_audit_chain, verify_signatures
 
 
 class Command(BaseCommand):
@@ -17,6 +17,9 @@ class Command(BaseCommand):
                 f"signature #{first.pk} on record {first.record.record_id} does not match the "
                 f"signed content ({len(bad)} mismatched signature(s))"
             )
+        unsigned = locked_without_signature()
+        if unsigned:
+            raise CommandError(f"locked record(s) without a valid signature: {', '.join(unsigned)}")
         self.stdout.write(
             self.style.SUCCESS(f"audit chain intact: {chain.checked} events; signatures valid")
         )

@@ -517,6 +517,20 @@
     return String(value);
   }
 
+  /* ------------------------------------------------------------------ power.py */
+  // Math.pow differs from C libm in the last bit for ~10% of inputs, so powers are computed with
+  // + - * / and sqrt only: exp(y * ln x) in double-double precision, exactly as in power.py.
+
+  var SMALL_EXPONENT = 64;
+  var SPLITTER = 134217729.0;
+  var LN2 = 0.6931471805599453;
+  var LN2_HI = 6.93147180369123816490e-01;
+  var LN2_LO = 1.90821492927058770002e-10;
+  var SQRT2 = 1.4142135623730951;
+  var TWO_64 = 18446744073709551616.0;
+  var LOG_TERMS = 12;
+  var EXP_TERMS = 20;
+
   function integerPower(base, exponent) {
     var result = 1;
     var remaining = Math.abs(exponent);
@@ -529,16 +543,96 @@
     return result;
   }
 
-  function power(base, exponent) {
-    var limit = 2147483648;
-    if (exponent === Math.floor(exponent) && Math.abs(exponent) <= limit) {
-      return finiteOrBlank(integerPower(base, exponent));
+  function split(a) {
+    var t = SPLITTER * a;
+    var hi = t - (t - a);
+    return [hi, a - hi];
+  }
+
+  function twoSum(a, b) {
+    var s = a + b;
+    var bb = s - a;
+    return [s, (a - (s - bb)) + (b - bb)];
+  }
+
+  function twoProd(a, b) {
+    var p = a * b;
+    var x = split(a);
+    var y = split(b);
+    return [p, ((x[0] * y[0] - p) + x[0] * y[1] + x[1] * y[0]) + x[1] * y[1]];
+  }
+
+  function logDD(x) {
+    var m = x;
+    var e = 0;
+    while (m >= TWO_64) {
+      m /= TWO_64;
+      e += 64;
     }
-    if (exponent * 2 === Math.floor(exponent * 2) && Math.abs(exponent) <= limit) {
+    while (m >= 2.0) {
+      m /= 2.0;
+      e += 1;
+    }
+    while (m < 1.0 / TWO_64) {
+      m *= TWO_64;
+      e -= 64;
+    }
+    while (m < 1.0) {
+      m *= 2.0;
+      e -= 1;
+    }
+    if (m > SQRT2) {
+      m /= 2.0;
+      e += 1;
+    }
+    var f = m - 1.0;
+    var d = twoSum(2.0, f);
+    var sHi = f / d[0];
+    var p = twoProd(sHi, d[0]);
+    var sLo = (((f - p[0]) - p[1]) - sHi * d[1]) / d[0];
+    var z = sHi * sHi;
+    var series = 0.0;
+    for (var k = LOG_TERMS - 3; k > 0; k--) series = z * (2.0 / (2 * k + 1) + series);
+    var log = twoSum(2.0 * sHi, 2.0 * sLo + sHi * series);
+    var sum = twoSum(e * LN2_HI, log[0]);
+    return twoSum(sum[0], sum[1] + log[1] + e * LN2_LO);
+  }
+
+  function expDD(hi, lo) {
+    var k = Math.floor(hi / LN2 + 0.5);
+    var r = (hi - k * LN2_HI) - k * LN2_LO + lo;
+    var result = 1.0;
+    for (var n = EXP_TERMS; n > 0; n--) result = 1.0 + result * r / n;
+    var half = Math.floor(k / 2);
+    return result * integerPower(2.0, half) * integerPower(2.0, k - half);
+  }
+
+  function generalPower(base, exponent) {
+    var log = logDD(base);
+    var estimate = exponent * log[0];
+    if (estimate > 710.0) return Infinity;
+    if (estimate < -746.0) return 0.0;
+    var product = twoProd(exponent, log[0]);
+    var t = twoSum(product[0], product[1] + exponent * log[1]);
+    return expDD(t[0], t[1]);
+  }
+
+  function power(base, exponent) {
+    var integral = exponent === Math.floor(exponent);
+    var small = Math.abs(exponent) <= SMALL_EXPONENT;
+    if (integral && small) return finiteOrBlank(integerPower(base, exponent));
+    if (small && exponent * 2 === Math.floor(exponent * 2)) {
       if (base < 0) return '';
       return finiteOrBlank(integerPower(Math.sqrt(base), exponent * 2));
     }
-    return finiteOrBlank(Math.pow(base, exponent));
+    if (base === 0) return exponent > 0 ? 0.0 : '';
+    if (base === 1) return 1.0;
+    if (base < 0) {
+      if (!integral) return '';
+      var magnitude = generalPower(-base, exponent);
+      return finiteOrBlank(exponent % 2 !== 0 ? -magnitude : magnitude);
+    }
+    return finiteOrBlank(generalPower(base, exponent));
   }
 
   /* ------------------------------------------------------------------ functions.py */

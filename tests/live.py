@@ -1,0 +1,135 @@
+"""A live stack for tests that need committed data seen by other processes: a fresh database
+(migrated by the owner), the app served by a real server process logged in as the application
+role, and optionally a real Celery worker. Everything is stopped and dropped afterwards."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _url(settings_dict: dict, *, user: str, name: str) -> str:
+    host, port = settings_dict.get("HOST") or "", settings_dict.get("PORT") or ""
+    if host.startswith("/"):
+        return f"postgres://{user}@/{name}?host={host}" + (f"&port={port}" if port else "")
+    return f"postgres://{user}@{host or '127.0.0.1'}:{port or 5432}/{name}"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class LiveStack:
+    name: str
+    owner_url: str
+    app_url: str
+    env: dict
+    processes: list = field(default_factory=list)
+    url: str = ""
+
+    def manage(self, *args: str, as_owner: bool = False, check: bool = True,
+               input: str | None = None) -> subprocess.CompletedProcess:
+        env = dict(self.env, DATABASE_URL=self.owner_url if as_owner else self.app_url)
+        return subprocess.run(
+            [sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=check,
+            capture_output=True, text=True, input=input, timeout=300,
+        )
+
+    def shell(self, code: str) -> str:
+        """Run Python inside the app (as the application role) and return its stdout."""
+        return self.manage("shell", "-c", code).stdout
+
+    def start_server(self) -> str:
+        port = free_port()
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind",
+             f"127.0.0.1:{port}", "--workers", "2", "--threads", "4", "--timeout", "120"],
+            cwd=ROOT, env=dict(self.env, DATABASE_URL=self.app_url),
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        )
+        self.processes.append(proc)
+        self.url = f"http://127.0.0.1:{port}"
+        for _ in range(150):
+            try:
+                urllib.request.urlopen(self.url + "/accounts/login/", timeout=1)  # noqa: S310
+                return self.url
+            except OSError:
+                if proc.poll() is not None:
+                    raise RuntimeError(proc.stderr.read().decode()) from None
+                time.sleep(0.1)
+        raise RuntimeError("live server did not start")
+
+    def start_worker(self, *extra: str) -> subprocess.Popen:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo",
+             "--loglevel", "INFO", "-n", f"{self.name}@%h", *extra],
+            cwd=ROOT, env=dict(self.env, DATABASE_URL=self.app_url),
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        self.processes.append(proc)
+        return proc
+
+    def stop(self) -> None:
+        for proc in self.processes:
+            if proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(10)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+        self.processes.clear()
+
+
+def create_live_stack(*, broker_url: str = "", extra_env: dict | None = None) -> LiveStack:
+    """Create and migrate a fresh database. Call .stop() and drop_live_stack() when done."""
+    owner = settings.DATABASES["default"]
+    owner_user = os.environ.get("LIVE_OWNER_USER") or _owner_user()
+    name = f"live_{uuid.uuid4().hex[:10]}"
+    admin_url = _url(owner, user=owner_user, name="postgres")
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    env = dict(
+        os.environ,
+        DJANGO_SETTINGS_MODULE="config.settings",
+        CELERY_BROKER_URL=broker_url,
+        REDIS_URL="",
+        PYTHONUNBUFFERED="1",
+        DJANGO_TEST_FAST_HASHER="1",
+        **(extra_env or {}),
+    )
+    stack = LiveStack(
+        name=name,
+        owner_url=_url(owner, user=owner_user, name=name),
+        app_url=_url(owner, user=settings.DATABASE_APP_ROLE, name=name),
+        env=env,
+    )
+    stack.manage("migrate", "--noinput", as_owner=True)
+    return stack
+
+
+def drop_live_stack(stack: LiveStack) -> None:
+    stack.stop()
+    admin_url = _url(settings.DATABASES["default"], user=_owner_user(), name="postgres")
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{stack.name}" WITH (FORCE)')
+
+
+def _owner_user() -> str:
+    from tests.conftest import OWNER
+
+    return OWNER["user"]
