@@ -23,3 +23,13 @@ def profile(request):
         messages.success(request, "A new API token was created. Copy it now: it is shown once.")
     tokens = request.user.api_tokens.filter(revoked_at__isnull=True)
     return render(request, "centers/profile.html", {"tokens": tokens, "new_token": new_token})
+
+
+def healthz(request):
+    """For the container health check: the database answers."""
+    from django.db import connection
+    from django.http import HttpResponse
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return HttpResponse("ok", content_type="text/plain")

@@ -11,6 +11,8 @@ from django.db import connections
 
 from tests import factories
 
+pytest_plugins = ["tests.fixtures_records"]
+
 OWNER: dict[str, str] = {}  # the database owner's user name, for tests/live.py
 
 
