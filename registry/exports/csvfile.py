@@ -1,0 +1,71 @@
+"""Writing the flat CSV: RFC 4180 (CRLF, minimal quoting, UTF-8 without BOM), formula cells
+neutralised (registry.csv_safety), written in chunks as rows are read."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable, Iterable
+from typing import TextIO
+
+from registry.csv_safety import safe_cell
+
+from .columns import Column, header_row
+from .options import ExportOptions
+from .rows import RowBuilder
+from .stream import RecordBundle
+
+FLUSH_ROWS = 1000
+
+
+def csv_writer(out: TextIO):
+    return csv.writer(out, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
+
+
+def guard(columns: list[Column], row: list[str]) -> list[str]:
+    return [safe_cell(cell) if c.guarded and cell else cell
+            for c, cell in zip(columns, row, strict=True)]
+
+
+class ExportCounts:
+    def __init__(self) -> None:
+        self.records = 0
+        self.rows = 0
+        self.signatures: dict[str, str] = {}
+
+
+def write_flat_csv(
+    out: TextIO,
+    bundles: Iterable[RecordBundle],
+    builder: RowBuilder,
+    options: ExportOptions,
+    *,
+    progress: Callable[[int], None] | None = None,
+) -> ExportCounts:
+    """Write header and rows; returns counts and each exported record's signature status."""
+    counts = ExportCounts()
+    writer = csv_writer(out)
+    columns = builder.columns
+    writer.writerow([safe_cell(h) for h in header_row(columns, options)])
+    guarded = [i for i, c in enumerate(columns) if c.guarded or (
+        options.labels and c.kind in ("value", "checkbox", "repeat_instrument"))]
+    buffer: list[list[str]] = []
+    for bundle in bundles:
+        if not builder.matches(bundle):
+            continue
+        counts.records += 1
+        if bundle.is_locked or bundle.signature is not None:
+            counts.signatures[bundle.record_id] = bundle.signature_status()
+        for row in builder.rows(bundle):
+            for i in guarded:
+                if row[i]:
+                    row[i] = safe_cell(row[i])
+            buffer.append(row)
+        if len(buffer) >= FLUSH_ROWS:
+            writer.writerows(buffer)
+            counts.rows += len(buffer)
+            buffer.clear()
+            if progress is not None:
+                progress(counts.records)
+    writer.writerows(buffer)
+    counts.rows += len(buffer)
+    return counts

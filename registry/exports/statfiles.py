@@ -1,0 +1,159 @@
+"""SPSS .sav, Stata .dta (pyreadstat) and an R script, from the raw flat CSV.
+
+Choice fields become numeric variables with value labels, checkboxes 0/1 with Unchecked/
+Checked, numbers numeric, dates real dates; every variable carries its field label.
+Missing-data codes (UNK, NA, ...) cannot live in a numeric variable: they become system-missing
+in .sav/.dta (the CSV and the R script keep them). The neutralising ``'`` that the CSV puts
+before formula-like text is removed here (these formats are not read by spreadsheets).
+The files carry no creation time: the header timestamps are fixed so that the same data give
+the same bytes.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from registry.csv_safety import DANGEROUS_FIRST
+
+from .columns import STATUS_LABELS, Column
+
+FIXED_SAV_STAMP = b"01 Jan 8000:00:00"  # creation date (9 bytes) + time (8 bytes)
+FIXED_DTA_STAMP = b"01 Jan 1980 00:00"
+
+
+def _kind(c: Column) -> str:
+    if c.kind in ("checkbox", "complete", "repeat_instance"):
+        return "number"
+    if c.kind != "value" or c.field is None:
+        return "text"
+    f = c.field
+    if f.choices:
+        return "number" if all(_is_number(ch.code) for ch in f.choices) else "text"
+    if f.is_date:
+        return "date"
+    if f.is_numeric:
+        return "number"
+    return "text"
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def value_labels(c: Column) -> dict[float, str] | None:
+    if c.kind == "checkbox":
+        return {0.0: "Unchecked", 1.0: "Checked"}
+    if c.kind == "complete":
+        return {float(k): v for k, v in STATUS_LABELS.items()}
+    if c.kind == "value" and c.field is not None and c.field.choices and _kind(c) == "number":
+        return {float(ch.code): ch.label for ch in c.field.choices}
+    return None
+
+
+def _unguard(text: str) -> str:
+    if len(text) > 1 and text[0] == "'" and text[1] in "".join(DANGEROUS_FIRST):
+        return text[1:]
+    return text
+
+
+def dataframe(csv_path: Path, columns: list[Column], *, days_dates: bool = False):
+    """The raw CSV as typed columns (days_dates: dates were replaced by day counts)."""
+    import pandas as pd
+
+    df = pd.read_csv(csv_path, dtype=str, keep_default_na=False, encoding="utf-8")
+    for c in columns:
+        kind = _kind(c)
+        if kind == "date" and days_dates:
+            kind = "number"
+        series = df[c.name]
+        if kind == "number":
+            df[c.name] = pd.to_numeric(series.where(series.map(_is_number)), errors="coerce")
+        elif kind == "date":
+            df[c.name] = series.map(_as_date).astype(object)
+        else:
+            df[c.name] = series.map(_unguard)
+    return df
+
+
+def _as_date(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def write_sav(csv_path: Path, dest: Path, columns: list[Column], *, days_dates: bool) -> None:
+    import pyreadstat
+
+    df = dataframe(csv_path, columns, days_dates=days_dates)
+    pyreadstat.write_sav(
+        df, str(dest), column_labels={c.name: c.label[:250] for c in columns},
+        variable_value_labels={c.name: v for c in columns if (v := value_labels(c))},
+    )
+    data = bytearray(dest.read_bytes())
+    data[92:109] = FIXED_SAV_STAMP
+    dest.write_bytes(bytes(data))
+
+
+def write_dta(csv_path: Path, dest: Path, columns: list[Column], *, days_dates: bool) -> None:
+    import pyreadstat
+
+    df = dataframe(csv_path, columns, days_dates=days_dates)
+    labels = {c.name: {int(k): v for k, v in labels.items()}
+              for c in columns if (labels := value_labels(c))
+              and all(float(k).is_integer() for k in labels)}
+    pyreadstat.write_dta(
+        df, str(dest), column_labels={c.name: c.label[:80] for c in columns},
+        variable_value_labels=labels,
+    )
+    data = bytearray(dest.read_bytes())
+    at = data.find(b"<timestamp>")
+    if at >= 0 and data[at + 11] == len(FIXED_DTA_STAMP):
+        data[at + 12:at + 12 + len(FIXED_DTA_STAMP)] = FIXED_DTA_STAMP
+    dest.write_bytes(bytes(data))
+
+
+def _r_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def r_script(csv_name: str, columns: list[Column], missing_codes: list[dict], *,
+             days_dates: bool = False) -> str:
+    """Base R: read the CSV as text, strip the neutralising quote, apply factor labels."""
+    lines = [
+        "# Reads the registry export and applies labels (base R, no packages needed).",
+        f"data <- read.csv({_r_string(csv_name)}, colClasses = \"character\",",
+        "                 na.strings = \"\", encoding = \"UTF-8\", check.names = FALSE)",
+        "# Cells starting with = + - @ were written with a leading ' (formula neutralising).",
+        "unguard <- function(x) sub(\"^'([=+@\\t\\r-])\", \"\\\\1\", x)",
+        "data[] <- lapply(data, unguard)",
+        "missing_codes <- c(" + ", ".join(_r_string(m["code"]) for m in missing_codes) + ")",
+    ]
+    for c in columns:
+        labels = value_labels(c)
+        kind = _kind(c)
+        if kind == "date" and days_dates:
+            kind = "number"
+        name = _r_string(c.name)
+        if labels:
+            levels = ", ".join(_r_string(_code(k)) for k in labels)
+            names = ", ".join(_r_string(v) for v in labels.values())
+            lines.append(f"data[[{name}]] <- factor(data[[{name}]], levels = c({levels}), "
+                         f"labels = c({names}))")
+        elif kind == "number":
+            lines.append(f"data[[{name}]] <- suppressWarnings(as.numeric("
+                         f"ifelse(data[[{name}]] %in% missing_codes, NA, data[[{name}]])))")
+        elif kind == "date":
+            lines.append(f"data[[{name}]] <- as.Date(ifelse(data[[{name}]] %in% missing_codes, "
+                         f"NA, data[[{name}]]))")
+        lines.append(f"attr(data[[{name}]], \"label\") <- {_r_string(c.label)}")
+    return "\n".join(lines) + "\n"
+
+
+def _code(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
