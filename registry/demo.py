@@ -41,7 +41,7 @@ def build_cohort(seed: int = 2023) -> list[SyntheticPatient]:
     salvage_ned = set(sorted(salvage)[:2])
     neoadjuvant = set(range(0, 6))
     adjuvant = set(range(6, 13))
-    chemo_relapse_free = {4, 11}
+    chemo_relapse_free = set([i for i in range(13) if i not in local_relapse][:2])
     for i in range(33):
         center = CENTER_CODES[i % 6]
         dx = date(2004, 1, 1) + timedelta(days=rng.randrange(0, 17 * 365 - 200))
@@ -126,6 +126,9 @@ def build_cohort(seed: int = 2023) -> list[SyntheticPatient]:
             last = min(death or _months(dx, rng.uniform(6, 30)), END_OF_STUDY)
             if death and death > END_OF_STUDY:
                 death = None
+            if death:
+                end = min(start + timedelta(days=126), death - timedelta(days=7))
+                therapies[-1]["therapy_end"] = _d(end)
             ned = False
         p.forms["systemic_therapy"] = therapies
         p.forms["radiotherapy"] = [{"rt_given": "0"}]

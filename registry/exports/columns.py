@@ -119,7 +119,7 @@ def export_columns(version: DictionaryVersion, options: ExportOptions) -> list[C
             by_form.setdefault(f.form, []).append(f)
     missing = version.missing_codes
     with_complete = set(complete_forms(version, options))
-    for form, form_label in dictionary.forms:
+    for form in dictionary.form_names:
         for f in by_form.get(form, []):
             if f.is_checkbox:
                 options_and_codes = [(c.code, c.label) for c in f.choices] + [

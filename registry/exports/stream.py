@@ -1,5 +1,6 @@
 """Reading the dataset for an export: two server-side cursors (records, instrument rows) in the
-same order (byte order of the record id, as Python compares strings), merged one record at a time, so memory stays flat however many records there are."""
+same order (byte order of the record id, as Python compares strings), merged one record at a
+time, so memory stays flat however many records there are."""
 
 from __future__ import annotations
 

@@ -1,21 +1,24 @@
 """logic.js (run under node) must agree with the Python engine on every expression.
 
 Cases are written to one JSON file per batch and evaluated by a single node process
-(tests/registry/logic_node_runner.js); calculate() strings, is_true() booleans and syntax-error
-positions/messages are compared.
+(tests/registry/logic_node_runner.js); calculate() strings, is_true() booleans, raw evaluate()
+values (bit for bit) and syntax-error positions/messages are compared.
 """
 
 from __future__ import annotations
 
 import datetime
 import json
+import math
+import random
 import shutil
 import subprocess
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from registry.logic import LogicSyntaxError, calculate, evaluate, is_true
@@ -124,6 +127,20 @@ def test_powers_agree_to_the_last_digit(tmp_path: Path) -> None:
     exponents = ["0.425", "0.725", "-1.3", "3.7", "12.5", "100", "-0.5", "2.675", "-71", "300.1"]
     expressions = ["[x] ^ [y]", "[x] ^ [y] * 1000000000000", "0.007184 * [x]^0.425 * [y]^0.725"]
     cases = [make_case(e, {"x": x, "y": y}) for e in expressions for x in bases for y in exponents]
+    assert_agreement(cases, tmp_path)
+
+
+def test_many_random_powers_agree_bit_for_bit(tmp_path: Path) -> None:
+    rng = random.Random(7)
+
+    def plain(number: float) -> str:
+        return format(Decimal(repr(number)), "f")
+
+    cases = []
+    for _ in range(5000):
+        base = rng.choice([rng.uniform(0, 10), rng.uniform(0, 1e6), math.exp(rng.uniform(-80, 80))])
+        exponent = rng.choice([rng.uniform(-10, 10), rng.uniform(-100, 100)])
+        cases.append(make_case("[x] ^ [y]", {"x": plain(base), "y": plain(exponent)}))
     assert_agreement(cases, tmp_path)
 
 
@@ -254,6 +271,8 @@ BATCH = 60
 RANDOM_SETTINGS = settings(
     max_examples=5,
     deadline=None,
+    database=None,
+    phases=[Phase.explicit, Phase.generate],  # a batch failure already lists its mismatches
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 

@@ -592,7 +592,7 @@
     var sLo = (((f - p[0]) - p[1]) - sHi * d[1]) / d[0];
     var z = sHi * sHi;
     var series = 0.0;
-    for (var k = LOG_TERMS - 3; k > 0; k--) series = z * (2.0 / (2 * k + 1) + series);
+    for (var k = LOG_TERMS; k > 0; k--) series = z * (2.0 / (2 * k + 1) + series);
     var log = twoSum(2.0 * sHi, 2.0 * sLo + sHi * series);
     var sum = twoSum(e * LN2_HI, log[0]);
     return twoSum(sum[0], sum[1] + log[1] + e * LN2_LO);

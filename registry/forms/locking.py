@@ -1,0 +1,54 @@
+"""Signing (lock), unlocking and acknowledging data-quality findings."""
+
+from __future__ import annotations
+
+from django import forms
+
+from registry.services.locking import SIGNATURE_MEANINGS
+
+MEANING_CHOICES = [(m, m) for m in SIGNATURE_MEANINGS]
+
+
+class SignatureForm(forms.Form):
+    """An electronic signature: the signer re-enters their password and chooses a meaning."""
+
+    password = forms.CharField(
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        label="Your password (electronic signature)",
+    )
+    meaning = forms.ChoiceField(choices=MEANING_CHOICES, widget=forms.RadioSelect,
+                                label="Meaning of your signature", initial=SIGNATURE_MEANINGS[0])
+
+
+class BulkLockForm(SignatureForm):
+    records = forms.MultipleChoiceField(widget=forms.CheckboxSelectMultiple,
+                                        label="Records to lock")
+
+    def __init__(self, *args, record_ids: list[str], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["records"].choices = [(r, r) for r in record_ids]
+
+
+class UnlockForm(forms.Form):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), label="Reason for unlocking",
+        help_text="Mandatory; kept in the audit trail with the voided signature.",
+    )
+
+    def clean_reason(self) -> str:
+        reason = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise forms.ValidationError("Give a reason for unlocking.")
+        return reason
+
+
+class AcknowledgeForm(forms.Form):
+    rule_key = forms.CharField(widget=forms.HiddenInput)
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}),
+                             label="Why is this finding correct as it is?")
+
+    def clean_reason(self) -> str:
+        reason = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise forms.ValidationError("Give a reason.")
+        return reason

@@ -1,0 +1,32 @@
+"""Small helpers shared by the registry's views."""
+
+from __future__ import annotations
+
+from django.http import Http404
+
+from registry.models import DictionaryVersion, FormStatus
+from registry.services.dictionary import current_dictionary_version
+
+_PARSED: dict[int, object] = {}  # dictionary versions never change: parse each once per process
+STATUS_CSS = {
+    None: ("secondary", "No data"),
+    FormStatus.INCOMPLETE: ("danger", "Incomplete"),
+    FormStatus.UNVERIFIED: ("warning", "Unverified"),
+    FormStatus.COMPLETE: ("success", "Complete"),
+}
+
+
+def dictionary_version() -> DictionaryVersion:
+    try:
+        version = current_dictionary_version()
+    except LookupError:
+        raise Http404("No data dictionary has been imported yet.") from None
+    if version.pk in _PARSED:
+        version.__dict__["dictionary"] = _PARSED[version.pk]
+    else:
+        _PARSED[version.pk] = version.dictionary
+    return version
+
+
+def status_css(status: int | None) -> tuple[str, str]:
+    return STATUS_CSS.get(status, STATUS_CSS[None])
