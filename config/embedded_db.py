@@ -9,6 +9,7 @@ runs the command and stops it again (unless it was already running before).
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -53,6 +54,28 @@ def stop() -> None:
     pg_ctl(["-w", "-m", "fast", "stop"], pgdata=DATA_DIR, user=user)
 
 
+def run(command: list[str]) -> int:
+    """Start the server (if needed), run `command` with DATABASE_URL set, then stop the server
+    again if this call started it, also on Ctrl-C or SIGTERM."""
+    was_running = is_running()
+    env = dict(os.environ, DATABASE_URL=ensure_running())
+    child = subprocess.Popen(command, env=env)  # noqa: S603
+
+    def forward(signum, _frame):
+        child.send_signal(signum)
+
+    signal.signal(signal.SIGTERM, forward)
+    try:
+        while True:
+            try:
+                return child.wait()
+            except KeyboardInterrupt:
+                child.send_signal(signal.SIGINT)
+    finally:
+        if not was_running:
+            stop()
+
+
 def main(argv: list[str]) -> int:
     usage = "usage: python -m config.embedded_db start|stop|url|run -- <command...>"
     if not argv:
@@ -69,16 +92,7 @@ def main(argv: list[str]) -> int:
         stop()
         return 0
     if action == "run":
-        command = argv[2:] if argv[1:2] == ["--"] else argv[1:]
-        was_running = is_running()
-        env = dict(os.environ, DATABASE_URL=ensure_running())
-        try:
-            return subprocess.call(command, env=env)  # noqa: S603
-        except KeyboardInterrupt:
-            return 130
-        finally:
-            if not was_running:
-                stop()
+        return run(argv[2:] if argv[1:2] == ["--"] else argv[1:])
     print(usage, file=sys.stderr)
     return 2
 

@@ -50,6 +50,12 @@ def _user(username: str, first: str, last: str) -> User:
 
 
 def seed_demo() -> str:
+    """All or nothing: a failure leaves no half-loaded demo behind."""
+    with transaction.atomic():
+        return _seed_demo()
+
+
+def _seed_demo() -> str:
     if settings.PRODUCTION:
         raise RuntimeError("demo data are refused in production mode")
     centers = {}
@@ -69,13 +75,12 @@ def seed_demo() -> str:
         return "demo data already present; nothing added"
 
     to_lock: dict[str, list[Record]] = {}
-    with transaction.atomic():
-        for patient in build_cohort():
-            user = investigators[patient.center]
-            record = create_record(user=user, center=centers[patient.center], synthetic=True)
-            _enter(record, patient, user, version)
-            if patient.lock:
-                to_lock.setdefault(patient.center, []).append(record)
+    for patient in build_cohort():
+        user = investigators[patient.center]
+        record = create_record(user=user, center=centers[patient.center], synthetic=True)
+        _enter(record, patient, user, version)
+        if patient.lock:
+            to_lock.setdefault(patient.center, []).append(record)
     for code, records in to_lock.items():
         lock_records(user=investigators[code], records=records, password=settings.DEMO_PASSWORD,
                      meaning=SIGNATURE_MEANINGS[0], dictionary_version=version)

@@ -1,0 +1,202 @@
+"""content=record import: REDCap flat rows, validated exactly like the forms
+(registry.entry.clean_instrument), written through the record services, all or nothing.
+
+A record id names its centre (MIL-0007): a new record is created only in a centre the user can
+edit, and only as that centre's next id (generateNextRecordName) or with forceAutoNumber, which
+allocates the next id of the user's centre. Errors come back as REDCap gives them: one line per
+problem, "record","field","value","message"; nothing is written when there is any.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from django.db import transaction
+
+from centers.access import access_for
+from registry.csv_safety import DANGEROUS_FIRST
+from registry.exports.columns import REPEAT_INSTANCE, REPEAT_INSTRUMENT, export_columns
+from registry.exports.options import ExportOptions
+from registry.models import DictionaryVersion, Record
+from registry.services.dictionary import current_dictionary_version
+
+from .import_rows import RecordImport, Target
+from .params import Params
+from .responses import ApiError
+
+IGNORED_COLUMNS = {"redcap_data_access_group", "registry_lock_status", "redcap_event_name"}
+DATE_ORDERS = {"YMD": "ymd", "MDY": "mdy", "DMY": "dmy"}
+
+
+class _Rollback(Exception):
+    pass
+
+
+def parse_data(params: Params) -> list[dict]:
+    fmt = params.choice("format", ("json", "csv", "xml"), "xml")
+    text = params.get("data")
+    if not text:
+        raise ApiError("No data were provided (the 'data' parameter is empty)")
+    if fmt == "json":
+        try:
+            rows = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ApiError(f"The data are not valid JSON: {exc}") from None
+        if isinstance(rows, dict):
+            rows = [rows]
+        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+            raise ApiError("The JSON data must be a list of objects (one per row)")
+        return [{str(k): _text(v) for k, v in row.items()} for row in rows]
+    if fmt == "csv":
+        reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+        return [{k: _unguard(v or "") for k, v in row.items() if k is not None} for row in reader]
+    raise ApiError("Import in xml format is not supported by this registry; use json or csv")
+
+
+def _text(value) -> str | list:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return [str(v) for v in value]
+    return str(value)
+
+
+def _unguard(text: str) -> str:
+    if len(text) > 1 and text[0] == "'" and text[1] in DANGEROUS_FIRST:
+        return text[1:]
+    return text
+
+
+def column_map(version: DictionaryVersion) -> dict[str, tuple[str, str, str]]:
+    """Import column -> (kind, form, field or checkbox field, code)."""
+    mapping: dict[str, tuple[str, str, str]] = {}
+    options = ExportOptions(locked_only=True, data_access_group=False)
+    for c in export_columns(version, options):
+        if c.kind == "value":
+            mapping[c.name] = ("value", c.form, c.name, "")
+        elif c.kind == "checkbox":
+            mapping[c.name] = ("checkbox", c.form, c.field.name, c.code)
+        elif c.kind == "complete":
+            mapping[c.name] = ("complete", c.form, "", "")
+    # Checkbox base names: "1,3" style values.
+    for f in version.dictionary.fields:
+        if f.is_checkbox:
+            mapping.setdefault(f.name, ("value", f.form, f.name, ""))
+    return mapping
+
+
+def import_records(user, params: Params) -> dict:
+    """Returns {"count", "ids", "auto_ids"}; raises ApiError with per-row details."""
+    version = current_dictionary_version()
+    rows = parse_data(params)
+    overwrite = params.choice("overwriteBehavior", ("normal", "overwrite"), "normal")
+    date_order = DATE_ORDERS.get(params.get("dateFormat", "YMD").upper(), "ymd")
+    force_auto = params.flag("forceAutoNumber")
+    reason = params.get("reason") or "Imported through the API"
+    mapping = column_map(version)
+    record_field = version.dictionary.record_id_field.name
+    calc = {f.name for f in version.dictionary.fields if f.field_type == "calc"}
+    known = set(mapping) | {record_field, REPEAT_INSTRUMENT, REPEAT_INSTANCE} | IGNORED_COLUMNS
+    unknown = sorted({k for row in rows for k in row} - known - calc)
+    if unknown:
+        raise ApiError("The following fields were not found in the project as real data "
+                       f"fields: {', '.join(unknown)}")
+    repeating = set(version.repeating_instruments)
+    errors: list[dict] = []
+    imports: dict[str, RecordImport] = {}
+    for row in rows:
+        rid = str(row.get(record_field, "")).strip()
+        if not rid:
+            errors.append(_err("", record_field, "", "The record id is missing"))
+            continue
+        form = str(row.get(REPEAT_INSTRUMENT, "") or "").strip()
+        instance = str(row.get(REPEAT_INSTANCE, "") or "").strip()
+        if form and form not in repeating:
+            errors.append(_err(rid, REPEAT_INSTRUMENT, form, "Not a repeating instrument"))
+            continue
+        if form and not (instance.isdigit() and int(instance) > 0) and instance != "new":
+            errors.append(_err(rid, REPEAT_INSTANCE, instance,
+                               "The repeat instance must be a positive whole number"))
+            continue
+        target = imports.setdefault(rid, RecordImport(rid))
+        for name, value in row.items():
+            if name not in mapping:
+                continue
+            kind, col_form, field_name, code = mapping[name]
+            if (col_form in repeating) != bool(form) or (form and col_form != form):
+                if value not in ("", []):
+                    where = f"instrument {form}" if form else "a non-repeating row"
+                    errors.append(_err(rid, name, value, f"This field cannot be set in {where}"))
+                continue
+            key = Target(col_form, instance if form else "1")
+            target.add(key, kind, field_name, code, value, overwrite=overwrite == "overwrite")
+    if errors:
+        raise ApiError(_summary(errors), details=errors)
+    result = {"count": 0, "ids": [], "auto_ids": []}
+    try:
+        with transaction.atomic():
+            for rid, rec_import in imports.items():
+                record = _resolve(user, rid, force_auto, errors)
+                if record is None:
+                    continue
+                errors += rec_import.apply(user=user, record=record, version=version,
+                                           date_order=date_order, reason=reason)
+                result["count"] += 1
+                result["ids"].append(record.record_id)
+                result["auto_ids"].append(f"{record.record_id},{rid}")
+            if errors:
+                raise _Rollback
+    except _Rollback:
+        raise ApiError(_summary(errors), details=errors) from None
+    return result
+
+
+def _resolve(user, rid: str, force_auto: bool, errors: list[dict]) -> Record | None:
+    """The record to write to (existing and editable, or new in an editable centre)."""
+    from registry.services.records import create_record
+
+    access = access_for(user)
+    editable = {c.code: c for c in access.editable_centers}
+    prefix = rid.split("-", 1)[0].upper()
+    if force_auto:
+        center = editable.get(prefix) or (access.editable_centers or [None])[0]
+        if center is None:
+            errors.append(_err(rid, "", "", "You cannot add records (no centre to add them to)"))
+            return None
+        return create_record(user=user, center=center)
+    existing = Record.objects.visible_to(user).filter(record_id=rid).first()
+    if existing is not None:
+        if not access.can_edit_center(existing.center_id):
+            errors.append(_err(rid, "", "", "You cannot change records of this centre"))
+            return None
+        if existing.is_locked:
+            errors.append(_err(rid, "", "", "The record is locked; a data manager can unlock it"))
+            return None
+        return existing
+    center = editable.get(prefix)
+    if center is None or Record.objects.filter(record_id=rid).exists():
+        errors.append(_err(rid, "", "", "Records can only be added to your own centre, with "
+                           "its prefix (use generateNextRecordName or forceAutoNumber)"))
+        return None
+    record = create_record(user=user, center=center)
+    if record.record_id != rid:
+        errors.append(_err(rid, "", "", f"The next record id of this centre is "
+                           f"{record.record_id}: use generateNextRecordName or forceAutoNumber"))
+        return None
+    return record
+
+
+def _err(record: str, field: str, value, message: str) -> dict:
+    if isinstance(value, list):
+        value = ",".join(value)
+    return {"record": record, "field_name": field, "value": str(value), "message": message}
+
+
+def _summary(errors: list[dict]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    for e in errors:
+        writer.writerow([e["record"], e["field_name"], e["value"], e["message"]])
+    return "There were errors; nothing was imported.\n" + out.getvalue().rstrip("\n")

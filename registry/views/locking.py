@@ -1,0 +1,140 @@
+"""Locking with an electronic signature (one record or many), unlocking, acknowledging."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied as Forbidden
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from centers.access import access_for
+from registry.forms.locking import AcknowledgeForm, BulkLockForm, SignatureForm, UnlockForm
+from registry.models import Record
+from registry.quality import findings_for
+from registry.services.errors import LockRefused, RegistryError
+from registry.services.locking import lock_blockers, lock_record, lock_records, unlock_record
+from registry.services.queries import finding_acknowledge
+from registry.services.records import get_record_for_user
+
+from .common import dictionary_version
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def lock(request, record_id: str):
+    record = get_record_for_user(request.user, record_id)
+    if not access_for(request.user).can_lock_center(record.center_id):
+        raise Forbidden("Only the centre's site investigator can lock its records.")
+    version = dictionary_version()
+    form = SignatureForm(request.POST or None)
+    blockers: list[str] = []
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            lock_record(user=request.user, record=record,
+                        password=form.cleaned_data["password"],
+                        meaning=form.cleaned_data["meaning"], dictionary_version=version)
+        except LockRefused as exc:
+            form.add_error(None, str(exc))
+            blockers = exc.blockers
+            status = 409
+        except RegistryError as exc:
+            form.add_error("password", str(exc))
+            status = 403
+        else:
+            messages.success(request, f"Record {record.record_id} is locked and signed.")
+            return redirect(record.get_absolute_url())
+    elif request.method == "POST":
+        status = 400
+    if not record.is_locked and not blockers:
+        blockers = lock_blockers(record, version)
+    acknowledged = {a.rule_key: a for a in record.acknowledgements.all()}
+    findings = [(f, acknowledged.get(f.rule_key)) for f in findings_for(record, version)]
+    return render(request, "registry/lock.html", {
+        "record": record, "form": form, "blockers": blockers, "findings": findings,
+        "ack_form": AcknowledgeForm(),
+    }, status=status)
+
+
+@login_required
+@require_POST
+def acknowledge(request, record_id: str):
+    record = get_record_for_user(request.user, record_id)
+    form = AcknowledgeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Give a reason to acknowledge the finding.")
+    else:
+        try:
+            finding_acknowledge(user=request.user, record=record,
+                                rule_key=form.cleaned_data["rule_key"],
+                                reason=form.cleaned_data["reason"])
+            messages.success(request, "The finding is acknowledged.")
+        except RegistryError as exc:
+            raise Forbidden(str(exc)) from None
+    if access_for(request.user).can_lock_center(record.center_id):
+        return redirect("registry:lock", record.record_id)
+    return redirect(record.get_absolute_url())
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def unlock(request, record_id: str):
+    record = get_record_for_user(request.user, record_id)
+    if not access_for(request.user).is_data_manager:
+        raise Forbidden("Only a data manager can unlock a record.")
+    form = UnlockForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                unlock_record(user=request.user, record=record,
+                              reason=form.cleaned_data["reason"])
+            except RegistryError as exc:
+                form.add_error(None, str(exc))
+                status = 409
+            else:
+                messages.success(request, f"Record {record.record_id} is unlocked; "
+                                          "its signature is void.")
+                return redirect(record.get_absolute_url())
+        else:
+            status = 400
+    return render(request, "registry/unlock.html", {"record": record, "form": form},
+                  status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def bulk_lock(request):
+    access = access_for(request.user)
+    centers = [m.center_id for m in access.memberships if access.can_lock_center(m.center_id)]
+    if not centers:
+        raise Forbidden("Only site investigators lock records.")
+    version = dictionary_version()
+    candidates = Record.objects.visible_to(request.user).filter(
+        center_id__in=centers, is_locked=False
+    ).select_related("center")
+    lockable = [r for r in candidates if not lock_blockers(r, version)]
+    by_id = {r.record_id: r for r in lockable}
+    form = BulkLockForm(request.POST or None, record_ids=list(by_id))
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            chosen = [by_id[r] for r in form.cleaned_data["records"]]
+            try:
+                signatures = lock_records(
+                    user=request.user, records=chosen, password=form.cleaned_data["password"],
+                    meaning=form.cleaned_data["meaning"], dictionary_version=version,
+                )
+            except RegistryError as exc:
+                form.add_error(None, str(exc))
+                status = 409
+            else:
+                messages.success(request, f"{len(signatures)} record(s) locked, one signature "
+                                          "each.")
+                return redirect("registry:dashboard")
+        else:
+            status = 400
+    return render(request, "registry/bulk_lock.html", {
+        "form": form, "lockable": lockable, "not_ready": len(candidates) - len(lockable),
+    }, status=status)
