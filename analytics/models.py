@@ -4,16 +4,26 @@ from django.db import models
 
 
 class StatisticsSnapshot(models.Model):
-    """The pooled statistics for one dataset version. Written once, never changed."""
+    """The pooled statistics for one dataset version. Written once, never changed (a database
+    trigger refuses UPDATE and DELETE)."""
 
     dataset_version = models.BigIntegerField(unique=True)
+    dataset_created_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the lock/unlock of this dataset version committed."
+    )
     content_sha256 = models.CharField(max_length=64, help_text="Hash of the locked records' data.")
     dictionary_version = models.PositiveIntegerField()
     analysis_config = models.JSONField(default=dict)
+    analysis_config_sha256 = models.CharField(max_length=64, blank=True)
+    ci_method = models.CharField(max_length=16, default="log-log")
     library_versions = models.JSONField(default=dict)
     n_locked_records = models.PositiveIntegerField()
-    results = models.JSONField()
-    analysis_dataset = models.JSONField(default=list)
+    results = models.JSONField(help_text="Summaries only (no curve arrays).")
+    curves = models.JSONField(default=dict, help_text="Kaplan-Meier curves, per endpoint/subgroup.")
+    record_hashes = models.JSONField(default=dict, help_text="record_id -> SHA-256 of its data.")
+    analysis_dataset_gz = models.BinaryField(
+        default=bytes, help_text="The analysis dataset behind the figures, as gzipped CSV."
+    )
     computed_at = models.DateTimeField(auto_now_add=True)
     duration_ms = models.PositiveIntegerField()
     load_ms = models.PositiveIntegerField(default=0)

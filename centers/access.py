@@ -39,8 +39,7 @@ class Access:
 
     def can_edit_center(self, center_id: int) -> bool:
         return any(
-            m.center_id == center_id
-            and m.role in (Role.SITE_COORDINATOR, Role.SITE_INVESTIGATOR)
+            m.center_id == center_id and m.role in (Role.SITE_COORDINATOR, Role.SITE_INVESTIGATOR)
             for m in self.memberships
         )
 

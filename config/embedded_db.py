@@ -14,7 +14,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-DATA_DIR = Path(os.environ.get("EMBEDDED_PG_DIR", Path(__file__).resolve().parent.parent / ".pgdata"))
+DATA_DIR = Path(
+    os.environ.get("EMBEDDED_PG_DIR", Path(__file__).resolve().parent.parent / ".pgdata")
+)
 DATABASE_NAME = "registry"
 
 

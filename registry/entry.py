@@ -33,7 +33,8 @@ def entry_fields(dictionary: Dictionary, instrument: str) -> list[FieldDef]:
     """The fields of an instrument that hold a value (the record-id field excluded)."""
     record_id = dictionary.record_id_field.name
     return [
-        f for f in dictionary.fields_of(instrument)
+        f
+        for f in dictionary.fields_of(instrument)
         if f.name != record_id and f.field_type not in NO_VALUE_TYPES
     ]
 

@@ -40,7 +40,8 @@ def verify_audit_chain() -> ChainCheck:
 def verify_signatures() -> list[Signature]:
     """Valid (non-voided) signatures whose record content no longer matches."""
     return [
-        s for s in Signature.objects.filter(voided_at__isnull=True).select_related("record")
+        s
+        for s in Signature.objects.filter(voided_at__isnull=True).select_related("record")
         if not signature_is_valid(s)
     ]
 

@@ -58,7 +58,9 @@ def send_pending() -> int:
 
 
 def current_dataset_version() -> int:
-    last = LockOutbox.objects.order_by("-dataset_version").values_list(
-        "dataset_version", flat=True
-    ).first()
+    last = (
+        LockOutbox.objects.order_by("-dataset_version")
+        .values_list("dataset_version", flat=True)
+        .first()
+    )
     return last or 0

@@ -47,8 +47,15 @@ class RecordData:
 def _before(rd: RecordData, early: str, late: str, key: str, name: str) -> list[Finding]:
     a, b = rd.date(early), rd.date(late)
     if a and b and b < a:
-        return [Finding(key, name, f"{late} ({b}) is before {early} ({a})",
-                        rd.field_forms.get(late, ""), late)]
+        return [
+            Finding(
+                key,
+                name,
+                f"{late} ({b}) is before {early} ({a})",
+                rd.field_forms.get(late, ""),
+                late,
+            )
+        ]
     return []
 
 
@@ -58,13 +65,27 @@ def _relapse_order(rd: RecordData) -> list[Finding]:
     for instance, values in rd.instances.get("relapse", []):
         relapse = rd.date("relapse_date", values)
         if relapse and surgery and relapse < surgery:
-            out.append(Finding("surgery_before_relapse", "Surgery before relapse",
-                               f"relapse_date ({relapse}) is before surgery_date ({surgery})",
-                               "relapse", "relapse_date", instance))
+            out.append(
+                Finding(
+                    "surgery_before_relapse",
+                    "Surgery before relapse",
+                    f"relapse_date ({relapse}) is before surgery_date ({surgery})",
+                    "relapse",
+                    "relapse_date",
+                    instance,
+                )
+            )
         if relapse and last and relapse > last:
-            out.append(Finding("relapse_before_last_contact", "Relapse before last contact",
-                               f"relapse_date ({relapse}) is after last_contact_date ({last})",
-                               "relapse", "relapse_date", instance))
+            out.append(
+                Finding(
+                    "relapse_before_last_contact",
+                    "Relapse before last contact",
+                    f"relapse_date ({relapse}) is after last_contact_date ({last})",
+                    "relapse",
+                    "relapse_date",
+                    instance,
+                )
+            )
     return out
 
 
@@ -73,13 +94,25 @@ def _death(rd: RecordData) -> list[Finding]:
     status, death = rd.flat.get("vital_status"), rd.date("death_date")
     raw_death = rd.flat.get("death_date")
     if status == "0" and not raw_death:
-        out.append(Finding("death_date_iff_dead", "Death date present if and only if dead",
-                           "vital status is Dead but there is no death date", "follow_up",
-                           "death_date"))
+        out.append(
+            Finding(
+                "death_date_iff_dead",
+                "Death date present if and only if dead",
+                "vital status is Dead but there is no death date",
+                "follow_up",
+                "death_date",
+            )
+        )
     if status == "1" and raw_death:
-        out.append(Finding("death_date_iff_dead", "Death date present if and only if dead",
-                           "vital status is Alive but a death date is recorded", "follow_up",
-                           "death_date"))
+        out.append(
+            Finding(
+                "death_date_iff_dead",
+                "Death date present if and only if dead",
+                "vital status is Alive but a death date is recorded",
+                "follow_up",
+                "death_date",
+            )
+        )
     if death:
         for name in rd.date_fields:
             if name == "death_date":
@@ -87,9 +120,16 @@ def _death(rd: RecordData) -> list[Finding]:
             for instance, values in _all_values(rd, name):
                 other = rd.date(name, values)
                 if other and other > death:
-                    out.append(Finding("death_after_all", "Death after every other date",
-                                       f"{name} ({other}) is after death_date ({death})",
-                                       rd.field_forms.get(name, ""), name, instance))
+                    out.append(
+                        Finding(
+                            "death_after_all",
+                            "Death after every other date",
+                            f"{name} ({other}) is after death_date ({death})",
+                            rd.field_forms.get(name, ""),
+                            name,
+                            instance,
+                        )
+                    )
     return out
 
 
@@ -100,18 +140,31 @@ def _future(rd: RecordData) -> list[Finding]:
         for instance, values in _all_values(rd, name):
             value = rd.date(name, values)
             if value and value > today:
-                out.append(Finding("no_future_dates", "No dates in the future",
-                                   f"{name} ({value}) is in the future",
-                                   rd.field_forms.get(name, ""), name, instance))
+                out.append(
+                    Finding(
+                        "no_future_dates",
+                        "No dates in the future",
+                        f"{name} ({value}) is in the future",
+                        rd.field_forms.get(name, ""),
+                        name,
+                        instance,
+                    )
+                )
     return out
 
 
 def _followup(rd: RecordData) -> list[Finding]:
     dx, last = rd.date("date_dx"), rd.date("last_contact_date")
     if dx and last and rd.flat.get("vital_status") == "1" and (last - dx).days < 90:
-        return [Finding("followup_plausible", "Follow-up long enough to be plausible",
-                        f"alive with only {(last - dx).days} days of follow-up since diagnosis",
-                        "follow_up", "last_contact_date")]
+        return [
+            Finding(
+                "followup_plausible",
+                "Follow-up long enough to be plausible",
+                f"alive with only {(last - dx).days} days of follow-up since diagnosis",
+                "follow_up",
+                "last_contact_date",
+            )
+        ]
     return []
 
 
@@ -123,10 +176,16 @@ def _all_values(rd: RecordData, name: str):
 
 
 BUILTIN_RULES: list[Callable[[RecordData], list[Finding]]] = [
-    lambda rd: _before(rd, "date_dx", "surgery_date", "dx_before_surgery",
-                       "Diagnosis before surgery"),
-    lambda rd: _before(rd, "date_dx", "last_contact_date", "dx_before_last_contact",
-                       "Diagnosis before last contact"),
+    lambda rd: _before(
+        rd, "date_dx", "surgery_date", "dx_before_surgery", "Diagnosis before surgery"
+    ),
+    lambda rd: _before(
+        rd,
+        "date_dx",
+        "last_contact_date",
+        "dx_before_last_contact",
+        "Diagnosis before last contact",
+    ),
     _relapse_order,
     _death,
     _future,

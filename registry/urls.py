@@ -1,1 +1,28 @@
-urlpatterns = []
+from django.urls import path
+
+from .views import audit, dictionary, instrument, locking, quality, queries, records
+
+app_name = "registry"
+
+urlpatterns = [
+    path("records/", records.dashboard, name="dashboard"),
+    path("records/new/", records.new_record, name="record_new"),
+    path("records/lock/", locking.bulk_lock, name="bulk_lock"),
+    path("records/<str:record_id>/", records.record_home, name="record"),
+    path("records/<str:record_id>/lock/", locking.lock, name="lock"),
+    path("records/<str:record_id>/unlock/", locking.unlock, name="unlock"),
+    path("records/<str:record_id>/acknowledge/", locking.acknowledge, name="acknowledge"),
+    path("records/<str:record_id>/history/", audit.record_history, name="record_history"),
+    path("records/<str:record_id>/history/<str:field>/", audit.field_history,
+         name="field_history"),
+    path("records/<str:record_id>/queries/new/", queries.query_open_view, name="query_open"),
+    path("records/<str:record_id>/<str:instrument>/<int:instance>/",
+         instrument.instrument_form, name="instrument"),
+    path("audit/", audit.audit_log, name="audit"),
+    path("quality/", quality.quality, name="quality"),
+    path("quality/rules/<int:rule_id>/toggle/", quality.rule_toggle, name="rule_toggle"),
+    path("queries/", queries.query_list, name="queries"),
+    path("queries/<int:query_id>/", queries.query_detail, name="query"),
+    path("dictionary/", dictionary.dictionary_home, name="dictionary"),
+    path("dictionary/<int:number>/csv/", dictionary.dictionary_csv, name="dictionary_csv"),
+]

@@ -26,8 +26,13 @@ def pytest_configure(config):
 def django_db_setup(django_db_setup, django_db_blocker):
     """After migrating as the owner, log in as the application role, as production does."""
     role = settings.DATABASE_APP_ROLE
-    owner = {alias: (connections[alias].settings_dict["USER"],
-                     connections[alias].settings_dict["PASSWORD"]) for alias in connections}
+    owner = {
+        alias: (
+            connections[alias].settings_dict["USER"],
+            connections[alias].settings_dict["PASSWORD"],
+        )
+        for alias in connections
+    }
     OWNER["user"] = owner["default"][0]
     with django_db_blocker.unblock(), connections["default"].cursor() as cursor:
         cursor.execute(f'ALTER ROLE "{role}" LOGIN')

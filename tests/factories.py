@@ -44,9 +44,7 @@ class UserFactory(factory.django.DjangoModelFactory):
 
 
 def six_centers() -> dict[str, Center]:
-    return {
-        code: CenterFactory(code=code, name=name, city=city) for code, name, city in CENTERS
-    }
+    return {code: CenterFactory(code=code, name=name, city=city) for code, name, city in CENTERS}
 
 
 def user_with_role(role: str, center: Center | None = None, **kwargs) -> User:

@@ -42,12 +42,19 @@ class LiveStack:
     processes: list = field(default_factory=list)
     url: str = ""
 
-    def manage(self, *args: str, as_owner: bool = False, check: bool = True,
-               input: str | None = None) -> subprocess.CompletedProcess:
+    def manage(
+        self, *args: str, as_owner: bool = False, check: bool = True, input: str | None = None
+    ) -> subprocess.CompletedProcess:
         env = dict(self.env, DATABASE_URL=self.owner_url if as_owner else self.app_url)
         return subprocess.run(
-            [sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=check,
-            capture_output=True, text=True, input=input, timeout=300,
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env=env,
+            check=check,
+            capture_output=True,
+            text=True,
+            input=input,
+            timeout=300,
         )
 
     def shell(self, code: str) -> str:
@@ -57,10 +64,24 @@ class LiveStack:
     def start_server(self) -> str:
         port = free_port()
         proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind",
-             f"127.0.0.1:{port}", "--workers", "2", "--threads", "4", "--timeout", "120"],
-            cwd=ROOT, env=dict(self.env, DATABASE_URL=self.app_url),
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "config.wsgi:application",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                "2",
+                "--threads",
+                "4",
+                "--timeout",
+                "120",
+            ],
+            cwd=ROOT,
+            env=dict(self.env, DATABASE_URL=self.app_url),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
         )
         self.processes.append(proc)
         self.url = f"http://127.0.0.1:{port}"
@@ -76,10 +97,25 @@ class LiveStack:
 
     def start_worker(self, *extra: str) -> subprocess.Popen:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo",
-             "--loglevel", "INFO", "-n", f"{self.name}@%h", *extra],
-            cwd=ROOT, env=dict(self.env, DATABASE_URL=self.app_url),
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "--pool",
+                "solo",
+                "--loglevel",
+                "INFO",
+                "-n",
+                f"{self.name}@%h",
+                *extra,
+            ],
+            cwd=ROOT,
+            env=dict(self.env, DATABASE_URL=self.app_url),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         self.processes.append(proc)
         return proc

@@ -39,8 +39,14 @@ def test_app_services_use_the_env_file_and_wait_for_healthy_dependencies():
 
 def test_env_example_names_every_required_setting():
     text = (ROOT / ".env.example").read_text()
-    for key in ("DJANGO_MODE=production", "SECRET_KEY=", "ALLOWED_HOSTS=", "DATABASE_URL=",
-                "MIGRATE_DATABASE_URL=", "CELERY_BROKER_URL="):
+    for key in (
+        "DJANGO_MODE=production",
+        "SECRET_KEY=",
+        "ALLOWED_HOSTS=",
+        "DATABASE_URL=",
+        "MIGRATE_DATABASE_URL=",
+        "CELERY_BROKER_URL=",
+    ):
         assert key in text
 
 

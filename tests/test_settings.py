@@ -13,34 +13,66 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def run_manage(*args, env_extra):
     env = dict(os.environ, **env_extra)
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_production_settings_pass_check_deploy():
-    result = run_manage("check", "--deploy", "--fail-level", "WARNING", env_extra={
-        "DJANGO_MODE": "production", "SECRET_KEY": "x" * 64 + "-a-long-random-production-key",
-        "ALLOWED_HOSTS": "registry.example.org", "DATABASE_URL": os.environ.get(
-            "DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")})
+    result = run_manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        env_extra={
+            "DJANGO_MODE": "production",
+            "SECRET_KEY": "x" * 64 + "-a-long-random-production-key",
+            "ALLOWED_HOSTS": "registry.example.org",
+            "DATABASE_URL": os.environ.get(
+                "DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres"
+            ),
+        },
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
 
 
 def test_production_refuses_to_start_without_a_secret_key():
     env = {k: v for k, v in os.environ.items() if k != "SECRET_KEY"}
-    env.update(DJANGO_MODE="production", ALLOWED_HOSTS="x.org",
-               DATABASE_URL="postgres://postgres@127.0.0.1:5432/postgres")
-    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=120)
+    env.update(
+        DJANGO_MODE="production",
+        ALLOWED_HOSTS="x.org",
+        DATABASE_URL="postgres://postgres@127.0.0.1:5432/postgres",
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr
 
 
 def test_production_refuses_demo_data():
-    result = run_manage("seed_demo", env_extra={
-        "DJANGO_MODE": "production", "SECRET_KEY": "y" * 70, "ALLOWED_HOSTS": "x.org",
-        "DATABASE_URL": os.environ.get("DATABASE_URL",
-                                       "postgres://postgres@127.0.0.1:5432/postgres")})
+    result = run_manage(
+        "seed_demo",
+        env_extra={
+            "DJANGO_MODE": "production",
+            "SECRET_KEY": "y" * 70,
+            "ALLOWED_HOSTS": "x.org",
+            "DATABASE_URL": os.environ.get(
+                "DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres"
+            ),
+        },
+    )
     assert result.returncode != 0 and "refused in production" in result.stderr
 
 
@@ -53,8 +85,9 @@ def test_embedded_postgres_starts_with_triggers_and_jsonb(tmp_path):
         "print('running after stop:', e.is_running())"
     )
     env = dict(os.environ, EMBEDDED_PG_DIR=str(tmp_path / "pg"))
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr
     assert "(True, '1')" in result.stdout
     assert "running after stop: False" in result.stdout

@@ -1,0 +1,1 @@
+"""REDCap-compatible API (POST /api/): see registry/api/views.py."""

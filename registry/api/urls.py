@@ -1,1 +1,8 @@
-urlpatterns = []
+from django.urls import path
+
+from . import views
+
+app_name = "api"
+urlpatterns = [
+    path("", views.api, name="api"),
+]

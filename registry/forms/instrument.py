@@ -183,6 +183,7 @@ class InstrumentForm(forms.Form):
                 items.append(HTML(format_html('<h3 class="h5 mt-4 border-bottom pb-1">{}</h3>',
                                               f.section_header)))
             attrs = {"css_class": "registry-field mb-3" + (" d-none" if f.hidden else ""),
+                     "css_id": f"field-{f.name}",
                      "data_field": f.name, "data_type": f.field_type}
             if f.branching_logic:
                 attrs["data_branching"] = f.branching_logic

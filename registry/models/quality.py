@@ -37,6 +37,9 @@ class FindingAcknowledgement(models.Model):
             models.UniqueConstraint(fields=["record", "rule_key"], name="ack_record_rule")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.record}: {self.rule_key} acknowledged"
+
 
 class Query(models.Model):
     """A data-resolution query on one field of a record (opened by a monitor or data manager)."""
@@ -51,7 +54,9 @@ class Query(models.Model):
     instance = models.PositiveIntegerField(default=1)
     field = models.CharField(max_length=100)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
-    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     opened_at = models.DateTimeField(auto_now_add=True)
     closed_at = models.DateTimeField(null=True, blank=True)
 
@@ -70,3 +75,6 @@ class QueryMessage(models.Model):
 
     class Meta:
         ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.author}: {self.text[:40]}"

@@ -69,6 +69,9 @@ class RecordCounter(models.Model):
     center = models.OneToOneField(Center, on_delete=models.PROTECT, primary_key=True)
     last_number = models.PositiveIntegerField(default=0)
 
+    def __str__(self) -> str:
+        return f"{self.center_id}: {self.last_number}"
+
 
 class InstrumentData(models.Model):
     """The answers of one instrument (form) instance of a record, as JSON."""

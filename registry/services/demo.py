@@ -60,7 +60,9 @@ def _seed_demo() -> str:
         raise RuntimeError("demo data are refused in production mode")
     centers = {}
     for code, (name, city) in CENTERS.items():
-        centers[code], _ = Center.objects.get_or_create(code=code, defaults={"name": name, "city": city})
+        centers[code], _ = Center.objects.get_or_create(
+            code=code, defaults={"name": name, "city": city}
+        )
     investigators = {}
     for code, center in centers.items():
         coord = _user(f"coordinator-{code.lower()}", "Coordinator", code)
@@ -82,10 +84,17 @@ def _seed_demo() -> str:
         if patient.lock:
             to_lock.setdefault(patient.center, []).append(record)
     for code, records in to_lock.items():
-        lock_records(user=investigators[code], records=records, password=settings.DEMO_PASSWORD,
-                     meaning=SIGNATURE_MEANINGS[0], dictionary_version=version)
+        lock_records(
+            user=investigators[code],
+            records=records,
+            password=settings.DEMO_PASSWORD,
+            meaning=SIGNATURE_MEANINGS[0],
+            dictionary_version=version,
+        )
     locked = sum(len(r) for r in to_lock.values())
-    return f"demo data loaded: 6 centres, {Record.objects.count()} SYNTHETIC records, {locked} locked"
+    return (
+        f"demo data loaded: 6 centres, {Record.objects.count()} SYNTHETIC records, {locked} locked"
+    )
 
 
 def _enter(record: Record, patient, user, version) -> None:
@@ -94,12 +103,22 @@ def _enter(record: Record, patient, user, version) -> None:
     for form, _label in dictionary.forms:
         for instance, values in enumerate(patient.forms.get(form, []), start=1):
             cleaned = clean_instrument(
-                dictionary=dictionary, instrument=form, submitted=values,
-                context=record_values(record), status=status,
+                dictionary=dictionary,
+                instrument=form,
+                submitted=values,
+                context=record_values(record),
+                status=status,
                 missing_codes=version.missing_code_values,
             )
             if not cleaned.ok:
                 raise ValueError(f"demo data invalid for {record}/{form}: {cleaned.errors}")
-            save_instrument(user=user, record=record, instrument=form, instance=instance,
-                            data=cleaned.data, status=status, expected_version=None,
-                            dictionary_version=version)
+            save_instrument(
+                user=user,
+                record=record,
+                instrument=form,
+                instance=instance,
+                data=cleaned.data,
+                status=status,
+                expected_version=None,
+                dictionary_version=version,
+            )

@@ -23,16 +23,16 @@ SIGNATURE_MEANINGS = [
 ]
 
 
-def signed_content(record: Record, *, signer_id: int, signer_name: str, meaning: str,
-                   signed_at) -> bytes:
+def signed_content(
+    record: Record, *, signer_id: int, signer_name: str, meaning: str, signed_at
+) -> bytes:
     """The exact bytes a signature's SHA-256 covers: the record's identity and every value."""
     rows = record.instruments.filter(deleted_at__isnull=True).order_by("instrument", "instance")
     content = {
         "record_id": record.record_id,
         "center_id": record.center_id,
         "instruments": [
-            {"instrument": r.instrument, "instance": r.instance, "status": r.status,
-             "data": r.data}
+            {"instrument": r.instrument, "instance": r.instance, "status": r.status, "data": r.data}
             for r in rows
         ],
         "signer_id": signer_id,
@@ -45,8 +45,13 @@ def signed_content(record: Record, *, signer_id: int, signer_name: str, meaning:
 
 def content_hash(record: Record, signature: Signature) -> str:
     return hashlib.sha256(
-        signed_content(record, signer_id=signature.signer_id, signer_name=signature.signer_name,
-                       meaning=signature.meaning, signed_at=signature.signed_at)
+        signed_content(
+            record,
+            signer_id=signature.signer_id,
+            signer_name=signature.signer_name,
+            meaning=signature.meaning,
+            signed_at=signature.signed_at,
+        )
     ).hexdigest()
 
 
@@ -83,11 +88,19 @@ def lock_blockers(record: Record, dictionary_version: DictionaryVersion) -> list
     return blockers
 
 
-def lock_records(*, user, records: list[Record], password: str, meaning: str,
-                 dictionary_version: DictionaryVersion) -> list[Signature]:
+def lock_records(
+    *,
+    user,
+    records: list[Record],
+    password: str,
+    meaning: str,
+    dictionary_version: DictionaryVersion,
+) -> list[Signature]:
     """One action, one signature per record; all or nothing."""
     if not user.check_password(password):
-        record_event("signature_failed", user=user, details={"records": [r.record_id for r in records]})
+        record_event(
+            "signature_failed", user=user, details={"records": [r.record_id for r in records]}
+        )
         raise PermissionDenied("The password is not correct; nothing was signed.")
     if not meaning.strip():
         raise LockRefused("Choose the meaning of your signature.")
@@ -106,13 +119,24 @@ def lock_records(*, user, records: list[Record], password: str, meaning: str,
                 raise LockRefused(f"Record {current} cannot be locked yet.", blockers=blockers)
             signed_at = timezone.now()
             digest = hashlib.sha256(
-                signed_content(current, signer_id=user.pk, signer_name=user.full_name,
-                               meaning=meaning, signed_at=signed_at)
+                signed_content(
+                    current,
+                    signer_id=user.pk,
+                    signer_name=user.full_name,
+                    meaning=meaning,
+                    signed_at=signed_at,
+                )
             ).hexdigest()
-            signatures.append(Signature.objects.create(
-                record=current, signer=user, signer_name=user.full_name, meaning=meaning,
-                signed_at=signed_at, content_sha256=digest,
-            ))
+            signatures.append(
+                Signature.objects.create(
+                    record=current,
+                    signer=user,
+                    signer_name=user.full_name,
+                    meaning=meaning,
+                    signed_at=signed_at,
+                    content_sha256=digest,
+                )
+            )
             current.is_locked = True
             current.locked_at = signed_at
             current.locked_by = user
@@ -121,10 +145,16 @@ def lock_records(*, user, records: list[Record], password: str, meaning: str,
     return signatures
 
 
-def lock_record(*, user, record: Record, password: str, meaning: str,
-                dictionary_version: DictionaryVersion) -> Signature:
-    return lock_records(user=user, records=[record], password=password, meaning=meaning,
-                        dictionary_version=dictionary_version)[0]
+def lock_record(
+    *, user, record: Record, password: str, meaning: str, dictionary_version: DictionaryVersion
+) -> Signature:
+    return lock_records(
+        user=user,
+        records=[record],
+        password=password,
+        meaning=meaning,
+        dictionary_version=dictionary_version,
+    )[0]
 
 
 def unlock_record(*, user, record: Record, reason: str) -> None:

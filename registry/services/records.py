@@ -58,9 +58,10 @@ def record_values(record: Record, *, exclude: tuple[str, int] | None = None) -> 
 
 def next_instance(record: Record, instrument: str) -> int:
     last = (
-        record.instruments.filter(instrument=instrument).order_by("-instance").values_list(
-            "instance", flat=True
-        ).first()
+        record.instruments.filter(instrument=instrument)
+        .order_by("-instance")
+        .values_list("instance", flat=True)
+        .first()
     )
     return (last or 0) + 1
 
@@ -84,7 +85,9 @@ def save_instrument(
     with transaction.atomic():
         locked_record = Record.objects.select_for_update(of=("self",)).get(pk=record.pk)
         if locked_record.is_locked:
-            raise RecordLocked(f"Record {record.record_id} is locked; a data manager can unlock it.")
+            raise RecordLocked(
+                f"Record {record.record_id} is locked; a data manager can unlock it."
+            )
         row = (
             InstrumentData.objects.select_for_update()
             .filter(record=record, instrument=instrument, instance=instance)
@@ -104,7 +107,9 @@ def save_instrument(
         if not changed:
             return row
         if row.ever_completed and not reason.strip():
-            raise ReasonRequired("This form has been marked Complete before: give a reason for the change.")
+            raise ReasonRequired(
+                "This form has been marked Complete before: give a reason for the change."
+            )
         set_audit_context(user=user, reason=reason.strip())
         row.data = data
         row.status = status
@@ -118,9 +123,10 @@ def save_instrument(
 
 def delete_record(*, user, record: Record, reason: str) -> None:
     """Soft delete (never a hard delete): the record disappears from lists and exports."""
-    if not access_for(user).can_edit_center(record.center_id) and not access_for(
-        user
-    ).is_data_manager:
+    if (
+        not access_for(user).can_edit_center(record.center_id)
+        and not access_for(user).is_data_manager
+    ):
         raise PermissionDenied("You cannot delete this record.")
     if not reason.strip():
         raise ReasonRequired("Deleting a record needs a reason.")

@@ -8,11 +8,11 @@ from registry.models import DictionaryVersion, FormStatus
 from registry.services.dictionary import current_dictionary_version
 
 _PARSED: dict[int, object] = {}  # dictionary versions never change: parse each once per process
-STATUS_CSS = {
-    None: ("secondary", "No data"),
-    FormStatus.INCOMPLETE: ("danger", "Incomplete"),
-    FormStatus.UNVERIFIED: ("warning", "Unverified"),
-    FormStatus.COMPLETE: ("success", "Complete"),
+STATUS_CSS = {  # css suffix of registry.css status-dot classes
+    None: ("none", "No data"),
+    FormStatus.INCOMPLETE: ("0", "Incomplete"),
+    FormStatus.UNVERIFIED: ("1", "Unverified"),
+    FormStatus.COMPLETE: ("2", "Complete"),
 }
 
 

@@ -11,7 +11,6 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from registry.models import Query
 
-
 pytestmark = pytest.mark.django_db
 
 PATIENT_KEYS = {"record_id", "query_id", "pk", "signature_id", "instance"}
@@ -51,13 +50,19 @@ def test_the_walk_finds_the_record_routes():
     assert any("record_id" in r for r in routes), routes
 
 
-def test_other_centre_gets_nothing_from_any_patient_route(client, locked_record, people,
-                                                          centers):
-    query = Query.objects.create(record=locked_record, instrument="stage", field="stage_dx",
-                                 opened_by=people["monitor"])
-    values = {"record_id": locked_record.record_id, "query_id": str(query.pk),
-              "pk": str(query.pk), "instrument": "stage", "instance": "1",
-              "field": "stage_dx", "signature_id": str(locked_record.signatures.first().pk)}
+def test_other_centre_gets_nothing_from_any_patient_route(client, locked_record, people, centers):
+    query = Query.objects.create(
+        record=locked_record, instrument="stage", field="stage_dx", opened_by=people["monitor"]
+    )
+    values = {
+        "record_id": locked_record.record_id,
+        "query_id": str(query.pk),
+        "pk": str(query.pk),
+        "instrument": "stage",
+        "instance": "1",
+        "field": "stage_dx",
+        "signature_id": str(locked_record.signatures.first().pk),
+    }
     client.force_login(people["coord_bol"])
     leaks = []
     for route in patient_routes():
@@ -77,6 +82,8 @@ def test_record_routes_answer_404_never_403(client, complete_record, people):
     for route in patient_routes():
         if "record_id" not in route:
             continue
-        url = fill(route, {"record_id": complete_record.record_id, "instrument": "stage",
-                           "field": "stage_dx"})
+        url = fill(
+            route,
+            {"record_id": complete_record.record_id, "instrument": "stage", "field": "stage_dx"},
+        )
         assert client.get(url).status_code in (404, 405), url

@@ -16,7 +16,8 @@ from registry.services.records import create_record, save_instrument
 v = import_default_dictionary()
 mil = Center.objects.create(code="MIL", name="Milano", city="Milano")
 for i in range(2):
-    u = User.objects.create_user(f"coord{i}", password="pw-for-tests-123", first_name="C", last_name=str(i))
+    u = User.objects.create_user(f"coord{i}", password="pw-for-tests-123",
+                                 first_name="C", last_name=str(i))
     Membership.objects.create(user=u, center=mil, role=Role.SITE_COORDINATOR)
 inv = User.objects.create_user("inv", password="pw-for-tests-123", first_name="I", last_name="Nv")
 Membership.objects.create(user=inv, center=mil, role=Role.SITE_INVESTIGATOR)
@@ -151,14 +152,17 @@ def test_tampering_behind_the_apps_back_is_named_by_verify_audit(stack):
     first, second = locked[-2], locked[-1]
 
     # 1. Signature copy: move the first record's signature to the second record.
-    owner_sql(stack, f"""
+    owner_sql(
+        stack,
+        f"""
         ALTER TABLE registry_signature DISABLE TRIGGER USER;
         DELETE FROM registry_signature s USING registry_record r WHERE s.record_id = r.id
           AND r.record_id = '{second}';
         UPDATE registry_signature SET record_id = (SELECT id FROM registry_record
           WHERE record_id = '{second}')
           WHERE record_id = (SELECT id FROM registry_record WHERE record_id = '{first}');
-        ALTER TABLE registry_signature ENABLE TRIGGER USER;""")
+        ALTER TABLE registry_signature ENABLE TRIGGER USER;""",
+    )
     copied = stack.manage("verify_audit", check=False)
     assert copied.returncode != 0
     assert "signature" in copied.stderr and second in copied.stderr
@@ -167,19 +171,25 @@ def test_tampering_behind_the_apps_back_is_named_by_verify_audit(stack):
 def test_changed_signed_value_and_rewritten_audit_event_are_detected(stack):
     locked = stack.shell(LOCK_ONE).split()
     target = locked[-1]
-    owner_sql(stack, f"""
+    owner_sql(
+        stack,
+        f"""
         ALTER TABLE registry_instrumentdata DISABLE TRIGGER USER;
         UPDATE registry_instrumentdata SET data = '{{"stage_dx": "3"}}' WHERE record_id =
           (SELECT id FROM registry_record WHERE record_id = '{target}');
-        ALTER TABLE registry_instrumentdata ENABLE TRIGGER USER;""")
+        ALTER TABLE registry_instrumentdata ENABLE TRIGGER USER;""",
+    )
     result = stack.manage("verify_audit", check=False)
     assert result.returncode != 0 and target in result.stderr
 
-    owner_sql(stack, """
+    owner_sql(
+        stack,
+        """
         ALTER TABLE registry_auditevent DISABLE TRIGGER USER;
         UPDATE registry_auditevent SET new_value = '"3"' WHERE seq = (SELECT min(seq) + 5
           FROM registry_auditevent);
-        ALTER TABLE registry_auditevent ENABLE TRIGGER USER;""")
+        ALTER TABLE registry_auditevent ENABLE TRIGGER USER;""",
+    )
     result = stack.manage("verify_audit", check=False)
     assert result.returncode != 0
     assert "audit chain broken at event #" in result.stderr

@@ -26,7 +26,9 @@ def locked_rows_hash() -> str:
 
 def refused(action) -> None:
     with (
-        pytest.raises(DatabaseError, match="(?i)locked|not allowed|never|cannot|permission denied|must void"),
+        pytest.raises(
+            DatabaseError, match="(?i)locked|not allowed|never|cannot|permission denied|must void"
+        ),
         transaction.atomic(),
     ):
         action()

@@ -12,8 +12,10 @@ pytestmark = pytest.mark.django_db
 
 
 def values(instrument: str, field: str) -> list:
-    return [d.get(field) for d in InstrumentData.objects.filter(instrument=instrument)
-            .values_list("data", flat=True)]
+    return [
+        d.get(field)
+        for d in InstrumentData.objects.filter(instrument=instrument).values_list("data", flat=True)
+    ]
 
 
 def test_seed_demo_shapes_the_published_cohort_and_is_idempotent(capsys):

@@ -1,0 +1,229 @@
+"""Time-to-event endpoints derived from instrument data, following the analysis configuration
+(analytics.config). Pure functions over plain dicts; `load_locked_patients` is the thin ORM
+loader. A record whose dates are missing (missing-data codes included) or inconsistent is
+excluded from that endpoint with the reason, never silently dropped."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Patient:
+    record_id: str
+    centre: str
+    values: Mapping[str, Any]  # non-repeating instruments, merged
+    instances: Mapping[str, list[Mapping[str, Any]]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Observation:
+    record_id: str
+    centre: str
+    time_months: float
+    event: int
+
+
+@dataclass(frozen=True)
+class Exclusion:
+    record: str
+    reason: str
+
+
+@dataclass
+class EndpointData:
+    key: str
+    label: str
+    reverse: bool = False
+    observations: list[Observation] = field(default_factory=list)
+    excluded: list[Exclusion] = field(default_factory=list)
+
+    @property
+    def population(self) -> int:
+        return len(self.observations) + len(self.excluded)
+
+
+class Excluded(Exception):
+    """Raised while deriving one record's endpoint; the message is the reason shown."""
+
+
+def _is_blank(raw: Any) -> bool:
+    return raw is None or raw == "" or raw == []
+
+
+def parse_date(values: Mapping[str, Any], name: str, missing_codes: set[str],
+               where: str = "") -> date:
+    """The date in `values[name]`, or Excluded with why it cannot be used."""
+    raw = values.get(name)
+    suffix = f" in {where}" if where else ""
+    if _is_blank(raw):
+        raise Excluded(f"{name} missing{suffix}")
+    if isinstance(raw, str) and raw in missing_codes:
+        raise Excluded(f"{name} is {raw} (missing-data code){suffix}")
+    try:
+        return date.fromisoformat(str(raw)[:10])
+    except ValueError:
+        raise Excluded(f"{name} is not a date ({raw!r}){suffix}") from None
+
+
+def in_population(patient: Patient, population: Mapping[str, list[str]],
+                  missing_codes: set[str]) -> bool:
+    """False if a known value puts the patient outside; Excluded if membership is unknown."""
+    unknown = []
+    for name, allowed in population.items():
+        raw = patient.values.get(name)
+        if _is_blank(raw) or (isinstance(raw, str) and raw in missing_codes):
+            unknown.append(f"{name} is {raw or 'missing'}")
+        elif str(raw) not in allowed:
+            return False
+    if unknown:
+        raise Excluded("; ".join(unknown) + " (cannot tell whether the endpoint applies)")
+    return True
+
+
+def _event_dates(patient: Patient, event_key: str, spec: Mapping[str, Any],
+                 missing_codes: set[str]) -> list[tuple[date, str]]:
+    if "indicator" in spec:
+        indicator = spec["indicator"]
+        raw = patient.values.get(indicator)
+        if _is_blank(raw) or (isinstance(raw, str) and raw in missing_codes):
+            raise Excluded(f"{indicator} is {raw or 'missing'}")
+        if str(raw) not in spec["values"]:
+            return []
+        try:
+            return [(parse_date(patient.values, spec["date"], missing_codes), spec["date"])]
+        except Excluded as exc:
+            raise Excluded(f"{exc} although {indicator}={raw} ({event_key})") from None
+    instrument = spec["instrument"]
+    found = []
+    for number, values in enumerate(patient.instances.get(instrument, []), start=1):
+        found.append((parse_date(values, spec["date"], missing_codes, f"{instrument} #{number}"),
+                      spec["date"]))
+    return found
+
+
+def derive(patient: Patient, endpoint: Mapping[str, Any], config: Mapping[str, Any],
+           missing_codes: set[str]) -> Observation | None:
+    """The patient's (time, event) for one endpoint; None if outside its population.
+    Raises Excluded with the reason when dates are missing or inconsistent."""
+    if not in_population(patient, endpoint.get("population", {}), missing_codes):
+        return None
+    start_name = endpoint["start"]
+    start = parse_date(patient.values, start_name, missing_codes)
+    events: list[tuple[date, str]] = []
+    for key in endpoint["events"]:
+        events.extend(_event_dates(patient, key, config["events"][key], missing_codes))
+    censor_name = config["censor_date"]
+    try:
+        censor: date | None = parse_date(patient.values, censor_name, missing_codes)
+    except Excluded:
+        if not events:
+            raise
+        censor = None
+    for when, name in events:
+        if when < start:
+            raise Excluded(f"{name} ({when}) is before {start_name} ({start})")
+        if censor is not None and when > censor:
+            raise Excluded(f"{name} ({when}) is after {censor_name} ({censor})")
+    if censor is not None and censor < start:
+        raise Excluded(f"{censor_name} ({censor}) is before {start_name} ({start})")
+    if events:
+        end, event = min(when for when, _ in events), 1
+    else:
+        end, event = censor, 0
+    if endpoint.get("reverse"):
+        event = 1 - event
+    months = (end - start).days / float(config["days_per_month"])
+    return Observation(patient.record_id, patient.centre, months, event)
+
+
+def derive_endpoints(patients: Iterable[Patient], config: Mapping[str, Any],
+                     missing_codes: Iterable[str]) -> dict[str, EndpointData]:
+    codes = set(missing_codes)
+    result = {
+        ep["key"]: EndpointData(ep["key"], ep["label"], bool(ep.get("reverse")))
+        for ep in config["endpoints"]
+    }
+    for patient in patients:
+        for ep in config["endpoints"]:
+            data = result[ep["key"]]
+            try:
+                obs = derive(patient, ep, config, codes)
+            except Excluded as exc:
+                data.excluded.append(Exclusion(patient.record_id, str(exc)))
+                continue
+            if obs is not None:
+                data.observations.append(obs)
+    return result
+
+
+def needed_fields(config: Mapping[str, Any]) -> list[str]:
+    """Every field the configuration reads (the loader fetches only these)."""
+    names = {config["censor_date"]}
+    for spec in config["events"].values():
+        names.update(v for k, v in spec.items() if k in ("indicator", "date"))
+    for ep in config["endpoints"]:
+        names.add(ep["start"])
+        names.update(ep.get("population", {}))
+    for sg in config.get("subgroups", []):
+        if "field" in sg:
+            names.add(sg["field"])
+    for count in config.get("counts", []):
+        names.update(count.get("where", {}))
+        names.update(count.get("without", {}).get("where", {}))
+    for row in config.get("table1", {}).get("rows", []):
+        names.add(row["field"])
+    return sorted(names)
+
+
+LOAD_SQL = """
+SELECT r.record_id, c.code,
+       jsonb_agg(jsonb_build_array(i.instrument, i.instance, jsonb_strip_nulls({projection}))
+                 ORDER BY i.instrument, i.instance),
+       encode(sha256(convert_to(string_agg(i.instrument || '#' || i.instance || '=' || i.data::text,
+                     E'\\n' ORDER BY i.instrument, i.instance), 'UTF8')), 'hex')
+FROM registry_record r
+JOIN centers_center c ON c.id = r.center_id
+JOIN registry_instrumentdata i ON i.record_id = r.id AND i.deleted_at IS NULL
+WHERE r.is_locked AND r.deleted_at IS NULL
+GROUP BY r.id, r.record_id, c.code
+ORDER BY r.record_id
+"""
+
+
+def load_locked_patients(config: Mapping[str, Any], repeating: Iterable[str]
+                         ) -> tuple[list[Patient], dict[str, str]]:
+    """Locked, not deleted records as Patients (only the configured fields), and each record's
+    content hash (SHA-256 over every stored value, not only the configured ones)."""
+    from django.db import connection
+
+    names = needed_fields(config)
+    projection = "jsonb_build_object(" + ", ".join(
+        f"'{n}', i.data->'{n}'" for n in names if n.replace("_", "").isalnum()
+    ) + ")"
+    repeating = set(repeating)
+    patients, hashes = [], {}
+    with connection.cursor() as cursor:
+        cursor.execute(LOAD_SQL.format(projection=projection))
+        for record_id, centre, rows_json, digest in cursor.fetchall():
+            rows = json.loads(rows_json) if isinstance(rows_json, str) else rows_json
+            values: dict[str, Any] = {}
+            instances: dict[str, list[Mapping[str, Any]]] = {}
+            for instrument, _instance, data in rows:
+                if instrument in repeating:
+                    instances.setdefault(instrument, []).append(data)
+                else:
+                    values.update(data)
+            patients.append(Patient(record_id, centre, values, instances))
+            hashes[record_id] = digest
+    return patients, hashes
+
+
+def dataset_hash(record_hashes: Mapping[str, str]) -> str:
+    text = "\n".join(f"{rid}:{digest}" for rid, digest in sorted(record_hashes.items()))
+    return hashlib.sha256(text.encode()).hexdigest()

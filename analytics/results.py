@@ -1,0 +1,110 @@
+"""Turning derived endpoints into the snapshot's results: Kaplan-Meier summaries per endpoint
+and subgroup, log-rank tests, univariable Cox models. Pure (no ORM); the curves (long arrays)
+are returned apart from the summaries, so the dashboard never loads them to show a number."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from .endpoints import EndpointData, Observation
+from .survival import cox_univariable, kaplan_meier, logrank
+
+DEFAULT_CI = "log-log"
+#: Endpoints whose subgroups get curves, log-rank tests and Cox models.
+SUBGROUP_ENDPOINTS = ("os", "dfs", "os_localized", "os_metastatic")
+
+
+def km_summary(km: dict[str, Any] | None, excluded: list[dict] | None = None) -> dict[str, Any]:
+    """The machine-readable shape of one curve: n, events, median (+CI), S(t) at 12/36/60."""
+    if km is None:
+        out: dict[str, Any] = {"n": 0, "events": 0, "median": None, "median_ci": [None, None],
+                               "survival_at": {}, "at_risk_table": {}}
+    else:
+        out = {
+            "n": km["n"], "events": km["events"], "median": km["median"],
+            "median_ci": list(km["median_ci"]),
+            "survival_at": {
+                key: {"estimate": v[0], "ci": [v[1], v[2]]} for key, v in km["survival_at"].items()
+            },
+            "at_risk_table": km["at_risk_table"],
+        }
+    if excluded is not None:
+        out["excluded"] = excluded
+    return out
+
+
+def _arrays(observations: list[Observation]) -> tuple[np.ndarray, np.ndarray]:
+    time = np.fromiter((o.time_months for o in observations), float, len(observations))
+    event = np.fromiter((o.event for o in observations), float, len(observations))
+    return time, event
+
+
+def fit_km(time: np.ndarray, event: np.ndarray, *, ci_method: str,
+           survival_times: list[float]) -> dict[str, Any] | None:
+    if time.size == 0:
+        return None
+    return kaplan_meier(time, event, ci_method=ci_method,
+                        survival_times=survival_times).to_dict()
+
+
+def build_results(endpoints: Mapping[str, EndpointData],
+                  groups: Mapping[str, Mapping[str, str | None]],
+                  config: Mapping[str, Any], *, ci_method: str = DEFAULT_CI,
+                  subgroup_endpoints: tuple[str, ...] = SUBGROUP_ENDPOINTS,
+                  ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(summaries, curves). curves[endpoint]["all"]["All"] and curves[endpoint][subgroup][group]
+    are KaplanMeierResult.to_dict(); summaries hold no arrays."""
+    times = [float(t) for t in config.get("survival_times", [12, 36, 60])]
+    labels = {sg["key"]: sg["label"] for sg in config.get("subgroups", [])}
+    summaries: dict[str, Any] = {"endpoints": {}, "subgroups": {}, "logrank": {}, "cox": {}}
+    curves: dict[str, Any] = {}
+    for key, data in endpoints.items():
+        time, event = _arrays(data.observations)
+        km = fit_km(time, event, ci_method=ci_method, survival_times=times)
+        excluded = [{"record": x.record, "reason": x.reason} for x in data.excluded]
+        summaries["endpoints"][key] = dict(
+            km_summary(km, excluded), label=data.label, reverse=data.reverse,
+            population=data.population,
+        )
+        curves[key] = {"all": {"All": km}} if km else {}
+        if key not in subgroup_endpoints or time.size == 0:
+            continue
+        ids = [o.record_id for o in data.observations]
+        for sg_key, membership in groups.items():
+            group = [membership.get(rid) for rid in ids]
+            name = f"{key}_by_{sg_key}"
+            per_group, sg_curves = {}, {}
+            for level in sorted({g for g in group if g is not None}):
+                mask = np.array([g == level for g in group])
+                sub = fit_km(time[mask], event[mask], ci_method=ci_method, survival_times=times)
+                per_group[level] = km_summary(sub)
+                sg_curves[level] = sub
+            summaries["subgroups"][name] = {"endpoint": key, "subgroup": sg_key,
+                                            "label": labels.get(sg_key, sg_key),
+                                            "groups": per_group}
+            curves[key][sg_key] = sg_curves
+            summaries["logrank"][name] = _logrank(time, event, group)
+            summaries["cox"][name] = _cox(time, event, group)
+    return summaries, curves
+
+
+def _logrank(time: np.ndarray, event: np.ndarray, group: list[str | None]) -> dict[str, Any]:
+    try:
+        result = logrank(time, event, np.array(group, dtype=object)).to_dict()
+    except ValueError as exc:
+        return {"chisq": None, "df": None, "p": None, "note": str(exc)}
+    return {"chisq": result["chisq"], "df": result["df"], "p": result["p"],
+            "groups": result["groups"]}
+
+
+def _cox(time: np.ndarray, event: np.ndarray, group: list[str | None]) -> dict[str, Any]:
+    try:
+        result = cox_univariable(time, event, np.array(group, dtype=object), categorical=True)
+    except (ValueError, np.linalg.LinAlgError) as exc:
+        return {"terms": [], "reference": None, "note": str(exc)}
+    data = result.to_dict()
+    return {"reference": data["reference"], "terms": data["terms"], "n": data["n"],
+            "events": data["events"], "lr": data["lr"], "warnings": data["warnings"]}

@@ -1,0 +1,26 @@
+"""Celery tasks: load by version, call the service. Importing this module (the worker does at
+start-up) imports lifelines once, through analytics.services -> analytics.survival."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.db import DatabaseError
+
+from . import services
+
+
+@shared_task(
+    name="analytics.recompute_statistics",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(DatabaseError,),
+    retry_backoff=2,
+    retry_backoff_max=120,
+    retry_jitter=True,
+    max_retries=8,
+    ignore_result=True,
+)
+def recompute_statistics(dataset_version: int) -> int | None:
+    """Idempotent, keyed by dataset version; returns the version of the snapshot it stored."""
+    snapshot = services.recompute_for_version(dataset_version=int(dataset_version))
+    return snapshot.dataset_version if snapshot else None

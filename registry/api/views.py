@@ -1,0 +1,147 @@
+"""The REDCap-compatible API: one POST endpoint, form-encoded, authenticated by token.
+
+Errors: 400 bad request, 401 no or unknown token, 403 not allowed for the role, 429 too many
+calls; the body in the returnFormat asked for (json by default for errors, as REDCap does when
+the format is unknown)."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from centers.tokens import token_digest, user_for_token
+from registry.audit import record_event
+from registry.services.errors import PermissionDenied, RegistryError
+
+from . import lock, project
+from .params import Params
+from .ratelimit import over_limit
+from .record_export import export_record_rows
+from .record_import import import_records
+from .responses import FORMATS, ApiError, error_response, rows_response, text_response
+
+HANDLERS = {
+    "metadata": project.metadata,
+    "instrument": project.instruments,
+    "exportFieldNames": project.export_field_names,
+    "project": project.project_info,
+    "version": project.version_text,
+    "dag": project.dags,
+    "user": project.users,
+    "log": project.log,
+    "generateNextRecordName": project.next_record_name,
+    "formEventMapping": project.classic_project_error,
+    "arm": project.classic_project_error,
+    "event": project.classic_project_error,
+    "lock": lock.lock,
+}
+SECRET_PARAMS = {"token", "data", "password"}
+
+
+def _formats(params: Params) -> tuple[str, str]:
+    fmt = params.get("format", "xml").lower() or "xml"
+    return_fmt = params.get("returnFormat", "").lower() or fmt
+    return (fmt if fmt in FORMATS else "xml"), (return_fmt if return_fmt in FORMATS else "json")
+
+
+@csrf_exempt
+@require_POST
+def api(request: HttpRequest) -> HttpResponse:
+    params = Params(request.POST)
+    fmt, return_fmt = _formats(params)
+    token = params.get("token")
+    user = user_for_token(token)
+    if user is None:
+        return error_response(ApiError("You do not have permissions to use the API", 401),
+                              return_fmt)
+    wait = over_limit(token_digest(token))
+    if wait:
+        response = error_response(ApiError(
+            "Too many API calls: the limit is per token and per minute; try again in "
+            f"{wait} seconds", 429), return_fmt)
+        response["Retry-After"] = str(wait)
+        return response
+    content, action = params.get("content"), params.get("action")
+    summary: dict = {}
+    try:
+        response, summary = _dispatch(user, params, content, action, fmt, return_fmt)
+        status = response.status_code
+    except ApiError as exc:
+        response, status = error_response(exc, return_fmt), exc.status
+        summary = {"error": exc.message[:500]}
+    record_event("api_call", user=user, details={
+        "content": content, "action": action, "status": status, **summary,
+        "params": {k: request.POST.getlist(k) for k in request.POST if k not in SECRET_PARAMS},
+    })
+    return response
+
+
+def _dispatch(user, params: Params, content: str, action: str, fmt: str,
+              return_fmt: str) -> tuple[HttpResponse, dict]:
+    if content == "record":
+        if action == "delete":
+            return _delete(user, params, return_fmt)
+        if action in ("", "export") and "data" not in params.data:
+            return export_record_rows(user, params)
+        if action in ("", "import"):
+            return _import(user, params, return_fmt)
+        raise ApiError(f"The action '{action}' is not valid for content=record")
+    handler = HANDLERS.get(content)
+    if handler is None:
+        raise ApiError("The value of the parameter \"content\" is not valid" if content
+                       else "The parameter \"content\" is missing")
+    use = return_fmt if content == "lock" else fmt
+    return handler(user, params, use if content != "lock" else return_fmt), {}
+
+
+def _import(user, params: Params, return_fmt: str) -> tuple[HttpResponse, dict]:
+    try:
+        result = import_records(user, params)
+    except PermissionDenied as exc:
+        raise ApiError(str(exc), 403) from None
+    summary = {"records": result["count"], "ids": result["ids"][:1000]}
+    what = params.choice("returnContent", ("count", "ids", "auto_ids", "nothing"), "count")
+    if what == "auto_ids" and not params.flag("forceAutoNumber"):
+        what = "ids"
+    if what == "nothing":
+        return HttpResponse(""), summary
+    if what == "count":
+        if return_fmt == "json":
+            return JsonResponse({"count": result["count"]}), summary
+        if return_fmt == "xml":
+            return rows_response([{"count": result["count"]}], "xml"), summary
+        return text_response(str(result["count"])), summary
+    ids = result["ids"] if what == "ids" else result["auto_ids"]
+    if return_fmt == "json":
+        return JsonResponse(ids, safe=False), summary
+    return rows_response([{"id": i} for i in ids], return_fmt), summary
+
+
+def _delete(user, params: Params, return_fmt: str) -> tuple[HttpResponse, dict]:
+    from registry.models import Record
+    from registry.services.records import delete_record
+
+    if params.get("instrument") or params.get("event") or params.get("arm"):
+        raise ApiError("Deleting single instruments, events or arms is not supported here")
+    ids = params.array("records")
+    if not ids:
+        raise ApiError("The parameter \"records\" is missing")
+    found = {r.record_id: r for r in Record.objects.visible_to(user).filter(record_id__in=ids)}
+    missing = [rid for rid in ids if rid not in found]
+    if missing:
+        raise ApiError(f"One or more of the records provided cannot be deleted because they "
+                       f"do not exist in the project. The following records do not exist: "
+                       f"{', '.join(missing)}")
+    reason = params.get("reason") or "Deleted through the API"
+    try:
+        with transaction.atomic():
+            for rid in dict.fromkeys(ids):
+                delete_record(user=user, record=found[rid], reason=reason)
+    except PermissionDenied as exc:
+        raise ApiError(str(exc), 403) from None
+    except RegistryError as exc:
+        raise ApiError(str(exc)) from None
+    count = len(dict.fromkeys(ids))
+    return text_response(str(count)), {"records": count, "ids": list(dict.fromkeys(ids))}

@@ -1,0 +1,45 @@
+"""Running an export job: load by id, build, record progress in the job's status file."""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import UTC, datetime
+
+from centers.models import User
+
+from .build import build_export
+from .jobs import job_dir, options_from_json, read_status, write_status
+from .stream import export_records
+
+logger = logging.getLogger(__name__)
+
+
+def export_job_run(*, job_id: str) -> dict:
+    status = read_status(job_id)
+    if status["state"] not in ("queued", "failed"):
+        return status
+    user = User.objects.get(pk=status["user_id"])
+    options = options_from_json(status["options"])
+    total = export_records(user, locked_only=options.locked_only,
+                           records=options.records).count()
+    write_status(job_id, state="running", total=total, done=0, message="Building the export")
+    last = [0.0]
+
+    def progress(done: int) -> None:
+        if time.monotonic() - last[0] > 0.5:
+            last[0] = time.monotonic()
+            write_status(job_id, done=done)
+
+    try:
+        result = build_export(user=user, options=options, directory=job_dir(job_id) / "files",
+                              progress=progress)
+    except Exception as exc:
+        logger.exception("export job %s failed", job_id)
+        return write_status(job_id, state="failed", message=f"The export failed: {exc}",
+                            finished_at=datetime.now(UTC).isoformat(timespec="seconds"))
+    return write_status(
+        job_id, state="done", done=result.manifest["records"], zip=result.zip_path.name,
+        message=f"{result.manifest['records']} records, {result.manifest['rows']} rows",
+        finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
+    )

@@ -1,0 +1,1 @@
+"""Registry web pages, split by topic."""
