@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from datetime import date
 from typing import Any
 
 import numpy as np
@@ -110,6 +111,32 @@ def _categorical(values: list[Any], order: Mapping[str, str], missing_codes: set
     return rows
 
 
+def _value(patient: Patient, row: Mapping[str, Any]) -> Any:
+    raw = patient.values.get(row["field"])
+    if raw in (None, "") and row.get("age_from"):
+        year_field, date_field = row["age_from"]
+        born, when = _number(patient.values.get(year_field)), patient.values.get(date_field)
+        try:
+            when_date = date.fromisoformat(str(when)[:10])
+        except ValueError:
+            return None
+        if born is None:
+            return None
+        return when_date.year - born - (1 if when_date < date(when_date.year, 7, 1) else 0)
+    return raw
+
+
+def _by_level(cells: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Categorical cells re-shaped to one row per level with a cell per column."""
+    order = [lv["level"] for lv in cells[-1]]  # the "All" column has every level
+    empty = {"n": 0, "pct": 0.0}
+    return [
+        {"level": level,
+         "cells": [next((lv for lv in col if lv["level"] == level), empty) for col in cells]}
+        for level in order
+    ]
+
+
 def table_one(patients: Sequence[Patient], config: Mapping[str, Any], labels: Labels,
               field_labels: Mapping[str, str], missing_codes: set[str]) -> dict[str, Any]:
     """Baseline characteristics by the configured subgroup (stage): n (%) or median [IQR]."""
@@ -128,12 +155,15 @@ def table_one(patients: Sequence[Patient], config: Mapping[str, Any], labels: La
         name = row["field"]
         cells = []
         for _label, members in columns:
-            values = [p.values.get(name) for p in members]
+            values = [_value(p, row) for p in members]
             if row["kind"] == "continuous":
                 cells.append(_continuous(values))
             else:
                 cells.append(_categorical(values, labels.get(name, {}), missing_codes))
-        rows.append({"field": name, "label": row.get("label") or field_labels.get(name, name),
-                     "kind": row["kind"], "cells": cells})
+        entry = {"field": name, "label": row.get("label") or field_labels.get(name, name),
+                 "kind": row["kind"], "cells": cells}
+        if row["kind"] != "continuous":
+            entry["levels"] = _by_level(cells)
+        rows.append(entry)
     return {"by": by["label"], "columns": [{"label": lbl, "n": len(m)} for lbl, m in columns],
             "rows": rows}

@@ -76,7 +76,10 @@ GI_LMS: dict[str, Any] = {
         "by": "stage",
         "rows": [
             {"field": "sex", "kind": "categorical"},
-            {"field": "age_at_dx", "kind": "continuous", "label": "Age at diagnosis (years)"},
+            {"field": "age_at_dx", "kind": "continuous", "label": "Age at diagnosis (years)",
+             # the stored calculation may be blank; then year of diagnosis - year of birth,
+             # birthday taken as 1 July (as the dictionary's calculation does)
+             "age_from": ["year_of_birth", "date_dx"]},
             {"field": "site_of_origin", "kind": "categorical"},
             {"field": "tumour_size_mm", "kind": "continuous"},
             {"field": "fnclcc_grade", "kind": "categorical"},

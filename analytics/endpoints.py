@@ -178,6 +178,7 @@ def needed_fields(config: Mapping[str, Any]) -> list[str]:
         names.update(count.get("without", {}).get("where", {}))
     for row in config.get("table1", {}).get("rows", []):
         names.add(row["field"])
+        names.update(row.get("age_from", []))
     return sorted(names)
 
 

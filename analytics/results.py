@@ -14,7 +14,7 @@ from .survival import cox_univariable, kaplan_meier, logrank
 
 DEFAULT_CI = "log-log"
 #: Endpoints whose subgroups get curves, log-rank tests and Cox models.
-SUBGROUP_ENDPOINTS = ("os", "dfs", "os_localized", "os_metastatic")
+SUBGROUP_ENDPOINTS = ("os", "dfs")
 
 
 def km_summary(km: dict[str, Any] | None, excluded: list[dict] | None = None) -> dict[str, Any]:
@@ -75,6 +75,8 @@ def build_results(endpoints: Mapping[str, EndpointData],
         ids = [o.record_id for o in data.observations]
         for sg_key, membership in groups.items():
             group = [membership.get(rid) for rid in ids]
+            if len({g for g in group if g is not None}) < 2:
+                continue
             name = f"{key}_by_{sg_key}"
             per_group, sg_curves = {}, {}
             for level in sorted({g for g in group if g is not None}):

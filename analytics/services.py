@@ -85,7 +85,7 @@ def analysis_dataset_csv(endpoints: dict[str, EndpointData],
     stage, site, chemo = (groups.get(k, {}) for k in ("stage", "site_of_origin", "chemotherapy"))
     for key, data in endpoints.items():
         for o in data.observations:
-            out.writerow([o.record_id, o.centre, key, repr(round(o.time_months, 6)), o.event,
+            out.writerow([o.record_id, o.centre, key, repr(o.time_months), o.event,
                           stage.get(o.record_id) or "", site.get(o.record_id) or "",
                           chemo.get(o.record_id) or ""])
     return gzip.compress(text.getvalue().encode(), compresslevel=5, mtime=0)

@@ -6,10 +6,11 @@ import time
 
 from django.conf import settings
 from django.contrib.auth import logout
-from django.shortcuts import redirect
+from django.shortcuts import redirect, resolve_url
 
 IDLE_KEY = "_last_seen"
 STARTED_KEY = "_session_started"
+REFRESH_SECONDS = 60
 
 
 class SessionTimeoutMiddleware:
@@ -27,7 +28,10 @@ class SessionTimeoutMiddleware:
                 logout(request)
                 if request.path.startswith("/api/"):
                     return self.get_response(request)
-                return redirect(f"{settings.LOGIN_URL and '/accounts/login/'}?expired=1")
-            request.session[STARTED_KEY] = started
-            request.session[IDLE_KEY] = now
+                return redirect(f"{resolve_url(settings.LOGIN_URL)}?expired=1")
+            if STARTED_KEY not in request.session:
+                request.session[STARTED_KEY] = started
+            # Refreshing the idle clock at most once a minute spares a session write per request.
+            if now - last_seen > REFRESH_SECONDS or IDLE_KEY not in request.session:
+                request.session[IDLE_KEY] = now
         return self.get_response(request)

@@ -26,10 +26,12 @@ def profile(request):
 
 
 def healthz(request):
-    """For the container health check: the database answers."""
+    """For the container health check: the database answers (reads one row). Also the
+    benchmarks' ceiling: the cheapest database-backed request this stack can serve."""
     from django.db import connection
     from django.http import HttpResponse
 
     with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
+        cursor.execute("SELECT id FROM django_migrations ORDER BY id LIMIT 1")
+        cursor.fetchone()
     return HttpResponse("ok", content_type="text/plain")

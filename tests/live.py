@@ -8,6 +8,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 import uuid
@@ -41,6 +42,7 @@ class LiveStack:
     env: dict
     processes: list = field(default_factory=list)
     url: str = ""
+    server_log: Path | None = None
 
     def manage(
         self, *args: str, as_owner: bool = False, check: bool = True, input: str | None = None
@@ -59,29 +61,22 @@ class LiveStack:
 
     def shell(self, code: str) -> str:
         """Run Python inside the app (as the application role) and return its stdout."""
-        return self.manage("shell", "-c", code).stdout
+        return self.manage("shell", "-v", "0", "-c", code).stdout
 
-    def start_server(self) -> str:
+    def start_server(self, *, workers: int = 2, threads: int = 4, env: dict | None = None) -> str:
         port = free_port()
+        command = [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind",
+                   f"127.0.0.1:{port}", "--workers", str(workers), "--threads", str(threads),
+                   "--timeout", "120"]
+        log = tempfile.NamedTemporaryFile(prefix=f"{self.name}-server-", suffix=".log",  # noqa: SIM115
+                                          delete=False)
+        self.server_log = Path(log.name)
         proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "config.wsgi:application",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                "2",
-                "--threads",
-                "4",
-                "--timeout",
-                "120",
-            ],
+            command,
             cwd=ROOT,
-            env=dict(self.env, DATABASE_URL=self.app_url),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            env=dict(self.env, DATABASE_URL=self.app_url, **(env or {})),
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         self.processes.append(proc)
         self.url = f"http://127.0.0.1:{port}"
@@ -91,7 +86,7 @@ class LiveStack:
                 return self.url
             except OSError:
                 if proc.poll() is not None:
-                    raise RuntimeError(proc.stderr.read().decode()) from None
+                    raise RuntimeError(self.server_log.read_text()) from None
                 time.sleep(0.1)
         raise RuntimeError("live server did not start")
 
@@ -166,6 +161,10 @@ def drop_live_stack(stack: LiveStack) -> None:
 
 
 def _owner_user() -> str:
-    from tests.conftest import OWNER
-
-    return OWNER["user"]
+    """The owner's user name: recorded by tests/conftest.py before tests switch to the app role;
+    outside pytest (benchmarks) the configured user is the owner."""
+    try:
+        from tests.conftest import OWNER
+    except ImportError:
+        OWNER = {}
+    return OWNER.get("user") or settings.DATABASES["default"]["USER"]

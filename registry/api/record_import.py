@@ -196,7 +196,7 @@ def _err(record: str, field: str, value, message: str) -> dict:
 
 def _summary(errors: list[dict]) -> str:
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\n")
     for e in errors:
         writer.writerow([e["record"], e["field_name"], e["value"], e["message"]])
     return "There were errors; nothing was imported.\n" + out.getvalue().rstrip("\n")

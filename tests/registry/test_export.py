@@ -129,3 +129,18 @@ def test_statistics_files_carry_value_and_variable_labels(dataset, people, tmp_p
         assert df["tumour_size_mm"].iloc[0] == 80
         assert str(df["date_dx"].iloc[0])[:10] == "2010-03-04"
         assert df["regimen_other"].iloc[5] == "@SUM(A1)"  # neutralising quote stripped
+
+
+def test_r_script_reads_the_csv_with_factor_labels(dataset, people, tmp_path):
+    import shutil
+    import subprocess
+
+    if shutil.which("Rscript") is None:
+        pytest.fail("Rscript is needed to check the R script")
+    result = export(tmp_path, people["dm"], formats=("csv", "r"))
+    code = ('source("registry_labels.R"); cat(as.character(data$site_of_origin[data$record_id'
+            ' == "MIL-0002"][1]), attr(data$date_dx, "label"), class(data$date_dx),'
+            ' as.character(data$metastatic_sites___1[4]), data$site_other[4], sep="|")')
+    out = subprocess.run(["Rscript", "-e", code], cwd=result.directory, capture_output=True,
+                         text=True, timeout=60, check=True).stdout
+    assert out == 'Other|Date of diagnosis|Date|Checked|=HYPERLINK("http://x")'

@@ -1,0 +1,195 @@
+"""Reading snapshots for display: results under either CI method, figures, curve CSVs and the
+difference between two snapshots."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from django.core.cache import cache
+
+from registry.csv_safety import writer as safe_writer
+
+from .endpoints import EndpointData, Exclusion, Observation
+from .models import StatisticsSnapshot
+from .plots import render_km_figure
+from .results import SUBGROUP_ENDPOINTS, build_results
+from .services import read_analysis_dataset
+from .survival import CI_METHODS, KaplanMeierResult
+
+CONTENT_TYPES = {"svg": "image/svg+xml", "png": "image/png", "pdf": "application/pdf"}
+GROUP_COLUMNS = {"stage": "stage", "site_of_origin": "site_of_origin",
+                 "chemotherapy": "chemotherapy", "centre": "centre"}
+
+
+def ci_method_from(value: str | None) -> str:
+    return value if value in CI_METHODS else "log-log"
+
+
+def km_from_dict(data: dict[str, Any]) -> KaplanMeierResult:
+    return KaplanMeierResult(
+        n=data["n"], events=data["events"], ci_method=data["ci_method"], alpha=data["alpha"],
+        times=data["times"], n_risk=data["n_risk"], n_event=data["n_event"],
+        n_censor=data["n_censor"], survival=data["survival"], std_err=data["std_err"],
+        ci_lower=data["ci_lower"], ci_upper=data["ci_upper"], median=data["median"],
+        median_ci=tuple(data["median_ci"]),
+        survival_at={float(k): tuple(v) for k, v in data["survival_at"].items()},
+        at_risk_table={float(k): v for k, v in data["at_risk_table"].items()},
+    )
+
+
+def _recomputed(snapshot: StatisticsSnapshot, ci_method: str) -> tuple[dict, dict]:
+    """The snapshot's analysis dataset re-run under another CI method (cached per process)."""
+    key = f"analytics:alt:{snapshot.pk}:{ci_method}"
+    hit = cache.get(key)
+    if hit is not None:
+        return hit
+    config = snapshot.analysis_config
+    endpoints = {
+        ep["key"]: EndpointData(ep["key"], ep["label"], bool(ep.get("reverse")))
+        for ep in config["endpoints"]
+    }
+    groups: dict[str, dict[str, str | None]] = {k: {} for k in GROUP_COLUMNS}
+    for row in read_analysis_dataset(snapshot):
+        rid = row["record_id"]
+        endpoints[row["endpoint"]].observations.append(
+            Observation(rid, row["centre"], float(row["time_months"]), int(row["event"])))
+        for key, column in GROUP_COLUMNS.items():
+            groups[key][rid] = row[column] or None
+    for key, summary in snapshot.results["endpoints"].items():
+        endpoints[key].excluded = [Exclusion(x["record"], x["reason"])
+                                   for x in summary.get("excluded", [])]
+    ordered = {sg["key"]: groups.get(sg["key"], {}) for sg in config.get("subgroups", [])}
+    summaries, curves = build_results(endpoints, ordered, config, ci_method=ci_method)
+    results = dict(snapshot.results, ci_method=ci_method, endpoints=summaries["endpoints"],
+                   subgroups=summaries["subgroups"])
+    cache.set(key, (results, curves), 3600)
+    return results, curves
+
+
+def results_for(snapshot: StatisticsSnapshot, ci_method: str) -> dict[str, Any]:
+    if ci_method == snapshot.ci_method:
+        return snapshot.results
+    return _recomputed(snapshot, ci_method)[0]
+
+
+def curves_for(snapshot: StatisticsSnapshot, endpoint: str, subgroup: str,
+               ci_method: str) -> dict[str, Any]:
+    """{group label: KM dict} for one endpoint (subgroup "all": the whole population)."""
+    if ci_method != snapshot.ci_method:
+        return _recomputed(snapshot, ci_method)[1].get(endpoint, {}).get(subgroup, {})
+    found = (StatisticsSnapshot.objects.filter(pk=snapshot.pk)
+             .values_list(f"curves__{endpoint}__{subgroup}", flat=True).first())
+    return found or {}
+
+
+def parse_figure_name(name: str, subgroups: list[str]) -> tuple[str, str] | None:
+    """'os' -> ('os', 'all'); 'dfs_by_centre' -> ('dfs', 'centre')."""
+    endpoint, _, subgroup = name.partition("_by_")
+    if not subgroup:
+        return (endpoint, "all")
+    if endpoint in SUBGROUP_ENDPOINTS and subgroup in subgroups:
+        return (endpoint, subgroup)
+    return None
+
+
+def figure_bytes(snapshot: StatisticsSnapshot, name: str, fmt: str, ci_method: str
+                 ) -> bytes | None:
+    subgroups = {sg["key"]: sg["label"] for sg in snapshot.analysis_config.get("subgroups", [])}
+    parsed = parse_figure_name(name, list(subgroups))
+    if parsed is None or fmt not in CONTENT_TYPES:
+        return None
+    key = f"analytics:fig:{snapshot.pk}:{name}:{fmt}:{ci_method}"
+    hit = cache.get(key)
+    if hit is not None:
+        return hit
+    endpoint, subgroup = parsed
+    curves = curves_for(snapshot, endpoint, subgroup, ci_method)
+    if not curves:
+        return None
+    label = next((ep["label"] for ep in snapshot.analysis_config["endpoints"]
+                  if ep["key"] == endpoint), endpoint)
+    title = label if subgroup == "all" else f"{label}, by {subgroups[subgroup].lower()}"
+    pairs = [(f"{group} (n={km['n']})", km_from_dict(km)) for group, km in curves.items()]
+    data = render_km_figure(pairs, title=title, format=fmt)
+    cache.set(key, data, 3600)
+    return data
+
+
+def inline_svg(data: bytes) -> str:
+    """SVG markup to put in the page (XML prolog and doctype removed)."""
+    text = data.decode()
+    return text[text.index("<svg"):]
+
+
+def curves_csv(snapshot: StatisticsSnapshot, ci_method: str) -> str:
+    """Every stored curve, one row per time point, with the summary in the header comment."""
+    if ci_method == snapshot.ci_method:
+        all_curves = (StatisticsSnapshot.objects.filter(pk=snapshot.pk)
+                      .values_list("curves", flat=True).get())
+    else:
+        all_curves = _recomputed(snapshot, ci_method)[1]
+    text = io.StringIO()
+    out = safe_writer(text, lineterminator="\n")
+    out.writerow(["endpoint", "subgroup", "group", "time_months", "n_risk", "n_event",
+                  "n_censor", "survival", "ci_lower", "ci_upper", "ci_method"])
+    for endpoint, by_subgroup in all_curves.items():
+        for subgroup, groups in by_subgroup.items():
+            for group, km in groups.items():
+                for i, t in enumerate(km["times"]):
+                    out.writerow([endpoint, subgroup, group, repr(t), km["n_risk"][i],
+                                  km["n_event"][i], km["n_censor"][i], repr(km["survival"][i]),
+                                  _num(km["ci_lower"][i]), _num(km["ci_upper"][i]),
+                                  km["ci_method"]])
+    return text.getvalue()
+
+
+def _num(value: float | None) -> str:
+    return "NA" if value is None else repr(value)
+
+
+def dataset_csv_text(snapshot: StatisticsSnapshot) -> str:
+    rows = read_analysis_dataset(snapshot)
+    text = io.StringIO()
+    out = csv.DictWriter(text, fieldnames=list(rows[0]) if rows else ["record_id"],
+                         lineterminator="\n")
+    out.writeheader()
+    out.writerows(rows)
+    return text.getvalue()
+
+
+HEADLINE = [
+    ("os", "median"), ("dfs", "median"), ("followup", "median"), ("os_metastatic", "median"),
+    ("os", "60"), ("dfs", "60"), ("os_localized", "60"),
+]
+
+
+def _figure(results: dict[str, Any], endpoint: str, what: str) -> Any:
+    data = results.get("endpoints", {}).get(endpoint, {})
+    if what == "median":
+        return data.get("median")
+    return ((data.get("survival_at") or {}).get(what) or {}).get("estimate")
+
+
+def snapshot_diff(old: StatisticsSnapshot, new: StatisticsSnapshot) -> dict[str, Any]:
+    """Records added / removed / changed and headline figures before and after."""
+    before, after = old.record_hashes, new.record_hashes
+    figures = []
+    for endpoint, what in HEADLINE:
+        a, b = _figure(old.results, endpoint, what), _figure(new.results, endpoint, what)
+        label = "median (months)" if what == "median" else f"S({what} months)"
+        figures.append({"endpoint": endpoint, "what": label, "before": a, "after": b,
+                        "changed": a != b})
+    for key in ("n", "events"):
+        for endpoint in new.results.get("endpoints", {}):
+            a = old.results.get("endpoints", {}).get(endpoint, {}).get(key)
+            b = new.results["endpoints"][endpoint].get(key)
+            figures.append({"endpoint": endpoint, "what": key, "before": a, "after": b,
+                            "changed": a != b})
+    return {
+        "added": sorted(set(after) - set(before)),
+        "removed": sorted(set(before) - set(after)),
+        "changed": sorted(r for r in set(before) & set(after) if before[r] != after[r]),
+        "figures": figures,
+    }

@@ -1,0 +1,197 @@
+"""The principal investigator's dashboard and the machine-readable results. Pooled views are
+for the principal investigator, data managers and monitors; site staff get their own centres'
+progress only."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from centers.access import access_for
+from centers.tokens import user_for_token
+
+from . import presentation as present
+from .models import StatisticsSnapshot
+from .narrative import results_paragraph
+from .progress import centre_progress
+
+SUMMARY_KEYS = ("n", "events", "median", "median_ci", "survival_at", "excluded")
+LIGHT = ("results", "curves", "record_hashes", "analysis_dataset_gz", "analysis_config")
+
+
+def _pooled_user(request: HttpRequest, *, token: bool = False):
+    """The user if they may see pooled results (session, or API token where allowed)."""
+    user = request.user
+    header = request.headers.get("Authorization", "")
+    if token and header.startswith("Token "):
+        user = user_for_token(header[6:].strip())
+        if user is None:
+            raise PermissionDenied("Invalid API token.")
+    if not user or not user.is_authenticated:
+        return None
+    if not access_for(user).sees_pooled_dashboard:
+        raise PermissionDenied("The pooled dashboard is for the PI, data managers and monitors.")
+    return user
+
+
+def _snapshot(request: HttpRequest) -> StatisticsSnapshot | None:
+    qs = StatisticsSnapshot.objects.defer("curves", "record_hashes", "analysis_dataset_gz")
+    version = request.GET.get("version")
+    if version:
+        if not version.isdigit():
+            raise Http404("No such dataset version")
+        return qs.filter(dataset_version=int(version)).first()
+    return qs.order_by("-dataset_version").first()
+
+
+def _unauthenticated() -> JsonResponse:
+    response = JsonResponse({"detail": "Log in or send 'Authorization: Token <token>'."},
+                            status=401)
+    response["WWW-Authenticate"] = "Token"
+    return response
+
+
+@login_required
+@require_GET
+def dashboard(request: HttpRequest) -> HttpResponse:
+    _pooled_user(request)
+    snapshot = _snapshot(request)
+    ci = present.ci_method_from(request.GET.get("ci"))
+    context = {"snapshot": snapshot, "ci": ci}
+    if snapshot is not None:
+        results = present.results_for(snapshot, ci)
+        subgroups = [sg for sg in snapshot.analysis_config.get("subgroups", [])
+                     if sg["key"] != "stage"]
+        chosen = request.GET.get("subgroup") or "site_of_origin"
+        if chosen not in {sg["key"] for sg in subgroups}:
+            chosen = subgroups[0]["key"] if subgroups else ""
+        context.update(
+            results=results,
+            paragraph=results_paragraph(results),
+            subgroups=subgroups,
+            chosen=chosen,
+            figures=[("os", "Overall survival"), ("os_by_stage", "Overall survival by stage"),
+                     ("dfs", "Disease-free survival")],
+            subgroup_figures=[f"os_by_{chosen}", f"dfs_by_{chosen}"] if chosen else [],
+            comparisons=[(k, v, results.get("cox", {}).get(k))
+                         for k, v in results.get("logrank", {}).items()],
+        )
+    return render(request, "analytics/dashboard.html", context)
+
+
+@login_required
+@require_GET
+def freshness(request: HttpRequest) -> HttpResponse:
+    """Polled by the dashboard; asks htmx to reload the page when a newer snapshot exists."""
+    _pooled_user(request)
+    shown = request.GET.get("version", "")
+    latest = StatisticsSnapshot.objects.defer(*LIGHT).order_by("-dataset_version").first()
+    response = render(request, "analytics/_freshness.html", {"snapshot": latest})
+    if latest is not None and str(latest.dataset_version) != shown:
+        response["HX-Refresh"] = "true"
+    return response
+
+
+@login_required
+@require_GET
+def progress(request: HttpRequest) -> HttpResponse:
+    rows = centre_progress(request.user)
+    template = "analytics/_progress.html" if request.GET.get("fragment") else \
+        "analytics/progress.html"
+    return render(request, template, {"rows": rows})
+
+
+@login_required
+@require_GET
+def figure(request: HttpRequest, version: int, name: str, fmt: str) -> HttpResponse:
+    _pooled_user(request)
+    snapshot = (StatisticsSnapshot.objects.defer("curves", "record_hashes", "analysis_dataset_gz")
+                .filter(dataset_version=version).first())
+    if snapshot is None:
+        raise Http404("No such dataset version")
+    ci = present.ci_method_from(request.GET.get("ci"))
+    data = present.figure_bytes(snapshot, name, fmt, ci)
+    if data is None:
+        raise Http404("No such figure")
+    if request.GET.get("inline") and fmt == "svg":
+        return HttpResponse(present.inline_svg(data), content_type="text/html")
+    response = HttpResponse(data, content_type=present.CONTENT_TYPES[fmt])
+    filename = f"gi-lms_v{version}_{name}_{ci}.{fmt}"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@require_GET
+def summary_json(request: HttpRequest) -> HttpResponse:
+    if _pooled_user(request, token=True) is None:
+        return _unauthenticated()
+    snapshot = _snapshot(request)
+    if snapshot is None:
+        return JsonResponse({"detail": "No statistics yet: no record has been locked."},
+                            status=404)
+    ci = present.ci_method_from(request.GET.get("ci"))
+    results = present.results_for(snapshot, ci)
+    return JsonResponse({
+        "dataset_version": snapshot.dataset_version,
+        "computed_at": snapshot.computed_at.isoformat(),
+        "ci_method": ci,
+        "content_sha256": snapshot.content_sha256,
+        "n_locked_records": snapshot.n_locked_records,
+        "endpoints": {key: {k: ep.get(k) for k in SUMMARY_KEYS}
+                      for key, ep in results["endpoints"].items()},
+        "logrank": {key: {k: lr.get(k) for k in ("chisq", "df", "p")}
+                    for key, lr in results.get("logrank", {}).items()},
+        "counts": results.get("counts", {}),
+    })
+
+
+def _csv(text: str, filename: str) -> HttpResponse:
+    response = HttpResponse(text, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@require_GET
+def curves_csv(request: HttpRequest) -> HttpResponse:
+    if _pooled_user(request, token=True) is None:
+        return _unauthenticated()
+    snapshot = _snapshot(request)
+    if snapshot is None:
+        raise Http404("No statistics yet")
+    ci = present.ci_method_from(request.GET.get("ci"))
+    return _csv(present.curves_csv(snapshot, ci), f"gi-lms_v{snapshot.dataset_version}_curves.csv")
+
+
+@require_GET
+def analysis_dataset_csv(request: HttpRequest) -> HttpResponse:
+    if _pooled_user(request, token=True) is None:
+        return _unauthenticated()
+    snapshot = _snapshot(request)
+    if snapshot is None:
+        raise Http404("No statistics yet")
+    snapshot = StatisticsSnapshot.objects.only("pk", "analysis_dataset_gz").get(pk=snapshot.pk)
+    return _csv(present.dataset_csv_text(snapshot),
+                f"gi-lms_v{snapshot.dataset_version}_analysis_dataset.csv")
+
+
+@login_required
+@require_GET
+def history(request: HttpRequest) -> HttpResponse:
+    _pooled_user(request)
+    snapshots = list(StatisticsSnapshot.objects.defer(*LIGHT).order_by("-dataset_version")[:200])
+    diff = old = new = None
+    a, b = request.GET.get("a", ""), request.GET.get("b", "")
+    if a.isdigit() and b.isdigit():
+        pair = {s.dataset_version: s for s in StatisticsSnapshot.objects.defer(
+            "curves", "analysis_dataset_gz").filter(dataset_version__in=[int(a), int(b)])}
+        old, new = pair.get(min(int(a), int(b))), pair.get(max(int(a), int(b)))
+        if old is None or new is None:
+            raise Http404("No such dataset version")
+        diff = present.snapshot_diff(old, new)
+    return render(request, "analytics/history.html", {
+        "snapshots": snapshots, "diff": diff, "old": old, "new": new, "now": timezone.now(),
+    })

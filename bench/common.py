@@ -1,0 +1,46 @@
+"""Shared set-up for benchmarks: Django configured from the environment (DATABASE_URL or the
+embedded PostgreSQL), and a live stack (fresh database + gunicorn) from tests/live.py."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+
+def django_setup() -> None:
+    import django
+
+    django.setup()
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    pg = subprocess.run(["psql", "--version"], capture_output=True, text=True).stdout.strip()
+    return f"{platform.node()}: {os.cpu_count()} cores, {cpu}; Python {platform.python_version()}; {pg}"
+
+
+def write_result(name: str, result: dict) -> Path:
+    out = ROOT / "bench" / "results"
+    out.mkdir(exist_ok=True)
+    result = {"benchmark": name, "date": datetime.now(UTC).isoformat(timespec="seconds"),
+              "machine": machine(), **result}
+    path = out / f"{name}.json"
+    path.write_text(json.dumps(result, indent=2))
+    print(json.dumps(result, indent=2))
+    return path

@@ -1,0 +1,131 @@
+"""Form-save throughput and latency with 16 concurrent clients against gunicorn on PostgreSQL
+(validation, JSON update, audit triggers), measured in the same run as the machine's ceiling for a
+database-backed Django request (/healthz/ reads one row), with and without persistent
+connections. Also the record status dashboard's latency with 10,000 records.
+
+    python bench/form_save_benchmark.py [--seconds 10] [--clients 16] [--records 10000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from urllib.parse import urlencode
+
+from common import django_setup, write_result
+
+SETUP = """
+from centers.models import Center, Membership, Role, User
+from registry.services.dictionary import import_default_dictionary
+from registry.services.records import create_record
+import_default_dictionary()
+mil = Center.objects.create(code="MIL", name="Milano", city="Milano")
+u = User.objects.create_user("bench", password="bench-password-123", first_name="B", last_name="N")
+Membership.objects.create(user=u, center=mil, role=Role.SITE_COORDINATOR)
+print(",".join(create_record(user=u, center=mil).record_id for _ in range({clients})))
+"""
+
+BULK = """
+INSERT INTO registry_recordcounter (center_id, last_number)
+  SELECT id, 0 FROM centers_center WHERE code = 'MIL' ON CONFLICT DO NOTHING;
+INSERT INTO registry_record (record_id, center_id, sequence, is_locked, synthetic, created_at,
+                             updated_at)
+  SELECT 'MIL-' || lpad(n::text, 6, '0'), c.id, n, false, true, now(), now()
+  FROM centers_center c, generate_series(100, 99 + {records}) n WHERE c.code = 'MIL';
+INSERT INTO registry_instrumentdata (record_id, instrument, instance, data, status,
+  ever_completed, version, dictionary_version_id, updated_at)
+  SELECT r.id, f.form, 1, '{{"note": "bench"}}'::jsonb, (r.sequence % 3), false, 1,
+         (SELECT max(id) FROM registry_dictionaryversion), now()
+  FROM registry_record r
+  CROSS JOIN (VALUES ('enrolment'), ('diagnosis_pathology'), ('stage'), ('primary_surgery'),
+                     ('follow_up')) f(form)
+  WHERE r.sequence >= 100;
+"""
+
+
+def login(client, username: str, password: str) -> None:
+    client.request("GET", "/accounts/login/")
+    token = client.cookies["csrftoken"]
+    client.request("POST", "/accounts/login/", urlencode(
+        {"username": username, "password": password, "csrfmiddlewaretoken": token}))
+    assert "sessionid" in client.cookies, "log-in failed"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--records", type=int, default=10000)
+    args = parser.parse_args()
+    django_setup()
+    import psycopg
+
+    from bench.http_load import Client, get_ok, run_load
+    from tests.live import create_live_stack, drop_live_stack
+
+    stack = create_live_stack()
+    try:
+        record_ids = stack.shell(SETUP.format(clients=args.clients)).strip().split(",")
+        server_opts = {"workers": 4, "threads": 1}
+        stack.start_server(**server_opts)
+        ceiling = run_load(stack.url, clients=args.clients, seconds=args.seconds,
+                           setup=lambda c, i: None, step=get_ok("/healthz/"))
+
+        def setup_client(client: Client, i: int):
+            login(client, "bench", "bench-password-123")
+            record = record_ids[i]
+            status, _, body = client.request("GET", f"/records/{record}/diagnosis_pathology/1/")
+            assert status == 200, status
+            token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', body).group(1)
+            return {"record": record, "version": 0, "n": 0, "csrf": token.decode()}
+
+        def save(client: Client, state) -> bool:
+            state["n"] += 1
+            body = urlencode({
+                "csrfmiddlewaretoken": state["csrf"], "__version": state["version"],
+                "__status": "0", "action": "stay", "date_dx": "04/03/2010",
+                "site_of_origin": "3", "tumour_size_mm": str(20 + state["n"] % 100),
+                "fnclcc_grade": "3", "mitotic_count": str(state["n"] % 50), "kit_cd117": "2",
+                "path_review_confirmed": "1", "path_review_date": "01/04/2010",
+            })
+            status, _, _ = client.request(
+                "POST", f"/records/{state['record']}/diagnosis_pathology/1/", body,
+                {"Referer": stack.url + "/"})
+            if status in (200, 302):
+                state["version"] += 1
+                return status == 302
+            return False
+
+        saves = run_load(stack.url, clients=args.clients, seconds=args.seconds,
+                         setup=setup_client, step=save)
+        stack.stop()
+
+        stack.start_server(**server_opts, env={"CONN_MAX_AGE": "0"})
+        no_pool = run_load(stack.url, clients=args.clients, seconds=args.seconds,
+                           setup=lambda c, i: None, step=get_ok("/healthz/"))
+        stack.stop()
+
+        with psycopg.connect(stack.owner_url, autocommit=True) as conn:
+            for statement in BULK.format(records=args.records).split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+        stack.start_server(**server_opts)
+        dashboard = run_load(stack.url, clients=4, seconds=args.seconds,
+                             setup=lambda c, i: login(c, "bench", "bench-password-123"),
+                             step=get_ok("/records/?page=5"))
+    finally:
+        drop_live_stack(stack)
+
+    s, c = saves.summary(), ceiling.summary()
+    write_result("form_save", {
+        "clients": args.clients, "seconds": args.seconds, "gunicorn": server_opts,
+        "ceiling_healthz": c, "form_save": s,
+        "healthz_without_persistent_connections": no_pool.summary(),
+        "form_save_rps_over_ceiling": round(s["rps"] / c["rps"], 3),
+        "form_save_p95_over_ceiling_p95": round(s["p95_ms"] / c["p95_ms"], 2),
+        "dashboard_records": args.records + args.clients, "dashboard": dashboard.summary(),
+    })
+
+
+if __name__ == "__main__":
+    main()

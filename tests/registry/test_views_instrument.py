@@ -1,0 +1,235 @@
+"""The instrument form: rendering, saving, inline errors, reasons, conflicts, locks."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from registry.models import AuditEvent, InstrumentData
+from registry.services.records import create_record
+
+pytestmark = pytest.mark.django_db
+
+
+def url(record, form="primary_surgery", instance=1):
+    return reverse("registry:instrument", args=[record.record_id, form, instance])
+
+
+@pytest.fixture
+def record(dictionary, centers, people):
+    return create_record(user=people["coord_mil"], center=centers["MIL"])
+
+
+@pytest.fixture
+def coord(client, people):
+    client.force_login(people["coord_mil"])
+    return client
+
+
+def post(client, record, form, values, *, status=0, version=0, action="stay", reason=""):
+    data = {"__status": str(status), "__version": str(version), "action": action,
+            "__reason": reason, **values}
+    return client.post(url(record, form), data)
+
+
+def test_form_renders_sections_required_markers_notes_and_tools(coord, record):
+    body = coord.get(url(record, "diagnosis_pathology")).content.decode()
+    assert "Immunohistochemistry" in body  # section header
+    assert "(required)" in body
+    assert "Largest diameter on the pathology report" in body  # field note
+    assert 'placeholder="dd/mm/yyyy"' in body
+    assert "registry-today" in body
+    assert 'name="date_dx__missing"' in body and ">UNK<" in body
+    assert reverse("registry:field_history", args=[record.record_id, "date_dx"]) in body
+    assert 'data-branching="[path_review_confirmed] = &#x27;1&#x27;"' in body
+    assert 'name="__version"' in body and "Save &amp; Next form" in body
+
+
+def test_dates_typed_day_first_are_stored_iso_and_shown_day_first(coord, record):
+    response = post(coord, record, "primary_surgery",
+                    {"surgery_done": "1", "surgery_date": "20/03/2010", "margins": "0",
+                     "rupture": "0"})
+    assert response.status_code == 302 and response.url == url(record)
+    row = InstrumentData.objects.get(record=record, instrument="primary_surgery")
+    assert row.data["surgery_date"] == "2010-03-20"
+    assert row.version == 1
+    body = coord.get(url(record)).content.decode()
+    assert 'value="20/03/2010"' in body
+
+
+def test_validation_errors_are_inline_and_typed_values_kept(coord, record):
+    response = post(coord, record, "primary_surgery",
+                    {"surgery_done": "1", "surgery_date": "31/02/2010",
+                     "surgery_procedure": "Gastrectomy", "margins": "1"})
+    assert response.status_code == 400
+    form = response.context["form"]
+    assert "surgery_date" in form.errors
+    body = response.content.decode()
+    assert "not a real calendar date" in body
+    assert 'value="31/02/2010"' in body and 'value="Gastrectomy"' in body
+    assert "invalid-feedback" in body or "is-invalid" in body
+    assert not InstrumentData.objects.filter(record=record).exists()
+
+
+def test_complete_requires_required_fields(coord, record):
+    response = post(coord, record, "primary_surgery", {"surgery_done": "1"}, status=2)
+    assert response.status_code == 400
+    assert "surgery_date" in response.context["form"].errors
+    assert "rupture" in response.context["form"].errors
+
+
+def test_missing_data_code_in_one_click(coord, record):
+    response = post(coord, record, "primary_surgery",
+                    {"surgery_done": "1", "surgery_date": "", "surgery_date__missing": "UNK",
+                     "margins__missing": "ND", "rupture": "0"}, status=2)
+    assert response.status_code == 302
+    row = InstrumentData.objects.get(record=record, instrument="primary_surgery")
+    assert row.data["surgery_date"] == "UNK" and row.data["margins"] == "ND"
+    body = coord.get(url(record)).content.decode()
+    assert '<option value="UNK" selected' in body
+    assert "registry-has-code" in body
+
+
+def test_branching_hidden_values_are_cleared_and_reported(coord, record):
+    post(coord, record, "primary_surgery", {"surgery_done": "1", "surgery_date": "20/03/2010"})
+    response = post(coord, record, "primary_surgery",
+                    {"surgery_done": "0", "surgery_date": "20/03/2010"}, version=1)
+    assert response.status_code == 302
+    row = InstrumentData.objects.get(record=record, instrument="primary_surgery")
+    assert row.data["surgery_date"] == ""
+    page = coord.get(url(record))
+    assert any("surgery_date" in str(m) for m in page.context["messages"])
+    event = AuditEvent.objects.get(record_id=record.record_id, field="surgery_date",
+                                   action="update")
+    assert event.old_value == "2010-03-20"
+
+
+def test_calc_fields_are_read_only_and_computed_on_the_server(coord, record):
+    post(coord, record, "enrolment", {"year_of_birth": "1960", "sex": "1"})
+    post(coord, record, "diagnosis_pathology", {"date_dx": "04/03/2010"})
+    response = post(coord, record, "enrolment", {"year_of_birth": "1960", "sex": "1",
+                                                 "age_at_dx": "999"}, version=1)
+    assert response.status_code == 302
+    row = InstrumentData.objects.get(record=record, instrument="enrolment")
+    assert row.data["age_at_dx"] == "49"
+    body = coord.get(url(record, "enrolment")).content.decode()
+    assert 'name="age_at_dx"' in body and "readonly" in body
+
+
+def test_save_and_next_and_save_and_exit(coord, record):
+    response = post(coord, record, "primary_surgery", {"surgery_done": "0"}, action="next")
+    assert response.url == url(record, "systemic_therapy")
+    response = post(coord, record, "primary_surgery", {"surgery_done": "0", "rupture": "0"},
+                    version=1, action="exit")
+    assert response.url == record.get_absolute_url()
+
+
+def test_reason_for_change_required_after_complete(coord, record):
+    values = {"surgery_done": "0"}
+    assert post(coord, record, "primary_surgery", values, status=2).status_code == 302
+    body = coord.get(url(record)).content.decode()
+    assert 'name="__reason"' in body and 'id="reason-box"' in body
+    assert 'class="col-md-8 d-none" id="reason-box"' not in body
+    response = post(coord, record, "primary_surgery", values, status=1, version=1)
+    assert response.status_code == 400
+    assert "__reason" in response.context["form"].errors
+    assert InstrumentData.objects.get(record=record, instrument="primary_surgery").status == 2
+    response = post(coord, record, "primary_surgery", values, status=1, version=1,
+                    reason="Not yet verified against the chart")
+    assert response.status_code == 302
+    event = AuditEvent.objects.get(record_id=record.record_id, action="form_status",
+                                   new_value=1)
+    assert event.reason == "Not yet verified against the chart"
+
+
+def test_edit_conflict_is_409_with_diff_and_input_kept(client, record, people, centers):
+    other = people["inv_mil"]  # a second person at the same centre
+    client.force_login(other)
+    post(client, record, "primary_surgery", {"surgery_done": "1", "margins": "0"})
+    client.force_login(people["coord_mil"])
+    # Alice opens the form at version 1 ...
+    assert client.get(url(record)).context["form"]["__version"].value() == 1
+    # ... meanwhile Ivan changes the margins ...
+    client.force_login(other)
+    post(client, record, "primary_surgery", {"surgery_done": "1", "margins": "2"}, version=1)
+    # ... and Alice saves what she typed, starting from version 1.
+    client.force_login(people["coord_mil"])
+    response = post(client, record, "primary_surgery",
+                    {"surgery_done": "1", "margins": "1", "surgery_procedure": "Alice's text"},
+                    version=1)
+    assert response.status_code == 409
+    changes = {c["field"]: c for c in response.context["conflict"]["changes"]}
+    assert changes["margins"]["old"] == "0" and changes["margins"]["new"] == "2"
+    assert other.full_name in changes["margins"]["who"]
+    body = response.content.decode()
+    assert "Someone else saved this form" in body
+    assert 'value="Alice&#x27;s text"' in body
+    assert 'name="__version" value="2"' in body
+    row = InstrumentData.objects.get(record=record, instrument="primary_surgery")
+    assert row.data["margins"] == "2" and row.version == 2  # nothing of Alice's was written
+    # Having seen the diff, Alice saves again on purpose.
+    response = post(client, record, "primary_surgery",
+                    {"surgery_done": "1", "margins": "1", "surgery_procedure": "Alice's text"},
+                    version=2)
+    assert response.status_code == 302
+    row.refresh_from_db()
+    assert row.data["margins"] == "1"
+
+
+def test_locked_record_renders_read_only_and_refuses_posts(client, locked_record, people):
+    client.force_login(people["coord_mil"])
+    response = client.get(url(locked_record))
+    body = response.content.decode()
+    assert "the form is read-only" in body
+    assert "Save &amp; Stay" not in body
+    assert response.context["form"].fields["surgery_done"].disabled
+    before = InstrumentData.objects.get(record=locked_record, instrument="primary_surgery")
+    response = post(client, locked_record, "primary_surgery", {"surgery_done": "0"},
+                    version=before.version, reason="try")
+    assert response.status_code == 302
+    after = InstrumentData.objects.get(record=locked_record, instrument="primary_surgery")
+    assert after.data == before.data and after.version == before.version
+
+
+def test_repeating_instances(coord, record):
+    assert coord.get(url(record, "relapse", 1)).status_code == 200
+    response = post(coord, record, "relapse", {"relapse_date": "01/01/2012", "relapse_type": "1"})
+    assert response.status_code == 302
+    response = coord.post(url(record, "relapse", 2),
+                          {"__status": "0", "__version": "0", "relapse_type": "2"})
+    assert response.status_code == 302
+    assert InstrumentData.objects.filter(record=record, instrument="relapse").count() == 2
+    assert coord.get(url(record, "stage", 2)).status_code == 404  # not repeating
+    assert coord.get(url(record, "nonexistent", 1)).status_code == 404
+
+
+def test_study_wide_readers_see_but_cannot_save(client, record, people):
+    client.force_login(people["monitor"])
+    assert client.get(url(record)).status_code == 200
+    assert post(client, record, "primary_surgery", {"surgery_done": "0"}).status_code == 404
+    assert not InstrumentData.objects.filter(record=record).exists()
+
+
+def test_field_history_lists_every_value(coord, record):
+    values = {"surgery_done": "1", "surgery_date": "20/03/2010", "rupture": "0"}
+    first = post(coord, record, "primary_surgery", {**values, "margins": "0"}, status=2)
+    assert first.status_code == 302
+    second = post(coord, record, "primary_surgery", {**values, "margins": "1"}, status=2,
+                  version=1, reason="Pathology report revised")
+    assert second.status_code == 302
+    history = reverse("registry:field_history", args=[record.record_id, "margins"])
+    response = coord.get(history, HTTP_HX_REQUEST="true")
+    body = response.content.decode()
+    assert "<html" not in body  # a fragment for the dialog
+    assert "Pathology report revised" in body
+    assert [e.new_value for e in response.context["events"]] == ["1", "0"]
+    assert "<html" in coord.get(history).content.decode()
+
+
+def test_other_centre_gets_404_on_form_and_field_history(client, record, people):
+    client.force_login(people["coord_bol"])
+    for target in (url(record), reverse("registry:field_history",
+                                        args=[record.record_id, "margins"])):
+        assert client.get(target).status_code == 404
+        assert client.post(target, {"__status": "0", "__version": "0"}).status_code in (404, 405)
+    assert not InstrumentData.objects.filter(record=record).exists()
