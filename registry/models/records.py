@@ -91,6 +91,13 @@ class InstrumentData(models.Model):
     )
     updated_at = models.DateTimeField(auto_now=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
+    is_locked = models.BooleanField(
+        default=False, help_text="Instrument-level lock (REDCap's per-form lock)."
+    )
+    locked_at = models.DateTimeField(null=True, blank=True)
+    locked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         ordering = ["record_id", "instrument", "instance"]

@@ -177,3 +177,41 @@ def unlock_record(*, user, record: Record, reason: str) -> None:
         current.is_locked = False
         current.save(update_fields=["is_locked", "updated_at"])
         announce_dataset_change(action="unlock", record_ids=[current.record_id])
+
+
+def lock_instrument(*, user, row, password: str) -> None:
+    """REDCap's per-form lock: the instance becomes read-only until a data manager unlocks it."""
+    from registry.models import InstrumentData
+
+    if not access_for(user).can_lock_center(row.record.center_id):
+        raise PermissionDenied("Only a site investigator of this centre can lock a form.")
+    if not user.check_password(password):
+        record_event("signature_failed", user=user, record=row.record, instrument=row.instrument)
+        raise PermissionDenied("The password is not correct; the form was not locked.")
+    with transaction.atomic():
+        set_audit_context(user=user, reason="instrument locked")
+        current = InstrumentData.objects.select_for_update().get(pk=row.pk)
+        if current.status != FormStatus.COMPLETE:
+            raise LockRefused("Only a Complete form can be locked.")
+        if current.is_locked:
+            raise LockRefused("This form is already locked.")
+        current.is_locked = True
+        current.locked_at = timezone.now()
+        current.locked_by = user
+        current.save(update_fields=["is_locked", "locked_at", "locked_by", "updated_at"])
+
+
+def unlock_instrument(*, user, row, reason: str) -> None:
+    from registry.models import InstrumentData
+
+    if not access_for(user).is_data_manager:
+        raise PermissionDenied("Only a data manager can unlock a form.")
+    if not reason.strip():
+        raise ReasonRequired("Unlocking needs a reason.")
+    with transaction.atomic():
+        set_audit_context(user=user, reason=reason.strip())
+        current = InstrumentData.objects.select_for_update().get(pk=row.pk)
+        if not current.is_locked:
+            raise LockRefused("This form is not locked.")
+        current.is_locked = False
+        current.save(update_fields=["is_locked", "updated_at"])

@@ -97,6 +97,10 @@ def save_instrument(
             if expected_version not in (None, 0):
                 raise EditConflict("This form instance no longer exists.", current=None)
             row = InstrumentData(record=record, instrument=instrument, instance=instance, version=0)
+        elif row.is_locked:
+            raise RecordLocked(
+                f"This form of {record.record_id} is locked; a data manager can unlock it."
+            )
         elif expected_version != row.version:
             raise EditConflict(
                 f"{row.updated_by or 'Someone'} saved this form at "
