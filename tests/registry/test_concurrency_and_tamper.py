@@ -193,3 +193,63 @@ def test_changed_signed_value_and_rewritten_audit_event_are_detected(stack):
     result = stack.manage("verify_audit", check=False)
     assert result.returncode != 0
     assert "audit chain broken at event #" in result.stderr
+
+
+LOCK_RACES = """
+import json, threading
+from django.db import connection
+from centers.models import Center, User
+from registry.models import AuditEvent, DictionaryVersion, InstrumentData
+from registry.services.errors import EditConflict, RecordLocked
+from registry.services.locking import SIGNATURE_MEANINGS, lock_record, signature_is_valid
+from registry.services.records import create_record, save_instrument
+from tests.fixtures_records import enter_case
+v = DictionaryVersion.objects.current()
+mil = Center.objects.get(code="MIL")
+coord, inv = User.objects.get(username="coord0"), User.objects.get(username="inv")
+out = {"edit_first": 0, "lock_first": 0, "late_edits": 0, "bad_signatures": 0}
+for race in range(20):
+    record = create_record(user=coord, center=mil)
+    enter_case(record, coord, v)
+    row = InstrumentData.objects.get(record=record, instrument="radiotherapy")
+    barrier = threading.Barrier(2)
+    def edit():
+        barrier.wait()
+        try:
+            save_instrument(user=coord, record=record, instrument="radiotherapy", instance=1,
+                            data={**row.data, "rt_given": "0", "note": str(race)}, status=2,
+                            expected_version=row.version, dictionary_version=v,
+                            reason="race")
+        except (RecordLocked, EditConflict):
+            pass
+        finally:
+            connection.close()
+    def lock():
+        barrier.wait()
+        try:
+            lock_record(user=inv, record=record, password="pw-for-tests-123",
+                        meaning=SIGNATURE_MEANINGS[0], dictionary_version=v)
+        finally:
+            connection.close()
+    threads = [threading.Thread(target=edit), threading.Thread(target=lock)]
+    [t.start() for t in threads]; [t.join() for t in threads]
+    events = AuditEvent.objects.filter(record_id=record.record_id)
+    lock_seq = events.get(action="lock").seq
+    edit_seqs = list(events.filter(field="note").values_list("seq", flat=True))
+    if edit_seqs:
+        out["edit_first"] += 1
+        out["late_edits"] += sum(1 for s in edit_seqs if s > lock_seq)
+    else:
+        out["lock_first"] += 1
+    record.refresh_from_db()
+    sig = record.signatures.get(voided_at__isnull=True)
+    out["bad_signatures"] += 0 if signature_is_valid(sig) else 1
+print(json.dumps(out))
+"""
+
+
+def test_an_edit_racing_a_lock_never_lands_after_the_lock(stack):
+    outcome = json.loads(stack.shell(LOCK_RACES).strip().splitlines()[-1])
+    assert outcome["edit_first"] + outcome["lock_first"] == 20
+    assert outcome["late_edits"] == 0
+    assert outcome["bad_signatures"] == 0

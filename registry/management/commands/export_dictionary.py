@@ -7,11 +7,11 @@ class Command(BaseCommand):
     help = "Print the current (or a given) data dictionary version as REDCap CSV."
 
     def add_arguments(self, parser):
-        parser.add_argument("--version", type=int)
+        parser.add_argument("--dictionary-version", type=int, dest="number")
 
-    def handle(self, *args, version=None, **options):
+    def handle(self, *args, number=None, **options):
         qs = DictionaryVersion.objects.all()
-        dv = qs.get(number=version) if version else qs.current()
+        dv = qs.get(number=number) if number else qs.current()
         from registry.dictionary import dictionary_to_csv
 
         self.stdout.write(dictionary_to_csv(dv.dictionary), ending="")

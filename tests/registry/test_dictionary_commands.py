@@ -1,0 +1,81 @@
+"""import_dictionary / export_dictionary: all-or-nothing versions, row/column errors with a
+non-zero exit, and changes that would alter collected data refused unless confirmed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from registry.dictionary import gi_lms_dictionary_csv
+from registry.models import AuditEvent, DictionaryVersion
+
+pytestmark = pytest.mark.django_db
+KITCHEN_SINK = Path(__file__).parent / "fixtures" / "kitchen_sink_dictionary.csv"
+
+
+def test_round_trip_through_the_commands(tmp_path, capsys, dictionary):
+    call_command("export_dictionary")
+    exported = capsys.readouterr().out
+    assert exported == gi_lms_dictionary_csv()
+    path = tmp_path / "again.csv"
+    path.write_text(exported)
+    call_command("import_dictionary", str(path))
+    assert DictionaryVersion.objects.current().number == dictionary.number + 1
+    assert DictionaryVersion.objects.current().project == dictionary.project
+
+
+def test_bad_dictionary_is_refused_with_row_and_column(tmp_path, capsys, dictionary):
+    lines = gi_lms_dictionary_csv().splitlines()
+    lines[3] = lines[3].replace(",radio,", ",radiox,", 1)
+    lines.append(lines[2])  # a duplicate variable
+    path = tmp_path / "bad.csv"
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(CommandError, match="nothing was imported"):
+        call_command("import_dictionary", str(path))
+    err = capsys.readouterr().err
+    assert "row 4, column 'Field Type'" in err
+    assert "column 'Variable / Field Name'" in err and "duplicate" in err.lower()
+    assert DictionaryVersion.objects.count() == 1
+
+
+def test_change_orphaning_data_is_refused_then_confirmed(tmp_path, capsys, complete_record):
+    lines = [
+        line
+        for line in gi_lms_dictionary_csv().splitlines()
+        if not line.startswith("tumour_size_mm,")
+    ]
+    path = tmp_path / "drop_field.csv"
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(CommandError, match="confirm"):
+        call_command("import_dictionary", str(path))
+    err = capsys.readouterr().err
+    assert "tumour_size_mm" in err and complete_record.record_id in err
+    assert DictionaryVersion.objects.count() == 1
+
+    call_command("import_dictionary", str(path), "--confirm-changes", "--note", "field retired")
+    assert DictionaryVersion.objects.count() == 2
+    event = AuditEvent.objects.filter(action="dictionary_import").order_by("-seq").first()
+    assert event.details["confirmed"] is True
+    assert event.reason == "field retired"
+    assert complete_record.record_id in str(event.details["affected_records"])
+
+
+def test_an_unrelated_redcap_dictionary_imports(tmp_path, dictionary):
+    call_command("import_dictionary", str(KITCHEN_SINK), "--confirm-changes")
+    current = DictionaryVersion.objects.current()
+    types = {f.field_type for f in current.dictionary.fields}
+    assert {
+        "text",
+        "notes",
+        "dropdown",
+        "radio",
+        "checkbox",
+        "yesno",
+        "truefalse",
+        "calc",
+        "descriptive",
+        "slider",
+        "file",
+    } <= types
