@@ -75,8 +75,6 @@ def build_results(endpoints: Mapping[str, EndpointData],
         ids = [o.record_id for o in data.observations]
         for sg_key, membership in groups.items():
             group = [membership.get(rid) for rid in ids]
-            if len({g for g in group if g is not None}) < 2:
-                continue
             name = f"{key}_by_{sg_key}"
             per_group, sg_curves = {}, {}
             for level in sorted({g for g in group if g is not None}):

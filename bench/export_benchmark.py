@@ -78,8 +78,8 @@ def create_database(db: str, records: int) -> dict:
     env = dict(os.environ, DATABASE_URL=_db_url(db), CELERY_BROKER_URL="", REDIS_URL="")
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
     started = time.perf_counter()
-    subprocess.run([sys.executable, str(Path(__file__).with_name("export_bench_data.py")),
-                    db, str(records)], cwd=ROOT, env=env, check=True)
+    subprocess.run([sys.executable, __file__, "--child", "load", "--db", db, "--records",
+                    str(records)], cwd=ROOT, env=env, check=True)
     return {"load_seconds": round(time.perf_counter() - started, 1)}
 
 
@@ -177,10 +177,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--records", type=int, default=10000)
     parser.add_argument("--keep", action="store_true", help="reuse an existing bench database")
-    parser.add_argument("--child", choices=["export", "copy"])
+    parser.add_argument("--child", choices=["export", "copy", "load"])
     parser.add_argument("--db")
     parser.add_argument("--out", default="/tmp/export_bench")
     args = parser.parse_args()
+    if args.child == "load":
+        from bench.export_bench_data import load
+
+        _setup_django(args.db)
+        load(args.records)
+        return
     if args.child:
         fn = measure_export if args.child == "export" else measure_copy
         print(json.dumps(fn(args.db, args.out)))

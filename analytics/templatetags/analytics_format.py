@@ -10,9 +10,13 @@ from django import template
 register = template.Library()
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 @register.filter
 def months(value: float | None) -> str:
-    return "not reached" if value is None else f"{value:.1f}"
+    return f"{value:.1f}" if _is_number(value) else "not reached"
 
 
 @register.filter
@@ -20,7 +24,7 @@ def ci(interval: list | None, percent: bool = False) -> str:
     lo, hi = (list(interval or []) + [None, None])[:2]
 
     def fmt(v: float | None) -> str:
-        if v is None:
+        if not _is_number(v):
             return "NA"
         return f"{100 * v:.0f}%" if percent else f"{v:.1f}"
 
@@ -29,19 +33,19 @@ def ci(interval: list | None, percent: bool = False) -> str:
 
 @register.filter
 def pct(value: float | None) -> str:
-    return "NA" if value is None else f"{100 * value:.0f}%"
+    return f"{100 * value:.0f}%" if _is_number(value) else "NA"
 
 
 @register.filter
 def pval(value: float | None) -> str:
-    if value is None:
+    if not _is_number(value):
         return "NA"
     return "<0.001" if value < 0.001 else f"{value:.3f}"
 
 
 @register.filter
 def num(value: float | None, digits: int = 2) -> str:
-    return "NA" if value is None else f"{value:.{digits}f}"
+    return f"{value:.{digits}f}" if _is_number(value) else "NA"
 
 
 @register.filter

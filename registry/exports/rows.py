@@ -26,6 +26,8 @@ class RowBuilder:
                             and c.kind == "value" and (f.is_date or f.is_datetime)]
         self.missing_codes = version.missing_code_values
         self.logic = options.filter_logic.strip()
+        self._plans: dict[str | None, tuple] = {}
+        self._value_keys: dict[str | None, tuple[list[str], list[int]]] = {}
 
     def base_values(self, bundle: RecordBundle) -> dict:
         """Non-repeating values, plus the first instance of repeating forms (for logic)."""
@@ -67,41 +69,57 @@ class RowBuilder:
             values = deid.transform(data) if deid else data
             yield self._row(bundle, record_id, form, str(instance), values, {form: status}, form)
 
+    def _plan(self, only_form: str | None) -> tuple[list, list, list, list]:
+        """Which columns a row of this kind fills, grouped by kind: values, checkboxes,
+        form statuses and the identifying columns (a hot loop: no per-cell kind tests)."""
+        values, checkboxes, completes, other = [], [], [], []
+        for i, c in enumerate(self.columns):
+            if c.kind in ("value", "checkbox", "complete"):
+                if not ((c.form == only_form) if only_form else (c.form not in self.repeating)):
+                    continue
+                if c.kind == "value":
+                    values.append((i, c.name, c))
+                elif c.kind == "checkbox":
+                    checkboxes.append((i, c.field.name, c))
+                else:
+                    completes.append((i, c.form))
+            else:
+                other.append((i, c.kind))
+        return values, checkboxes, completes, other
+
     def _row(self, bundle: RecordBundle, record_id: str, repeat_form: str, instance: str,
              values: dict, statuses: dict[str, int], only_form: str | None) -> list[str]:
-        cells = self.cells
-        out = []
-        for c in self.columns:
-            kind = c.kind
-            if kind == "value":
-                if (only_form is None) == (c.form in self.repeating) or (
-                    only_form is not None and c.form != only_form
-                ):
-                    out.append("")
-                else:
-                    out.append(cells.value(c, values.get(c.name)))
-            elif kind == "checkbox":
-                if (only_form is None) == (c.form in self.repeating) or (
-                    only_form is not None and c.form != only_form
-                ):
-                    out.append("")
-                else:
-                    out.append(cells.checkbox(c, values.get(c.field.name) or ()))
-            elif kind == "complete":
-                if (only_form is None) == (c.form in self.repeating) or (
-                    only_form is not None and c.form != only_form
-                ):
-                    out.append("")
-                else:
-                    out.append(cells.complete(statuses.get(c.form)))
-            elif kind == "record_id":
-                out.append(record_id)
+        plan = self._plans.get(only_form)
+        if plan is None:
+            plan = self._plans[only_form] = self._plan(only_form)
+            self._value_keys[only_form] = ([n for _, n, _ in plan[0]], [i for i, _, _ in plan[0]])
+        value_cols, checkbox_cols, complete_cols, other_cols = plan
+        out = [""] * len(self.columns)
+        cells, get = self.cells, values.get
+        if self.options.labels:
+            for i, name, c in value_cols:
+                out[i] = cells.value(c, get(name))
+            for i, name, c in checkbox_cols:
+                out[i] = cells.checkbox(c, get(name) or ())
+        else:
+            names, indexes = self._value_keys[only_form]
+            for i, value in zip(indexes, map(get, names), strict=True):
+                if value:
+                    out[i] = value if value.__class__ is str else ",".join(value)
+            for i, name, c in checkbox_cols:
+                checked = get(name)
+                out[i] = "1" if checked and c.code in checked else "0"
+        for i, form in complete_cols:
+            out[i] = cells.complete(statuses.get(form))
+        for i, kind in other_cols:
+            if kind == "record_id":
+                out[i] = record_id
             elif kind == "repeat_instrument":
-                out.append(cells.repeat_instrument(repeat_form))
+                out[i] = cells.repeat_instrument(repeat_form)
             elif kind == "repeat_instance":
-                out.append(instance)
+                out[i] = instance
             elif kind == "dag":
-                out.append(bundle.center_code.lower())
+                out[i] = bundle.center_code.lower()
             elif kind == "lock":
-                out.append("locked" if bundle.is_locked else "unlocked")
+                out[i] = "locked" if bundle.is_locked else "unlocked"
         return out

@@ -7,7 +7,8 @@ from django.http import Http404
 from registry.models import DictionaryVersion, FormStatus
 from registry.services.dictionary import current_dictionary_version
 
-_PARSED: dict[int, object] = {}  # dictionary versions never change: parse each once per process
+# Dictionary versions never change: each is parsed once per process.
+_PARSED: dict[tuple[int, str], object] = {}
 STATUS_CSS = {  # css suffix of registry.css status-dot classes
     None: ("none", "No data"),
     FormStatus.INCOMPLETE: ("0", "Incomplete"),
@@ -21,10 +22,11 @@ def dictionary_version() -> DictionaryVersion:
         version = current_dictionary_version()
     except LookupError:
         raise Http404("No data dictionary has been imported yet.") from None
-    if version.pk in _PARSED:
-        version.__dict__["dictionary"] = _PARSED[version.pk]
+    key = (version.pk, version.sha256)
+    if key in _PARSED:
+        version.__dict__["dictionary"] = _PARSED[key]
     else:
-        _PARSED[version.pk] = version.dictionary
+        _PARSED[key] = version.dictionary
     return version
 
 

@@ -28,7 +28,12 @@ from registry.services.errors import (
     ReasonRequired,
     RecordLocked,
 )
-from registry.services.records import get_record_for_user, record_values, save_instrument
+from registry.services.records import (
+    get_record_for_user,
+    next_instance,
+    record_values,
+    save_instrument,
+)
 
 from .common import dictionary_version
 
@@ -106,8 +111,9 @@ def instrument_form(request, record_id: str, instrument: str, instance: int):
     repeating = instrument in version.repeating_instruments
     row = InstrumentData.objects.filter(record=record, instrument=instrument, instance=instance,
                                         deleted_at__isnull=True).first()
-    if row is None and (instance < 1 or (not repeating and instance != 1)):
-        raise Http404("No such instance")
+    if row is None and (instance < 1 or (not repeating and instance != 1)
+                        or instance > next_instance(record, instrument)):
+        raise Http404("No such instance")  # new instances are numbered without gaps
     access = access_for(request.user)
     can_edit = access.can_edit_center(record.center_id)
     readonly = record.is_locked or not can_edit

@@ -108,7 +108,16 @@ def test_coordinator_enters_a_complete_case(stack, page):
     complete_and(page, "save-next")
     expect(page).to_have_url(re.compile(r"/diagnosis_pathology/1/$"))
 
-    # Diagnosis: the review date shows only once the expert review is confirmed.
+    # Diagnosis: keyboard only, "Today" fills the date in the coordinator's format.
+    page.focus('input[name="date_dx"]')
+    page.keyboard.press("Tab")  # the missing-data code select
+    page.keyboard.press("Tab")  # the Today button
+    page.keyboard.press("Enter")
+    today = page.evaluate("() => { const d = new Date(); const p = n => String(n).padStart(2, '0');"
+                          " return p(d.getDate()) + '/' + p(d.getMonth() + 1) + '/' +"
+                          " d.getFullYear(); }")
+    expect(page.locator('input[name="date_dx"]')).to_have_value(today)
+    # The review date shows only once the expert review is confirmed.
     page.fill('input[name="date_dx"]', "04/03/2010")
     page.select_option('select[name="site_of_origin"]', "3")
     page.fill('input[name="tumour_size_mm"]', "80")
@@ -137,7 +146,7 @@ def test_coordinator_enters_a_complete_case(stack, page):
     page.fill('input[name="surgery_procedure"]', "Segmental small-bowel resection")
     page.dispatch_event('input[name="surgery_date"]', "change")
     page.dialog_answers.append(False)  # cancel: the change is undone, the date kept
-    radio(page, "surgery_done", "0")
+    page.locator('input[name="surgery_done"][value="0"]').click()
     assert page.dialogs and "surgery_date" in page.dialogs[-1]
     expect(page.locator('input[name="surgery_done"][value="1"]')).to_be_checked()
     expect(field(page, "surgery_date")).to_be_visible()
@@ -157,6 +166,14 @@ def test_coordinator_enters_a_complete_case(stack, page):
     expect(page).to_have_url(re.compile(r"/systemic_therapy/1/$"))
 
     page.click('nav[aria-label="Instruments"] >> text=Radiotherapy')
+    radio(page, "rt_given", "1")
+    expect(field(page, "rt_dose_gy")).to_be_visible()
+    # Leaving with unsaved changes asks first; staying keeps the input.
+    page.dialog_answers.append(False)
+    page.click('nav[aria-label="Instruments"] >> text=Follow Up', no_wait_after=True)
+    page.wait_for_timeout(300)
+    expect(page).to_have_url(re.compile(r"/radiotherapy/1/$"))
+    expect(page.locator('input[name="rt_given"][value="1"]')).to_be_checked()
     radio(page, "rt_given", "0")
     expect(field(page, "rt_dose_gy")).to_be_hidden()
     complete_and(page, "save-next")
@@ -184,5 +201,5 @@ def test_coordinator_enters_a_complete_case(stack, page):
     assert {name: stored[name][0] for name in singles} == dict.fromkeys(singles, 2)
     assert stored["primary_surgery"][1]["surgery_date"] == "2010-03-20"
     assert stored["follow_up"][1]["death_date"] == "2015-05-05"
-    assert stored["enrolment"][1]["age_at_dx"] == "49"
+    assert stored["follow_up"][1]["followup_months"] == "62"  # the server agrees with the page
     assert stored["stage"][1]["metastatic_sites"] == []

@@ -144,3 +144,26 @@ def test_r_script_reads_the_csv_with_factor_labels(dataset, people, tmp_path):
     out = subprocess.run(["Rscript", "-e", code], cwd=result.directory, capture_output=True,
                          text=True, timeout=60, check=True).stdout
     assert out == 'Other|Date of diagnosis|Date|Checked|=HYPERLINK("http://x")'
+
+
+def test_safe_cell_rules():
+    from registry.csv_safety import safe_cell
+
+    for dangerous in ("=1+1", "+cmd", "-2+3", "@SUM(A1)", "\tx", "\rx", "-", "+"):
+        assert safe_cell(dangerous) == "'" + dangerous
+    for plain in ("-3.5", "+2", "-10", "1e-3", "abc", "", "2010-03-04", "'quoted"):
+        assert safe_cell(plain) == plain
+    assert safe_cell(None) == "" and safe_cell(12) == "12"
+
+
+def test_export_dataset_command(dataset, people, tmp_path):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("export_dataset", people["dm"].username, str(tmp_path / "cmd"),
+                 "--deidentify", "--dates", "days", "--formats", "csv,dictionary", stdout=out)
+    assert "3 records, 6 rows" in out.getvalue()
+    assert sorted(p.name for p in (tmp_path / "cmd").iterdir() if p.suffix != ".zip") == [
+        "manifest.json", "registry_data.csv", "registry_dictionary.csv"]

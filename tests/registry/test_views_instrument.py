@@ -199,6 +199,8 @@ def test_repeating_instances(coord, record):
                           {"__status": "0", "__version": "0", "relapse_type": "2"})
     assert response.status_code == 302
     assert InstrumentData.objects.filter(record=record, instrument="relapse").count() == 2
+    assert coord.get(url(record, "relapse", 3)).status_code == 200  # the next one
+    assert coord.get(url(record, "relapse", 5)).status_code == 404  # no gaps
     assert coord.get(url(record, "stage", 2)).status_code == 404  # not repeating
     assert coord.get(url(record, "nonexistent", 1)).status_code == 404
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 import pytest
 from django.urls import reverse
 
@@ -28,7 +30,7 @@ def test_dashboard_status_dots_and_filters(client, complete_record, locked_recor
     body = client.get("/records/").content.decode()
     assert "status-dot status-2" in body  # Complete forms are green
     assert "status-dot status-none" in body  # repeating forms without instances are grey
-    assert "🔒" in body
+    assert 'aria-label="locked"' in body
     assert client.get("/records/?lock=unlocked").context["page"].paginator.count == 0
     found = client.get("/records/?q=0001").context["page"].paginator.count
     assert found == 1
@@ -95,6 +97,8 @@ def test_record_home_shows_instruments_signature_and_findings(client, locked_rec
     body = client.get(locked_record.get_absolute_url()).content.decode()
     assert "Enrolment" in body and "Relapse" in body
     assert "content hash verified" in body
+    signed_at = locked_record.signatures.get().signed_at.astimezone(UTC)
+    assert f"{signed_at:%Y-%m-%d %H:%M:%S} UTC" in body  # UTC, not the server's local time
     assert "SIGNATURE MISMATCH" not in body
     assert "Locked" in body
 
