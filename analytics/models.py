@@ -35,3 +35,19 @@ class StatisticsSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"statistics for dataset v{self.dataset_version}"
+
+
+class SnapshotDetail(models.Model):
+    """The slower part of a snapshot's statistics (univariable Cox models, subgroup curves),
+    computed by a second task from the snapshot's own analysis dataset. Written once."""
+
+    snapshot = models.OneToOneField(
+        StatisticsSnapshot, on_delete=models.PROTECT, related_name="detail"
+    )
+    results = models.JSONField(help_text="cox and subgroups, keyed like the snapshot's logrank.")
+    curves = models.JSONField(default=dict)
+    computed_at = models.DateTimeField(auto_now_add=True)
+    duration_ms = models.PositiveIntegerField()
+
+    def __str__(self) -> str:
+        return f"details for dataset v{self.snapshot.dataset_version}"

@@ -7,20 +7,19 @@ import csv
 import io
 from typing import Any
 
+import numpy as np
 from django.core.cache import cache
 
 from registry.csv_safety import writer as safe_writer
 
-from .endpoints import EndpointData, Exclusion, Observation
-from .models import StatisticsSnapshot
+from .details import dataset_from_snapshot
+from .models import SnapshotDetail, StatisticsSnapshot
 from .plots import render_km_figure
-from .results import SUBGROUP_ENDPOINTS, build_results
+from .results import SUBGROUP_ENDPOINTS, build_results, fit_km, subgroup_curves
 from .services import read_analysis_dataset
 from .survival import CI_METHODS, KaplanMeierResult
 
 CONTENT_TYPES = {"svg": "image/svg+xml", "png": "image/png", "pdf": "application/pdf"}
-GROUP_COLUMNS = {"stage": "stage", "site_of_origin": "site_of_origin",
-                 "chemotherapy": "chemotherapy", "centre": "centre"}
 
 
 def ci_method_from(value: str | None) -> str:
@@ -39,49 +38,67 @@ def km_from_dict(data: dict[str, Any]) -> KaplanMeierResult:
     )
 
 
-def _recomputed(snapshot: StatisticsSnapshot, ci_method: str) -> tuple[dict, dict]:
-    """The snapshot's analysis dataset re-run under another CI method (cached per process)."""
-    key = f"analytics:alt:{snapshot.pk}:{ci_method}"
+def _dataset(snapshot: StatisticsSnapshot) -> tuple[dict, dict]:
+    key = f"analytics:dataset:{snapshot.pk}"
     hit = cache.get(key)
-    if hit is not None:
-        return hit
-    config = snapshot.analysis_config
-    endpoints = {
-        ep["key"]: EndpointData(ep["key"], ep["label"], bool(ep.get("reverse")))
-        for ep in config["endpoints"]
-    }
-    groups: dict[str, dict[str, str | None]] = {k: {} for k in GROUP_COLUMNS}
-    for row in read_analysis_dataset(snapshot):
-        rid = row["record_id"]
-        endpoints[row["endpoint"]].observations.append(
-            Observation(rid, row["centre"], float(row["time_months"]), int(row["event"])))
-        for key, column in GROUP_COLUMNS.items():
-            groups[key][rid] = row[column] or None
-    for key, summary in snapshot.results["endpoints"].items():
-        endpoints[key].excluded = [Exclusion(x["record"], x["reason"])
-                                   for x in summary.get("excluded", [])]
-    ordered = {sg["key"]: groups.get(sg["key"], {}) for sg in config.get("subgroups", [])}
-    summaries, curves = build_results(endpoints, ordered, config, ci_method=ci_method)
-    results = dict(snapshot.results, ci_method=ci_method, endpoints=summaries["endpoints"],
-                   subgroups=summaries["subgroups"])
-    cache.set(key, (results, curves), 3600)
-    return results, curves
+    if hit is None:
+        hit = dataset_from_snapshot(snapshot)
+        cache.set(key, hit, 600)
+    return hit
 
 
 def results_for(snapshot: StatisticsSnapshot, ci_method: str) -> dict[str, Any]:
+    """The snapshot's results, re-run under another CI method if asked (cached)."""
     if ci_method == snapshot.ci_method:
         return snapshot.results
-    return _recomputed(snapshot, ci_method)[0]
+    key = f"analytics:alt:{snapshot.pk}:{ci_method}"
+    hit = cache.get(key)
+    if hit is None:
+        endpoints, groups = _dataset(snapshot)
+        summaries, _ = build_results(endpoints, groups, snapshot.analysis_config,
+                                     ci_method=ci_method)
+        hit = dict(snapshot.results, ci_method=ci_method, endpoints=summaries["endpoints"],
+                   subgroups=summaries["subgroups"])
+        cache.set(key, hit, 3600)
+    return hit
+
+
+def details_for(snapshot: StatisticsSnapshot) -> dict[str, Any] | None:
+    return (SnapshotDetail.objects.filter(snapshot=snapshot)
+            .values_list("results", flat=True).first())
 
 
 def curves_for(snapshot: StatisticsSnapshot, endpoint: str, subgroup: str,
                ci_method: str) -> dict[str, Any]:
-    """{group label: KM dict} for one endpoint (subgroup "all": the whole population)."""
-    if ci_method != snapshot.ci_method:
-        return _recomputed(snapshot, ci_method)[1].get(endpoint, {}).get(subgroup, {})
-    found = (StatisticsSnapshot.objects.filter(pk=snapshot.pk)
-             .values_list(f"curves__{endpoint}__{subgroup}", flat=True).first())
-    return found or {}
+    """{group label: KM dict} for one endpoint (subgroup "all": the whole population): stored
+    with the snapshot or its details, else computed from the snapshot's dataset (cached)."""
+    if ci_method == snapshot.ci_method:
+        path = f"curves__{endpoint}__{subgroup}"
+        for model, pk_field in ((StatisticsSnapshot, "pk"), (SnapshotDetail, "snapshot")):
+            found = model.objects.filter(**{pk_field: snapshot.pk}).values_list(
+                path, flat=True).first()
+            if found:
+                return found
+    key = f"analytics:curves:{snapshot.pk}:{endpoint}:{subgroup}:{ci_method}"
+    hit = cache.get(key)
+    if hit is None:
+        endpoints, groups = _dataset(snapshot)
+        data = endpoints.get(endpoint)
+        if data is None or not data.observations:
+            return {}
+        config = snapshot.analysis_config
+        if subgroup == "all":
+            times, event = [o.time_months for o in data.observations], \
+                [o.event for o in data.observations]
+            km = fit_km(np.array(times), np.array(event, dtype=float), ci_method=ci_method,
+                        survival_times=config.get("survival_times", [12, 36, 60]))
+            hit = {"All": km}
+        elif subgroup in groups:
+            hit = subgroup_curves(data, groups[subgroup], config, ci_method)
+        else:
+            return {}
+        cache.set(key, hit, 3600)
+    return hit
 
 
 def parse_figure_name(name: str, subgroups: list[str]) -> tuple[str, str] | None:
@@ -124,19 +141,16 @@ def inline_svg(data: bytes) -> str:
 
 
 def curves_csv(snapshot: StatisticsSnapshot, ci_method: str) -> str:
-    """Every stored curve, one row per time point, with the summary in the header comment."""
-    if ci_method == snapshot.ci_method:
-        all_curves = (StatisticsSnapshot.objects.filter(pk=snapshot.pk)
-                      .values_list("curves", flat=True).get())
-    else:
-        all_curves = _recomputed(snapshot, ci_method)[1]
+    """Every curve (overall and by subgroup), one row per time point."""
+    subgroups = [sg["key"] for sg in snapshot.analysis_config.get("subgroups", [])]
     text = io.StringIO()
     out = safe_writer(text, lineterminator="\n")
     out.writerow(["endpoint", "subgroup", "group", "time_months", "n_risk", "n_event",
                   "n_censor", "survival", "ci_lower", "ci_upper", "ci_method"])
-    for endpoint, by_subgroup in all_curves.items():
-        for subgroup, groups in by_subgroup.items():
-            for group, km in groups.items():
+    for endpoint in snapshot.results.get("endpoints", {}):
+        wanted = ["all"] + (subgroups if endpoint in SUBGROUP_ENDPOINTS else [])
+        for subgroup in wanted:
+            for group, km in curves_for(snapshot, endpoint, subgroup, ci_method).items():
                 for i, t in enumerate(km["times"]):
                     out.writerow([endpoint, subgroup, group, repr(t), km["n_risk"][i],
                                   km["n_event"][i], km["n_censor"][i], repr(km["survival"][i]),

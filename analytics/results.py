@@ -15,6 +15,8 @@ from .survival import cox_univariable, kaplan_meier, logrank
 DEFAULT_CI = "log-log"
 #: Endpoints whose subgroups get curves, log-rank tests and Cox models.
 SUBGROUP_ENDPOINTS = ("os", "dfs")
+#: Subgroup curves stored with the snapshot itself (the dashboard's "OS by stage" figure).
+SNAPSHOT_CURVES = (("os", "stage"),)
 
 
 def km_summary(km: dict[str, Any] | None, excluded: list[dict] | None = None) -> dict[str, Any]:
@@ -53,13 +55,14 @@ def fit_km(time: np.ndarray, event: np.ndarray, *, ci_method: str,
 def build_results(endpoints: Mapping[str, EndpointData],
                   groups: Mapping[str, Mapping[str, str | None]],
                   config: Mapping[str, Any], *, ci_method: str = DEFAULT_CI,
-                  subgroup_endpoints: tuple[str, ...] = SUBGROUP_ENDPOINTS,
+                  curve_subgroups: tuple[tuple[str, str], ...] = SNAPSHOT_CURVES,
                   ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(summaries, curves). curves[endpoint]["all"]["All"] and curves[endpoint][subgroup][group]
-    are KaplanMeierResult.to_dict(); summaries hold no arrays."""
+    """(summaries, curves) for the snapshot: every endpoint overall, the few subgroup curves the
+    dashboard draws at once, and log-rank tests (cheap). Cox models and the other subgroup
+    curves are `build_details` (a second task, so a lock shows up within seconds).
+    curves[endpoint]["all"]["All"] and curves[endpoint][subgroup][group] are KM dicts."""
     times = [float(t) for t in config.get("survival_times", [12, 36, 60])]
-    labels = {sg["key"]: sg["label"] for sg in config.get("subgroups", [])}
-    summaries: dict[str, Any] = {"endpoints": {}, "subgroups": {}, "logrank": {}, "cox": {}}
+    summaries: dict[str, Any] = {"endpoints": {}, "subgroups": {}, "logrank": {}}
     curves: dict[str, Any] = {}
     for key, data in endpoints.items():
         time, event = _arrays(data.observations)
@@ -70,25 +73,64 @@ def build_results(endpoints: Mapping[str, EndpointData],
             population=data.population,
         )
         curves[key] = {"all": {"All": km}} if km else {}
-        if key not in subgroup_endpoints or time.size == 0:
+        if key not in SUBGROUP_ENDPOINTS or time.size == 0:
             continue
-        ids = [o.record_id for o in data.observations]
         for sg_key, membership in groups.items():
-            group = [membership.get(rid) for rid in ids]
-            name = f"{key}_by_{sg_key}"
-            per_group, sg_curves = {}, {}
-            for level in sorted({g for g in group if g is not None}):
-                mask = np.array([g == level for g in group])
-                sub = fit_km(time[mask], event[mask], ci_method=ci_method, survival_times=times)
-                per_group[level] = km_summary(sub)
-                sg_curves[level] = sub
-            summaries["subgroups"][name] = {"endpoint": key, "subgroup": sg_key,
-                                            "label": labels.get(sg_key, sg_key),
-                                            "groups": per_group}
-            curves[key][sg_key] = sg_curves
-            summaries["logrank"][name] = _logrank(time, event, group)
-            summaries["cox"][name] = _cox(time, event, group)
+            group = [membership.get(o.record_id) for o in data.observations]
+            summaries["logrank"][f"{key}_by_{sg_key}"] = _logrank(time, event, group)
+            if (key, sg_key) in curve_subgroups:
+                _subgroup(summaries, curves, key, sg_key, config, time, event, group, ci_method)
     return summaries, curves
+
+
+def build_details(endpoints: Mapping[str, EndpointData],
+                  groups: Mapping[str, Mapping[str, str | None]],
+                  config: Mapping[str, Any], *, ci_method: str = DEFAULT_CI,
+                  skip: tuple[tuple[str, str], ...] = SNAPSHOT_CURVES,
+                  ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(details, curves): univariable Cox models and the remaining subgroup curves."""
+    details: dict[str, Any] = {"subgroups": {}, "cox": {}}
+    curves: dict[str, Any] = {}
+    for key in SUBGROUP_ENDPOINTS:
+        data = endpoints.get(key)
+        if data is None or not data.observations:
+            continue
+        time, event = _arrays(data.observations)
+        curves[key] = {}
+        for sg_key, membership in groups.items():
+            group = [membership.get(o.record_id) for o in data.observations]
+            details["cox"][f"{key}_by_{sg_key}"] = _cox(time, event, group)
+            if (key, sg_key) not in skip:
+                _subgroup(details, curves, key, sg_key, config, time, event, group, ci_method)
+    return details, curves
+
+
+def subgroup_curves(data: EndpointData, membership: Mapping[str, str | None],
+                    config: Mapping[str, Any], ci_method: str) -> dict[str, Any]:
+    """{group: KM dict} for one endpoint split by one subgroup."""
+    time, event = _arrays(data.observations)
+    group = [membership.get(o.record_id) for o in data.observations]
+    out: dict[str, Any] = {}
+    _subgroup({"subgroups": {}}, {data.key: out}, data.key, "x", config, time, event, group,
+              ci_method)
+    return out.get("x", {})
+
+
+def _subgroup(summaries: dict, curves: dict, key: str, sg_key: str, config: Mapping[str, Any],
+              time: np.ndarray, event: np.ndarray, group: list[str | None],
+              ci_method: str) -> None:
+    times = [float(t) for t in config.get("survival_times", [12, 36, 60])]
+    labels = {sg["key"]: sg["label"] for sg in config.get("subgroups", [])}
+    per_group, sg_curves = {}, {}
+    for level in sorted({g for g in group if g is not None}):
+        mask = np.array([g == level for g in group])
+        sub = fit_km(time[mask], event[mask], ci_method=ci_method, survival_times=times)
+        per_group[level] = km_summary(sub)
+        sg_curves[level] = sub
+    summaries["subgroups"][f"{key}_by_{sg_key}"] = {
+        "endpoint": key, "subgroup": sg_key, "label": labels.get(sg_key, sg_key),
+        "groups": per_group}
+    curves.setdefault(key, {})[sg_key] = sg_curves
 
 
 def _logrank(time: np.ndarray, event: np.ndarray, group: list[str | None]) -> dict[str, Any]:

@@ -159,6 +159,9 @@ def compute_snapshot() -> StatisticsSnapshot:
     )
     StatisticsSnapshot.objects.bulk_create([snapshot], ignore_conflicts=True)
     stored = StatisticsSnapshot.objects.get(dataset_version=loaded.dataset_version)
+    from .details import enqueue_details  # details imports this module
+
+    enqueue_details(stored.dataset_version)
     logger.info("statistics for dataset v%s: %s records, load %s ms, statistics %s ms",
                 stored.dataset_version, stored.n_locked_records, stored.load_ms,
                 stored.statistics_ms)

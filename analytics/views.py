@@ -64,6 +64,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     context = {"snapshot": snapshot, "ci": ci}
     if snapshot is not None:
         results = present.results_for(snapshot, ci)
+        details = present.details_for(snapshot)
         subgroups = [sg for sg in snapshot.analysis_config.get("subgroups", [])
                      if sg["key"] != "stage"]
         chosen = request.GET.get("subgroup") or "site_of_origin"
@@ -77,7 +78,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             figures=[("os", "Overall survival"), ("os_by_stage", "Overall survival by stage"),
                      ("dfs", "Disease-free survival")],
             subgroup_figures=[f"os_by_{chosen}", f"dfs_by_{chosen}"] if chosen else [],
-            comparisons=[(k, v, results.get("cox", {}).get(k))
+            details_ready=details is not None,
+            comparisons=[(k, v, (details or {}).get("cox", {}).get(k))
                          for k, v in results.get("logrank", {}).items()],
         )
     return render(request, "analytics/dashboard.html", context)
@@ -91,7 +93,10 @@ def freshness(request: HttpRequest) -> HttpResponse:
     shown = request.GET.get("version", "")
     latest = StatisticsSnapshot.objects.defer(*LIGHT).order_by("-dataset_version").first()
     response = render(request, "analytics/_freshness.html", {"snapshot": latest})
-    if latest is not None and str(latest.dataset_version) != shown:
+    if latest is not None and (
+        str(latest.dataset_version) != shown
+        or (request.GET.get("details") == "0" and present.details_for(latest) is not None)
+    ):
         response["HX-Refresh"] = "true"
     return response
 

@@ -109,6 +109,31 @@ def measure_export(db: str, out_dir: str) -> dict:
             "signatures_valid": sum(1 for v in counts.signatures.values() if v == "valid")}
 
 
+def measure_bundle(db: str, out_dir: str) -> dict:
+    """The whole zip as the web page builds it (CSV, dictionary, R script, manifest), and
+    separately the SPSS/Stata files (built in memory by pyreadstat)."""
+    _setup_django(db)
+    import shutil
+
+    from centers.models import User
+    from registry.exports.build import build_export
+    from registry.exports.options import ExportOptions
+
+    user = User.objects.get(username="bench-dm")
+    result = {}
+    for label, formats in (("zip_csv_dictionary_r", ("csv", "dictionary", "r")),
+                           ("zip_with_sav_dta", ("csv", "spss", "stata"))):
+        target = Path(out_dir) / label
+        shutil.rmtree(target, ignore_errors=True)
+        with PeakRss() as rss:
+            started = time.perf_counter()
+            build_export(user=user, options=ExportOptions(formats=formats), directory=target)
+            seconds = time.perf_counter() - started
+        result[label] = {"seconds": round(seconds, 2),
+                         "rss_growth_mb": round(rss.peak - rss.base, 1)}
+    return result
+
+
 def measure_copy(db: str, out_dir: str) -> dict:
     _setup_django(db)
     from django.db import connection
@@ -177,7 +202,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--records", type=int, default=10000)
     parser.add_argument("--keep", action="store_true", help="reuse an existing bench database")
-    parser.add_argument("--child", choices=["export", "copy", "load"])
+    parser.add_argument("--child", choices=["export", "copy", "load", "bundle"])
+    parser.add_argument("--bundle", action="store_true", help="also time the whole zip")
     parser.add_argument("--db")
     parser.add_argument("--out", default="/tmp/export_bench")
     args = parser.parse_args()
@@ -188,7 +214,8 @@ def main() -> None:
         load(args.records)
         return
     if args.child:
-        fn = measure_export if args.child == "export" else measure_copy
+        fn = {"export": measure_export, "copy": measure_copy, "bundle": measure_bundle}[
+            args.child]
         print(json.dumps(fn(args.db, args.out)))
         return
     db = f"bench_export_{args.records}"
@@ -200,6 +227,8 @@ def main() -> None:
     best_copy = min(copy["seconds"], copy2["seconds"])
     report = {"records": args.records, **load, "export": export, "copy": copy,
               "copy_again": copy2, "export_over_copy": round(export["seconds"] / best_copy, 2)}
+    if args.bundle:
+        report["bundle"] = child("bundle", db, args.out)
     print(json.dumps(report, indent=2))
 
 

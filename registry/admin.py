@@ -34,8 +34,9 @@ class RecordAdmin(NoDeleteAdmin):
         return False  # ids are allocated by the create_record service
 
     def has_change_permission(self, request, obj=None) -> bool:
-        if obj is not None and (obj.is_locked or
-                                not access_for(request.user).can_edit_center(obj.center_id)):
+        if obj is not None and (
+            obj.is_locked or not access_for(request.user).can_edit_center(obj.center_id)
+        ):
             return False
         return super().has_change_permission(request, obj)
 
@@ -79,8 +80,15 @@ class SignatureAdmin(NoDeleteAdmin):
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(NoDeleteAdmin):
-    list_display = ("seq", "occurred_at", "action", "actor_name", "record_id", "instrument",
-                    "field")
+    list_display = (
+        "seq",
+        "occurred_at",
+        "action",
+        "actor_name",
+        "record_id",
+        "instrument",
+        "field",
+    )
     list_filter = ("action",)
     search_fields = ("record_id", "actor_name", "field")
     readonly_fields = [f.name for f in AuditEvent._meta.fields]

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import io
+import json
+from collections.abc import Callable, Iterator
 
-from django.http import HttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 
 from registry.exports.columns import REPEAT_INSTANCE, header_row
-from registry.exports.csvfile import write_flat_csv
+from registry.exports.csvfile import ExportCounts, iter_flat_csv
 from registry.exports.options import ExportOptions
 from registry.exports.rows import RowBuilder
 from registry.exports.stream import export_records, iter_bundles
@@ -42,7 +43,10 @@ def export_options(params: Params) -> ExportOptions:
     )
 
 
-def export_record_rows(user, params: Params) -> tuple[HttpResponse, dict]:
+def export_record_rows(user, params: Params,
+                       audit: Callable[[dict], None]) -> HttpResponse:
+    """csv and json are streamed (memory stays flat however large the project); ``audit`` is
+    called with the counts once the last row has been sent."""
     version = current_dictionary_version()
     options = export_options(params)
     fmt = params.choice("format", ("json", "csv", "xml"), "xml")
@@ -56,20 +60,52 @@ def export_record_rows(user, params: Params) -> tuple[HttpResponse, dict]:
                              date_begin=params.when("dateRangeBegin"),
                              date_end=params.when("dateRangeEnd"))
     bundles = iter_bundles(records)
+    counts = ExportCounts()
     if fmt == "csv":
-        out = io.StringIO()
-        counts = write_flat_csv(out, bundles, builder, options, verify_signatures=False)
-        response = HttpResponse(out.getvalue(), content_type=CONTENT_TYPES["csv"])
-        return response, {"records": counts.records, "rows": counts.rows}
+        chunks = iter_flat_csv(bundles, builder, options, counts=counts,
+                               verify_signatures=False)
+        return _streamed(chunks, counts, audit, "csv")
+    rows = _json_rows(bundles, builder, options, counts)
+    if fmt == "json":
+        return _streamed(_json_chunks(rows), counts, audit, "json")
+    response = rows_response(list(rows), fmt)
+    audit({"records": counts.records, "rows": counts.rows})
+    return response
+
+
+def _json_rows(bundles, builder: RowBuilder, options: ExportOptions,
+               counts: ExportCounts) -> Iterator[dict]:
     names = header_row(builder.columns, options)
-    rows, n_records = [], 0
     for bundle in bundles:
         if not builder.matches(bundle):
             continue
-        n_records += 1
+        counts.records += 1
         for cells in builder.rows(bundle):
-            row = dict(zip(names, cells, strict=True))
-            if REPEAT_INSTANCE in row and row[REPEAT_INSTANCE]:
+            row = {k: "" if v is None else v for k, v in zip(names, cells, strict=True)}
+            if row.get(REPEAT_INSTANCE):
                 row[REPEAT_INSTANCE] = int(row[REPEAT_INSTANCE])
-            rows.append(row)
-    return rows_response(rows, fmt), {"records": n_records, "rows": len(rows)}
+            counts.rows += 1
+            yield row
+
+
+def _json_chunks(rows: Iterator[dict], size: int = 500) -> Iterator[str]:
+    yield "["
+    batch: list[str] = []
+    first = True
+    for row in rows:
+        batch.append(json.dumps(row, ensure_ascii=False))
+        if len(batch) >= size:
+            yield ("" if first else ",") + ",".join(batch)
+            first, batch = False, []
+    if batch:
+        yield ("" if first else ",") + ",".join(batch)
+    yield "]"
+
+
+def _streamed(chunks: Iterator[str], counts: ExportCounts, audit, fmt: str):
+    def body() -> Iterator[bytes]:
+        for chunk in chunks:
+            yield chunk.encode("utf-8")
+        audit({"records": counts.records, "rows": counts.rows, "streamed": True})
+
+    return StreamingHttpResponse(body(), content_type=CONTENT_TYPES[fmt])

@@ -64,27 +64,31 @@ def api(request: HttpRequest) -> HttpResponse:
         response["Retry-After"] = str(wait)
         return response
     content, action = params.get("content"), params.get("action")
-    summary: dict = {}
+
+    def audit(summary: dict, status: int = 200) -> None:
+        record_event("api_call", user=user, details={
+            "content": content, "action": action, "status": status, **summary,
+            "params": {k: request.POST.getlist(k) for k in request.POST
+                       if k not in SECRET_PARAMS},
+        })
+
     try:
-        response, summary = _dispatch(user, params, content, action, fmt, return_fmt)
-        status = response.status_code
+        response, summary = _dispatch(user, params, content, action, fmt, return_fmt, audit)
     except ApiError as exc:
-        response, status = error_response(exc, return_fmt), exc.status
-        summary = {"error": exc.message[:500]}
-    record_event("api_call", user=user, details={
-        "content": content, "action": action, "status": status, **summary,
-        "params": {k: request.POST.getlist(k) for k in request.POST if k not in SECRET_PARAMS},
-    })
+        audit({"error": exc.message[:500]}, exc.status)
+        return error_response(exc, return_fmt)
+    if summary is not None:  # a streamed export audits itself once the last row is sent
+        audit(summary, response.status_code)
     return response
 
 
 def _dispatch(user, params: Params, content: str, action: str, fmt: str,
-              return_fmt: str) -> tuple[HttpResponse, dict]:
+              return_fmt: str, audit) -> tuple[HttpResponse, dict | None]:
     if content == "record":
         if action == "delete":
             return _delete(user, params, return_fmt)
         if action in ("", "export") and "data" not in params.data:
-            return export_record_rows(user, params)
+            return export_record_rows(user, params, audit), None
         if action in ("", "import"):
             return _import(user, params, return_fmt)
         raise ApiError(f"The action '{action}' is not valid for content=record")

@@ -22,7 +22,7 @@ from django.db import connection, transaction
 from registry.audit import record_event
 from registry.csv_safety import safe_cell
 from registry.dictionary import COLUMNS, Dictionary
-from registry.models import DictionaryVersion
+from registry.models import DictionaryVersion, InstrumentData
 from registry.outbox import current_dataset_version
 from registry.services.dictionary import current_dictionary_version
 
@@ -128,6 +128,12 @@ def build_export(*, user, options: ExportOptions, directory: Path,
             raw_csv.unlink()
         files = {name: sha256_file(directory / name) for name in written}
         manifest = _manifest(user, options, version, dataset_version, counts, files)
+        manifest["rows_saved_under_dictionary_versions"] = sorted(set(
+            InstrumentData.objects.filter(
+                record__in=export_records(user, locked_only=options.locked_only,
+                                          records=options.records),
+                deleted_at__isnull=True,
+            ).values_list("dictionary_version__number", flat=True)))
     # Audited after the snapshot transaction: the audit chain is written in its own.
     record_event("export", user=user, details={
         "options": options.to_json(), "records": counts.records, "rows": counts.rows,

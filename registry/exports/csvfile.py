@@ -4,7 +4,8 @@ neutralised (registry.csv_safety), written in chunks as rows are read."""
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Iterable
+import io
+from collections.abc import Callable, Iterable, Iterator
 from typing import TextIO
 
 from registry.csv_safety import safe_cell
@@ -45,7 +46,24 @@ def write_flat_csv(
     """Write header and rows; returns counts and (verify_signatures) each exported record's
     signature status, re-checked against the rows written."""
     counts = ExportCounts()
-    writer = csv_writer(out)
+    for chunk in iter_flat_csv(bundles, builder, options, counts=counts, progress=progress,
+                               verify_signatures=verify_signatures):
+        out.write(chunk)
+    return counts
+
+
+def iter_flat_csv(
+    bundles: Iterable[RecordBundle],
+    builder: RowBuilder,
+    options: ExportOptions,
+    *,
+    counts: ExportCounts,
+    progress: Callable[[int], None] | None = None,
+    verify_signatures: bool = True,
+) -> Iterator[str]:
+    """The CSV text in chunks of about FLUSH_ROWS rows (for files and streamed responses)."""
+    buffer_text = io.StringIO()
+    writer = csv_writer(buffer_text)
     columns = builder.columns
     writer.writerow([safe_cell(h) for h in header_row(columns, options)])
     guarded = [i for i, c in enumerate(columns) if c.guarded or (
@@ -66,8 +84,11 @@ def write_flat_csv(
             writer.writerows(buffer)
             counts.rows += len(buffer)
             buffer.clear()
+            yield buffer_text.getvalue()
+            buffer_text.seek(0)
+            buffer_text.truncate()
             if progress is not None:
                 progress(counts.records)
     writer.writerows(buffer)
     counts.rows += len(buffer)
-    return counts
+    yield buffer_text.getvalue()

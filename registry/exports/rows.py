@@ -27,7 +27,7 @@ class RowBuilder:
         self.missing_codes = version.missing_code_values
         self.logic = options.filter_logic.strip()
         self._plans: dict[str | None, tuple] = {}
-        self._value_keys: dict[str | None, tuple[list[str], list[int]]] = {}
+        self._raw: dict[str | None, tuple] = {}
 
     def base_values(self, bundle: RecordBundle) -> dict:
         """Non-repeating values, plus the first instance of repeating forms (for logic)."""
@@ -87,28 +87,38 @@ class RowBuilder:
                 other.append((i, c.kind))
         return values, checkboxes, completes, other
 
+    def _raw_keys(self, only_form: str | None) -> tuple[list, list, list, list]:
+        """For raw rows: the lookup key of every column (a field name, the column index for a
+        computed cell, or a key that is never present for a cell left blank)."""
+        values, checkboxes, completes, other = self._plan(only_form)
+        keys: list = [_BLANK] * len(self.columns)
+        for i, name, _c in values:
+            keys[i] = name
+        by_field: dict[str, list[tuple[str, int]]] = {}
+        for i, name, c in checkboxes:
+            keys[i] = i
+            by_field.setdefault(name, []).append((c.code, i))
+        for i, _form in completes:
+            keys[i] = i
+        for i, _kind in other:
+            keys[i] = i
+        return keys, list(by_field.items()), completes, other
+
     def _row(self, bundle: RecordBundle, record_id: str, repeat_form: str, instance: str,
              values: dict, statuses: dict[str, int], only_form: str | None) -> list[str]:
+        if not self.options.labels:
+            return self._raw_row(bundle, record_id, repeat_form, instance, values, statuses,
+                                 only_form)
         plan = self._plans.get(only_form)
         if plan is None:
             plan = self._plans[only_form] = self._plan(only_form)
-            self._value_keys[only_form] = ([n for _, n, _ in plan[0]], [i for i, _, _ in plan[0]])
         value_cols, checkbox_cols, complete_cols, other_cols = plan
         out = [""] * len(self.columns)
         cells, get = self.cells, values.get
-        if self.options.labels:
-            for i, name, c in value_cols:
-                out[i] = cells.value(c, get(name))
-            for i, name, c in checkbox_cols:
-                out[i] = cells.checkbox(c, get(name) or ())
-        else:
-            names, indexes = self._value_keys[only_form]
-            for i, value in zip(indexes, map(get, names), strict=True):
-                if value:
-                    out[i] = value if value.__class__ is str else ",".join(value)
-            for i, name, c in checkbox_cols:
-                checked = get(name)
-                out[i] = "1" if checked and c.code in checked else "0"
+        for i, name, c in value_cols:
+            out[i] = cells.value(c, get(name))
+        for i, name, c in checkbox_cols:
+            out[i] = cells.checkbox(c, get(name) or ())
         for i, form in complete_cols:
             out[i] = cells.complete(statuses.get(form))
         for i, kind in other_cols:
@@ -123,3 +133,35 @@ class RowBuilder:
             elif kind == "lock":
                 out[i] = "locked" if bundle.is_locked else "unlocked"
         return out
+
+    def _raw_row(self, bundle: RecordBundle, record_id: str, repeat_form: str, instance: str,
+                 values: dict, statuses: dict[str, int], only_form: str | None) -> list:
+        """Raw codes: computed cells are added to a copy of the values under their column
+        index, then the whole row is one C-level lookup (None is written as an empty cell)."""
+        plan = self._raw.get(only_form)
+        if plan is None:
+            plan = self._raw[only_form] = self._raw_keys(only_form)
+        keys, checkbox_fields, completes, other = plan
+        cells = dict(values)
+        for name, options in checkbox_fields:
+            checked = values.get(name) or ()
+            for code, i in options:
+                cells[i] = "1" if code in checked else "0"
+        for i, form in completes:
+            status = statuses.get(form)
+            cells[i] = "0" if status is None else str(status)
+        for i, kind in other:
+            if kind == "record_id":
+                cells[i] = record_id
+            elif kind == "repeat_instrument":
+                cells[i] = repeat_form
+            elif kind == "repeat_instance":
+                cells[i] = instance
+            elif kind == "dag":
+                cells[i] = bundle.center_code.lower()
+            else:
+                cells[i] = "locked" if bundle.is_locked else "unlocked"
+        return list(map(cells.get, keys))
+
+
+_BLANK = object()  # a key no values dict holds: the cell stays empty

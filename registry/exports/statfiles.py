@@ -20,6 +20,7 @@ from .columns import STATUS_LABELS, Column
 
 FIXED_SAV_STAMP = b"01 Jan 8000:00:00"  # creation date (9 bytes) + time (8 bytes)
 FIXED_DTA_STAMP = b"01 Jan 1980 00:00"
+CHUNK_ROWS = 20000
 
 
 def _kind(c: Column) -> str:
@@ -62,22 +63,31 @@ def _unguard(text: str) -> str:
 
 
 def dataframe(csv_path: Path, columns: list[Column], *, days_dates: bool = False):
-    """The raw CSV as typed columns (days_dates: dates were replaced by day counts)."""
+    """The raw CSV as typed columns (days_dates: dates were replaced by day counts). Read in
+    chunks so that only the typed frame, not the all-text one, is held at once."""
     import pandas as pd
 
-    df = pd.read_csv(csv_path, dtype=str, keep_default_na=False, encoding="utf-8")
+    kinds = {}
     for c in columns:
         kind = _kind(c)
-        if kind == "date" and days_dates:
-            kind = "number"
-        series = df[c.name]
-        if kind == "number":
-            df[c.name] = pd.to_numeric(series.where(series.map(_is_number)), errors="coerce")
-        elif kind == "date":
-            df[c.name] = series.map(_as_date).astype(object)
-        else:
-            df[c.name] = series.map(_unguard)
-    return df
+        kinds[c.name] = "number" if kind == "date" and days_dates else kind
+    parts = []
+    for chunk in pd.read_csv(csv_path, dtype=str, keep_default_na=False, encoding="utf-8",
+                             chunksize=CHUNK_ROWS):
+        for name, kind in kinds.items():
+            series = chunk[name]
+            if kind == "number":
+                chunk[name] = pd.to_numeric(series.where(series.map(_is_number)),
+                                            errors="coerce")
+            elif kind == "date":
+                chunk[name] = series.map(_as_date).astype(object)
+            else:
+                chunk[name] = series.map(_unguard)
+        parts.append(chunk)
+    if not parts:
+        return pd.DataFrame({name: pd.Series(dtype=float if kind == "number" else object)
+                             for name, kind in kinds.items()})
+    return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
 
 
 def _as_date(text: str) -> date | None:

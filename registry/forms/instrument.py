@@ -29,6 +29,11 @@ REQUIRED_MARK = mark_safe(  # noqa: S308 - a constant
     ' <span class="text-danger" title="Required" aria-hidden="true">*</span>'
     '<span class="visually-hidden">(required)</span>'
 )
+MISSING_SELECT = (
+    '<label class="visually-hidden" for="id_{0}{1}">Missing-data code for {2}</label>'
+    '<select class="form-select form-select-sm registry-missing w-auto d-inline-block" '
+    'name="{0}{1}" id="id_{0}{1}"{3}>{4}</select>'
+)
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(.*)$")
 
 
@@ -51,8 +56,12 @@ def _label(f: FieldDef) -> str:
 def _missing_code(f: FieldDef, value: object, codes: list[str]) -> str:
     if isinstance(value, str) and value in codes and value not in f.choice_map:
         return value
-    if isinstance(value, list) and len(value) == 1 and value[0] in codes \
-            and value[0] not in f.choice_map:
+    if (
+        isinstance(value, list)
+        and len(value) == 1
+        and value[0] in codes
+        and value[0] not in f.choice_map
+    ):
         return value[0]
     return ""
 
@@ -123,12 +132,17 @@ class InstrumentForm(forms.Form):
             else:
                 self.initial[f.name] = display_value(f, value)
         self.fields[STATUS_FIELD] = forms.TypedChoiceField(
-            choices=FormStatus.choices, coerce=int, label="Form status", initial=0,
+            choices=FormStatus.choices,
+            coerce=int,
+            label="Form status",
+            initial=0,
         )
-        self.fields[VERSION_FIELD] = forms.IntegerField(widget=forms.HiddenInput, initial=0,
-                                                        min_value=0)
+        self.fields[VERSION_FIELD] = forms.IntegerField(
+            widget=forms.HiddenInput, initial=0, min_value=0
+        )
         self.fields[REASON_FIELD] = forms.CharField(
-            required=False, label="Reason for change",
+            required=False,
+            label="Reason for change",
             help_text="This form has been marked Complete before: say why you change it.",
             widget=forms.Textarea(attrs={"rows": 2}),
         )
@@ -151,23 +165,37 @@ class InstrumentForm(forms.Form):
         if f.field_type != "calc" and not f.nomissing and self.missing_codes:
             chosen = self.missing_value(f.name)
             options = format_html_join(
-                "", '<option value="{}"{} title="{}">{}</option>',
-                [("", "", "", "no code")] + [
-                    (c["code"], " selected" if c["code"] == chosen else "", c.get("label", ""),
-                     c["code"]) for c in self.missing_codes
+                "",
+                '<option value="{}"{} title="{}">{}</option>',
+                [("", "", "", "no code")]
+                + [
+                    (
+                        c["code"],
+                        " selected" if c["code"] == chosen else "",
+                        c.get("label", ""),
+                        c["code"],
+                    )
+                    for c in self.missing_codes
                 ],
             )
-            parts.append(format_html(
-                '<label class="visually-hidden" for="id_{0}{1}">Missing-data code for {2}</label>'
-                '<select class="form-select form-select-sm registry-missing w-auto d-inline-block" '
-                'name="{0}{1}" id="id_{0}{1}"{3}>{4}</select>',
-                f.name, MISSING_SUFFIX, f.label or f.name,
-                " disabled" if self.readonly else "", options,
-            ))
+            parts.append(
+                format_html(
+                    MISSING_SELECT,
+                    f.name,
+                    MISSING_SUFFIX,
+                    f.label or f.name,
+                    " disabled" if self.readonly else "",
+                    options,
+                )
+            )
         if f.is_date and not self.readonly and not f.readonly:
-            parts.append(format_html(
-                '<button type="button" class="btn btn-sm btn-outline-secondary registry-today" '
-                'data-target="id_{}">Today</button>', f.name))
+            parts.append(
+                format_html(
+                    '<button type="button" class="btn btn-sm btn-outline-secondary registry-today" '
+                    'data-target="id_{}">Today</button>',
+                    f.name,
+                )
+            )
         parts.append(self.tools.get(f.name, ""))
         return format_html(
             '<div class="registry-tools d-flex gap-2 align-items-center mt-1">{}</div>',
@@ -180,11 +208,19 @@ class InstrumentForm(forms.Form):
             if f.name == self.dictionary.record_id_field.name:
                 continue
             if f.section_header:
-                items.append(HTML(format_html('<h3 class="h5 mt-4 border-bottom pb-1">{}</h3>',
-                                              f.section_header)))
-            attrs = {"css_class": "registry-field mb-3" + (" d-none" if f.hidden else ""),
-                     "css_id": f"field-{f.name}",
-                     "data_field": f.name, "data_type": f.field_type}
+                items.append(
+                    HTML(
+                        format_html(
+                            '<h3 class="h5 mt-4 border-bottom pb-1">{}</h3>', f.section_header
+                        )
+                    )
+                )
+            attrs = {
+                "css_class": "registry-field mb-3" + (" d-none" if f.hidden else ""),
+                "css_id": f"field-{f.name}",
+                "data_field": f.name,
+                "data_type": f.field_type,
+            }
             if f.branching_logic:
                 attrs["data_branching"] = f.branching_logic
             if f.field_type == "calc":
@@ -192,13 +228,25 @@ class InstrumentForm(forms.Form):
             if f.is_date:
                 attrs["data_date"] = "1"
             if f.field_type == "descriptive":
-                items.append(Div(HTML(format_html('<p class="alert alert-secondary">{}</p>',
-                                                  f.label)), **attrs))
+                items.append(
+                    Div(
+                        HTML(format_html('<p class="alert alert-secondary">{}</p>', f.label)),
+                        **attrs,
+                    )
+                )
                 continue
             if f.field_type == "file":
-                items.append(Div(HTML(format_html(
-                    '<p><strong>{}</strong>: file uploads are not available here.</p>', f.label
-                )), **attrs))
+                items.append(
+                    Div(
+                        HTML(
+                            format_html(
+                                "<p><strong>{}</strong>: file uploads are not available here.</p>",
+                                f.label,
+                            )
+                        ),
+                        **attrs,
+                    )
+                )
                 continue
             if self.missing_value(f.name):
                 attrs["css_class"] += " registry-has-code"

@@ -16,13 +16,18 @@ class SignatureForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
         label="Your password (electronic signature)",
     )
-    meaning = forms.ChoiceField(choices=MEANING_CHOICES, widget=forms.RadioSelect,
-                                label="Meaning of your signature", initial=SIGNATURE_MEANINGS[0])
+    meaning = forms.ChoiceField(
+        choices=MEANING_CHOICES,
+        widget=forms.RadioSelect,
+        label="Meaning of your signature",
+        initial=SIGNATURE_MEANINGS[0],
+    )
 
 
 class BulkLockForm(SignatureForm):
-    records = forms.MultipleChoiceField(widget=forms.CheckboxSelectMultiple,
-                                        label="Records to lock")
+    records = forms.MultipleChoiceField(
+        widget=forms.CheckboxSelectMultiple, label="Records to lock"
+    )
 
     def __init__(self, *args, record_ids: list[str], **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -31,7 +36,8 @@ class BulkLockForm(SignatureForm):
 
 class UnlockForm(forms.Form):
     reason = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3}), label="Reason for unlocking",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="Reason for unlocking",
         help_text="Mandatory; kept in the audit trail with the voided signature.",
     )
 
@@ -44,8 +50,9 @@ class UnlockForm(forms.Form):
 
 class AcknowledgeForm(forms.Form):
     rule_key = forms.CharField(widget=forms.HiddenInput)
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}),
-                             label="Why is this finding correct as it is?")
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), label="Why is this finding correct as it is?"
+    )
 
     def clean_reason(self) -> str:
         reason = self.cleaned_data["reason"].strip()

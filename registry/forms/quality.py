@@ -25,7 +25,7 @@ class RuleForm(forms.Form):
         try:
             parse(logic)
         except LogicSyntaxError as exc:
-            marker = logic[: exc.position] + " ⟶ " + logic[exc.position:]
+            marker = logic[: exc.position] + " ⟶ " + logic[exc.position :]
             raise forms.ValidationError(
                 f"{exc.message} at position {exc.position}: {marker}"
             ) from None

@@ -16,5 +16,6 @@ class OpenQueryForm(forms.Form):
 
 
 class QueryMessageForm(forms.Form):
-    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label="Message",
-                           required=False)
+    text = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), label="Message", required=False
+    )

@@ -13,8 +13,9 @@ from registry.models import DataQualityRule, FindingAcknowledgement, Query, Quer
 from .errors import PermissionDenied, ReasonRequired, RegistryError
 
 
-def query_open(*, user, record: Record, instrument: str, instance: int, field: str,
-               text: str) -> Query:
+def query_open(
+    *, user, record: Record, instrument: str, instance: int, field: str, text: str
+) -> Query:
     """A monitor or data manager asks the site about one field of a record."""
     if not access_for(user).can_raise_queries:
         raise PermissionDenied("Only monitors and data managers open queries.")
@@ -22,12 +23,20 @@ def query_open(*, user, record: Record, instrument: str, instance: int, field: s
         raise ReasonRequired("Write the question for the site.")
     with transaction.atomic():
         set_audit_context(user=user)
-        query = Query.objects.create(record=record, instrument=instrument, instance=instance,
-                                     field=field, opened_by=user)
+        query = Query.objects.create(
+            record=record, instrument=instrument, instance=instance, field=field, opened_by=user
+        )
         QueryMessage.objects.create(query=query, author=user, text=text.strip())
-        record_event("query_open", user=user, record=record, instrument=instrument,
-                     instance=instance, field=field, new=text.strip(),
-                     details={"query_id": query.pk})
+        record_event(
+            "query_open",
+            user=user,
+            record=record,
+            instrument=instrument,
+            instance=instance,
+            field=field,
+            new=text.strip(),
+            details={"query_id": query.pk},
+        )
     return query
 
 
@@ -45,10 +54,17 @@ def query_answer(*, user, query: Query, text: str) -> Query:
         QueryMessage.objects.create(query=current, author=user, text=text.strip())
         current.status = Query.Status.ANSWERED
         current.save(update_fields=["status"])
-        record_event("query_answer", user=user, record=current.record,
-                     instrument=current.instrument, instance=current.instance,
-                     field=current.field, old=Query.Status.OPEN.value, new=text.strip(),
-                     details={"query_id": current.pk})
+        record_event(
+            "query_answer",
+            user=user,
+            record=current.record,
+            instrument=current.instrument,
+            instance=current.instance,
+            field=current.field,
+            old=Query.Status.OPEN.value,
+            new=text.strip(),
+            details={"query_id": current.pk},
+        )
     return current
 
 
@@ -67,15 +83,24 @@ def query_close(*, user, query: Query, text: str = "") -> Query:
         current.status = Query.Status.CLOSED
         current.closed_at = timezone.now()
         current.save(update_fields=["status", "closed_at"])
-        record_event("query_close", user=user, record=current.record,
-                     instrument=current.instrument, instance=current.instance,
-                     field=current.field, old=old, new=Query.Status.CLOSED.value,
-                     reason=text.strip(), details={"query_id": current.pk})
+        record_event(
+            "query_close",
+            user=user,
+            record=current.record,
+            instrument=current.instrument,
+            instance=current.instance,
+            field=current.field,
+            old=old,
+            new=Query.Status.CLOSED.value,
+            reason=text.strip(),
+            details={"query_id": current.pk},
+        )
     return current
 
 
-def finding_acknowledge(*, user, record: Record, rule_key: str,
-                        reason: str) -> FindingAcknowledgement:
+def finding_acknowledge(
+    *, user, record: Record, rule_key: str, reason: str
+) -> FindingAcknowledgement:
     """Accept a data-quality finding as correct (it then no longer blocks locking)."""
     access = access_for(user)
     if not (access.can_lock_center(record.center_id) or access.is_data_manager):
@@ -85,11 +110,17 @@ def finding_acknowledge(*, user, record: Record, rule_key: str,
     with transaction.atomic():
         set_audit_context(user=user, reason=reason.strip())
         ack, _ = FindingAcknowledgement.objects.update_or_create(
-            record=record, rule_key=rule_key,
+            record=record,
+            rule_key=rule_key,
             defaults={"reason": reason.strip(), "acknowledged_by": user},
         )
-        record_event("finding_acknowledge", user=user, record=record, reason=reason.strip(),
-                     details={"rule_key": rule_key})
+        record_event(
+            "finding_acknowledge",
+            user=user,
+            record=record,
+            reason=reason.strip(),
+            details={"rule_key": rule_key},
+        )
     return ack
 
 
@@ -99,8 +130,9 @@ def quality_rule_create(*, user, name: str, logic: str) -> DataQualityRule:
     with transaction.atomic():
         set_audit_context(user=user)
         rule = DataQualityRule.objects.create(name=name, logic=logic, created_by=user)
-        record_event("dq_rule_create", user=user, new=logic,
-                     details={"rule_id": rule.pk, "name": name})
+        record_event(
+            "dq_rule_create", user=user, new=logic, details={"rule_id": rule.pk, "name": name}
+        )
     return rule
 
 
@@ -111,6 +143,11 @@ def quality_rule_set_active(*, user, rule: DataQualityRule, active: bool) -> Dat
         set_audit_context(user=user)
         rule.is_active = active
         rule.save(update_fields=["is_active"])
-        record_event("dq_rule_change", user=user, old=not active, new=active,
-                     details={"rule_id": rule.pk, "name": rule.name})
+        record_event(
+            "dq_rule_change",
+            user=user,
+            old=not active,
+            new=active,
+            details={"rule_id": rule.pk, "name": rule.name},
+        )
     return rule

@@ -21,9 +21,50 @@ from registry.models import AuditEvent
 from registry.services.records import get_record_for_user
 
 VALUE_ACTIONS = ("create", "update")
-CSV_COLUMNS = ["seq", "occurred_at_utc", "action", "actor_id", "actor_name", "center_id",
-               "record_id", "instrument", "instance", "field", "old_value", "new_value", "reason",
-               "details", "hash"]
+KNOWN_ACTIONS = (
+    "create",
+    "update",
+    "form_status",
+    "instance_delete",
+    "record_create",
+    "record_delete",
+    "lock",
+    "unlock",
+    "signature",
+    "signature_void",
+    "signature_failed",
+    "login",
+    "logout",
+    "login_failed",
+    "role_change",
+    "dictionary_import",
+    "query_open",
+    "query_answer",
+    "query_close",
+    "finding_acknowledge",
+    "dq_rule_create",
+    "dq_rule_change",
+    "audit_export",
+    "export",
+    "api_call",
+)
+CSV_COLUMNS = [
+    "seq",
+    "occurred_at_utc",
+    "action",
+    "actor_id",
+    "actor_name",
+    "center_id",
+    "record_id",
+    "instrument",
+    "instance",
+    "field",
+    "old_value",
+    "new_value",
+    "reason",
+    "details",
+    "hash",
+]
 
 
 def _show(value) -> str:
@@ -47,9 +88,11 @@ def record_history(request, record_id: str):
 @require_GET
 def field_history(request, record_id: str, field: str):
     record = get_record_for_user(request.user, record_id)
-    events = AuditEvent.objects.visible_to(request.user).filter(
-        record_id=record.record_id, field=field, action__in=VALUE_ACTIONS
-    ).order_by("-seq")
+    events = (
+        AuditEvent.objects.visible_to(request.user)
+        .filter(record_id=record.record_id, field=field, action__in=VALUE_ACTIONS)
+        .order_by("-seq")
+    )
     template = "registry/_field_history.html" if request.htmx else "registry/field_history.html"
     return render(request, template, {"record": record, "field": field, "events": events})
 
@@ -70,10 +113,12 @@ def _filtered(request, form: AuditFilterForm):
     zone = timezone.get_current_timezone()
     if data["date_from"]:
         events = events.filter(
-            occurred_at__gte=datetime.combine(data["date_from"], time.min, tzinfo=zone))
+            occurred_at__gte=datetime.combine(data["date_from"], time.min, tzinfo=zone)
+        )
     if data["date_to"]:
         events = events.filter(
-            occurred_at__lte=datetime.combine(data["date_to"], time.max, tzinfo=zone))
+            occurred_at__lte=datetime.combine(data["date_to"], time.max, tzinfo=zone)
+        )
     return events
 
 
@@ -86,12 +131,25 @@ def _csv_rows(events):
     writer = csv_safety.writer(_Echo())
     yield writer.writerow(CSV_COLUMNS)
     for e in events.iterator(chunk_size=2000):
-        yield writer.writerow([
-            e.seq, e.occurred_at.astimezone(UTC).isoformat() if e.occurred_at else "",
-            e.action, e.actor_id, e.actor_name, e.center_id, e.record_id, e.instrument,
-            e.instance, e.field, _show(e.old_value), _show(e.new_value), e.reason,
-            _show(e.details), e.hash,
-        ])
+        yield writer.writerow(
+            [
+                e.seq,
+                e.occurred_at.astimezone(UTC).isoformat() if e.occurred_at else "",
+                e.action,
+                e.actor_id,
+                e.actor_name,
+                e.center_id,
+                e.record_id,
+                e.instrument,
+                e.instance,
+                e.field,
+                _show(e.old_value),
+                _show(e.new_value),
+                e.reason,
+                _show(e.details),
+                e.hash,
+            ]
+        )
 
 
 @login_required
@@ -103,15 +161,24 @@ def audit_log(request):
     form = AuditFilterForm(request.GET, centers=centers)
     events = _filtered(request, form).order_by("-seq")
     if request.GET.get("format") == "csv":
-        record_event("audit_export", user=request.user,
-                     details={"filters": {k: v for k, v in request.GET.items() if v}})
+        record_event(
+            "audit_export",
+            user=request.user,
+            details={"filters": {k: v for k, v in request.GET.items() if v}},
+        )
         response = StreamingHttpResponse(_csv_rows(events), content_type="text/csv")
         response["Content-Disposition"] = 'attachment; filename="audit-log.csv"'
         return response
     page = Paginator(events, 100).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "registry/audit_log.html", {
-        "form": form, "page": page, "querystring": query.urlencode(),
-    })
-
+    return render(
+        request,
+        "registry/audit_log.html",
+        {
+            "form": form,
+            "page": page,
+            "querystring": query.urlencode(),
+            "actions": KNOWN_ACTIONS,
+        },
+    )

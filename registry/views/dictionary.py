@@ -33,7 +33,8 @@ def dictionary_home(request):
         if form.is_valid():
             try:
                 version = import_dictionary(
-                    csv_text=form.cleaned_data["csv_text"], user=request.user,
+                    csv_text=form.cleaned_data["csv_text"],
+                    user=request.user,
                     confirm_changes=form.cleaned_data["confirm_changes"],
                     note=form.cleaned_data["note"],
                 )
@@ -52,10 +53,18 @@ def dictionary_home(request):
                 messages.success(request, f"Dictionary version {version.number} is now current.")
                 return redirect("registry:dictionary")
     versions = DictionaryVersion.objects.order_by("-number").select_related("created_by")
-    return render(request, "registry/dictionary.html", {
-        "form": form, "errors": errors, "refused": refused, "versions": versions,
-        "current": versions.first(),
-    }, status=status)
+    return render(
+        request,
+        "registry/dictionary.html",
+        {
+            "form": form,
+            "errors": errors,
+            "refused": refused,
+            "versions": versions,
+            "current": versions.first(),
+        },
+        status=status,
+    )
 
 
 @login_required

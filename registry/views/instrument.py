@@ -49,34 +49,53 @@ def _defaults(fields: list[FieldDef]) -> dict:
     return values
 
 
-def _tools(record: Record, fields: list[FieldDef], instrument: str, instance: int,
-           can_raise: bool, open_queries: dict[str, int]) -> dict[str, str]:
+def _tools(
+    record: Record,
+    fields: list[FieldDef],
+    instrument: str,
+    instance: int,
+    can_raise: bool,
+    open_queries: dict[str, int],
+) -> dict[str, str]:
     tools = {}
     for f in fields:
         url = reverse("registry:field_history", args=[record.record_id, f.name])
         html = format_html(
             '<button type="button" class="btn btn-sm btn-outline-secondary registry-history" '
             'hx-get="{}" hx-target="#history-body" title="History of {}" '
-            'aria-label="History of {}">H</button>', url, f.name, f.label or f.name)
+            'aria-label="History of {}">H</button>',
+            url,
+            f.name,
+            f.label or f.name,
+        )
         if open_queries.get(f.name):
             html += format_html(
                 '<a class="badge text-bg-danger" href="{}?record={}">{} open query</a>',
-                reverse("registry:queries"), record.record_id, open_queries[f.name])
+                reverse("registry:queries"),
+                record.record_id,
+                open_queries[f.name],
+            )
         if can_raise:
             html += format_html(
-                '<a class="btn btn-sm btn-outline-danger" href="{}?field={}&instance={}">'
-                'Query</a>', reverse("registry:query_open", args=[record.record_id]),
-                f.name, instance)
+                '<a class="btn btn-sm btn-outline-danger" href="{}?field={}&instance={}">Query</a>',
+                reverse("registry:query_open", args=[record.record_id]),
+                f.name,
+                instance,
+            )
         tools[f.name] = html
     return tools
 
 
-def changes_since(record: Record, instrument: str, instance: int, started: int,
-                  dictionary) -> list[dict]:
+def changes_since(
+    record: Record, instrument: str, instance: int, started: int, dictionary
+) -> list[dict]:
     """What others changed in this instance after the version the user started from."""
     events = AuditEvent.objects.filter(
-        record_id=record.record_id, instrument=instrument, instance=instance,
-        action__in=("create", "update", "form_status"), details__row_version__gt=started,
+        record_id=record.record_id,
+        instrument=instrument,
+        instance=instance,
+        action__in=("create", "update", "form_status"),
+        details__row_version__gt=started,
     ).order_by("seq")
     diff: dict[str, dict] = {}
     for e in events:
@@ -109,16 +128,21 @@ def instrument_form(request, record_id: str, instrument: str, instance: int):
     if instrument not in dictionary.form_names:
         raise Http404("No such instrument")
     repeating = instrument in version.repeating_instruments
-    row = InstrumentData.objects.filter(record=record, instrument=instrument, instance=instance,
-                                        deleted_at__isnull=True).first()
-    if row is None and (instance < 1 or (not repeating and instance != 1)
-                        or instance > next_instance(record, instrument)):
+    row = InstrumentData.objects.filter(
+        record=record, instrument=instrument, instance=instance, deleted_at__isnull=True
+    ).first()
+    if row is None and (
+        instance < 1
+        or (not repeating and instance != 1)
+        or instance > next_instance(record, instrument)
+    ):
         raise Http404("No such instance")  # new instances are numbered without gaps
     access = access_for(request.user)
     can_edit = access.can_edit_center(record.center_id)
     readonly = record.is_locked or not can_edit
-    form_kwargs = _form_kwargs(request, record, version, instrument, instance, row, readonly,
-                               access.can_raise_queries)
+    form_kwargs = _form_kwargs(
+        request, record, version, instrument, instance, row, readonly, access.can_raise_queries
+    )
     status, conflict = 200, None
     if request.method == "POST":
         if not can_edit:
@@ -128,15 +152,21 @@ def instrument_form(request, record_id: str, instrument: str, instance: int):
             started = form.cleaned_data[VERSION_FIELD]
             try:
                 saved = save_instrument(
-                    user=request.user, record=record, instrument=instrument, instance=instance,
-                    data=form.cleaned_instrument.data, status=form.cleaned_data[STATUS_FIELD],
-                    expected_version=started, dictionary_version=version,
+                    user=request.user,
+                    record=record,
+                    instrument=instrument,
+                    instance=instance,
+                    data=form.cleaned_instrument.data,
+                    status=form.cleaned_data[STATUS_FIELD],
+                    expected_version=started,
+                    dictionary_version=version,
                     reason=form.cleaned_data[REASON_FIELD],
                 )
             except EditConflict as exc:
-                conflict = {"message": str(exc),
-                            "changes": changes_since(record, instrument, instance, started,
-                                                     dictionary)}
+                conflict = {
+                    "message": str(exc),
+                    "changes": changes_since(record, instrument, instance, started, dictionary),
+                }
                 data = request.POST.copy()
                 data[VERSION_FIELD] = str(exc.current.version if exc.current else 0)
                 form_kwargs["ever_completed"] = bool(exc.current and exc.current.ever_completed)
@@ -153,56 +183,78 @@ def instrument_form(request, record_id: str, instrument: str, instance: int):
                 return redirect(request.path)
             else:
                 _report_save(request, saved, form)
-                target = _next_url(record, dictionary.form_names, instrument,
-                                   request.POST.get("action", "stay"))
+                target = _next_url(
+                    record, dictionary.form_names, instrument, request.POST.get("action", "stay")
+                )
                 return redirect(target or request.path)
         else:
             status = 400
     else:
         form = InstrumentForm(**form_kwargs)
-    return render(request, "registry/instrument.html", {
-        "record": record, "instrument": instrument, "instance": instance,
-        "label": dict(dictionary.forms)[instrument], "repeating": repeating, "row": row,
-        "form": form, "readonly": readonly, "conflict": conflict,
-        "status_field": form[STATUS_FIELD], "version_field": form[VERSION_FIELD],
-        "reason_field": form[REASON_FIELD], "show_reason": form.ever_completed,
-        "logic_context": {
-            "values": form_kwargs["context"],
-            "missing_codes": version.missing_code_values,
-            "today": date.today().isoformat(),  # noqa: DTZ011 - the coordinator's day
+    return render(
+        request,
+        "registry/instrument.html",
+        {
+            "record": record,
+            "instrument": instrument,
+            "instance": instance,
+            "label": dict(dictionary.forms)[instrument],
+            "repeating": repeating,
+            "row": row,
+            "form": form,
+            "readonly": readonly,
+            "conflict": conflict,
+            "status_field": form[STATUS_FIELD],
+            "version_field": form[VERSION_FIELD],
+            "reason_field": form[REASON_FIELD],
+            "show_reason": form.ever_completed,
+            "logic_context": {
+                "values": form_kwargs["context"],
+                "missing_codes": version.missing_code_values,
+                "today": date.today().isoformat(),  # noqa: DTZ011 - the coordinator's day
+            },
+            "form_names": dictionary.forms,
         },
-        "form_names": dictionary.forms,
-    }, status=status)
+        status=status,
+    )
 
 
-def _form_kwargs(request, record, version, instrument, instance, row, readonly,
-                 can_raise) -> dict:
+def _form_kwargs(request, record, version, instrument, instance, row, readonly, can_raise) -> dict:
     dictionary = version.dictionary
     fields = list(dictionary.fields_of(instrument))
     open_queries: dict[str, int] = {}
-    for field in record.queries.filter(instrument=instrument, instance=instance).exclude(
-        status=Query.Status.CLOSED
-    ).values_list("field", flat=True):
+    for field in (
+        record.queries.filter(instrument=instrument, instance=instance)
+        .exclude(status=Query.Status.CLOSED)
+        .values_list("field", flat=True)
+    ):
         open_queries[field] = open_queries.get(field, 0) + 1
     stored = row.data if row else _defaults(fields)
     initial = {STATUS_FIELD: row.status if row else 0, VERSION_FIELD: row.version if row else 0}
     return {
-        "dictionary": dictionary, "instrument": instrument,
+        "dictionary": dictionary,
+        "instrument": instrument,
         "context": record_values(record, exclude=(instrument, instance)),
-        "missing_codes": version.missing_codes, "stored": stored, "readonly": readonly,
-        "ever_completed": bool(row and row.ever_completed), "initial": initial,
+        "missing_codes": version.missing_codes,
+        "stored": stored,
+        "readonly": readonly,
+        "ever_completed": bool(row and row.ever_completed),
+        "initial": initial,
         "tools": _tools(record, fields, instrument, instance, can_raise, open_queries),
     }
 
 
 def _report_save(request, saved: InstrumentData, form: InstrumentForm) -> None:
-    messages.success(request, f"Saved {saved.instrument} #{saved.instance} "
-                              f"(version {saved.version}).")
+    messages.success(
+        request, f"Saved {saved.instrument} #{saved.instance} (version {saved.version})."
+    )
     cleaned = form.cleaned_instrument
     if cleaned.cleared:
         names = ", ".join(sorted(cleaned.cleared))
-        messages.info(request, f"Hidden by branching logic, so cleared: {names} "
-                               "(the old values stay in the audit trail).")
+        messages.info(
+            request,
+            f"Hidden by branching logic, so cleared: {names} "
+            "(the old values stay in the audit trail).",
+        )
     for name, warning in cleaned.warnings.items():
         messages.warning(request, f"{name}: {warning}")
-

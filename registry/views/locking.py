@@ -32,9 +32,13 @@ def lock(request, record_id: str):
     status = 200
     if request.method == "POST" and form.is_valid():
         try:
-            lock_record(user=request.user, record=record,
-                        password=form.cleaned_data["password"],
-                        meaning=form.cleaned_data["meaning"], dictionary_version=version)
+            lock_record(
+                user=request.user,
+                record=record,
+                password=form.cleaned_data["password"],
+                meaning=form.cleaned_data["meaning"],
+                dictionary_version=version,
+            )
         except LockRefused as exc:
             form.add_error(None, str(exc))
             blockers = exc.blockers
@@ -51,10 +55,18 @@ def lock(request, record_id: str):
         blockers = lock_blockers(record, version)
     acknowledged = {a.rule_key: a for a in record.acknowledgements.all()}
     findings = [(f, acknowledged.get(f.rule_key)) for f in findings_for(record, version)]
-    return render(request, "registry/lock.html", {
-        "record": record, "form": form, "blockers": blockers, "findings": findings,
-        "ack_form": AcknowledgeForm(),
-    }, status=status)
+    return render(
+        request,
+        "registry/lock.html",
+        {
+            "record": record,
+            "form": form,
+            "blockers": blockers,
+            "findings": findings,
+            "ack_form": AcknowledgeForm(),
+        },
+        status=status,
+    )
 
 
 @login_required
@@ -66,9 +78,12 @@ def acknowledge(request, record_id: str):
         messages.error(request, "Give a reason to acknowledge the finding.")
     else:
         try:
-            finding_acknowledge(user=request.user, record=record,
-                                rule_key=form.cleaned_data["rule_key"],
-                                reason=form.cleaned_data["reason"])
+            finding_acknowledge(
+                user=request.user,
+                record=record,
+                rule_key=form.cleaned_data["rule_key"],
+                reason=form.cleaned_data["reason"],
+            )
             messages.success(request, "The finding is acknowledged.")
         except RegistryError as exc:
             raise Forbidden(str(exc)) from None
@@ -88,19 +103,18 @@ def unlock(request, record_id: str):
     if request.method == "POST":
         if form.is_valid():
             try:
-                unlock_record(user=request.user, record=record,
-                              reason=form.cleaned_data["reason"])
+                unlock_record(user=request.user, record=record, reason=form.cleaned_data["reason"])
             except RegistryError as exc:
                 form.add_error(None, str(exc))
                 status = 409
             else:
-                messages.success(request, f"Record {record.record_id} is unlocked; "
-                                          "its signature is void.")
+                messages.success(
+                    request, f"Record {record.record_id} is unlocked; its signature is void."
+                )
                 return redirect(record.get_absolute_url())
         else:
             status = 400
-    return render(request, "registry/unlock.html", {"record": record, "form": form},
-                  status=status)
+    return render(request, "registry/unlock.html", {"record": record, "form": form}, status=status)
 
 
 @login_required
@@ -111,9 +125,11 @@ def bulk_lock(request):
     if not centers:
         raise Forbidden("Only site investigators lock records.")
     version = dictionary_version()
-    candidates = Record.objects.visible_to(request.user).filter(
-        center_id__in=centers, is_locked=False
-    ).select_related("center")
+    candidates = (
+        Record.objects.visible_to(request.user)
+        .filter(center_id__in=centers, is_locked=False)
+        .select_related("center")
+    )
     lockable = [r for r in candidates if not lock_blockers(r, version)]
     by_id = {r.record_id: r for r in lockable}
     form = BulkLockForm(request.POST or None, record_ids=list(by_id))
@@ -123,18 +139,29 @@ def bulk_lock(request):
             chosen = [by_id[r] for r in form.cleaned_data["records"]]
             try:
                 signatures = lock_records(
-                    user=request.user, records=chosen, password=form.cleaned_data["password"],
-                    meaning=form.cleaned_data["meaning"], dictionary_version=version,
+                    user=request.user,
+                    records=chosen,
+                    password=form.cleaned_data["password"],
+                    meaning=form.cleaned_data["meaning"],
+                    dictionary_version=version,
                 )
             except RegistryError as exc:
                 form.add_error(None, str(exc))
                 status = 409
             else:
-                messages.success(request, f"{len(signatures)} record(s) locked, one signature "
-                                          "each.")
+                messages.success(
+                    request, f"{len(signatures)} record(s) locked, one signature each."
+                )
                 return redirect("registry:dashboard")
         else:
             status = 400
-    return render(request, "registry/bulk_lock.html", {
-        "form": form, "lockable": lockable, "not_ready": len(candidates) - len(lockable),
-    }, status=status)
+    return render(
+        request,
+        "registry/bulk_lock.html",
+        {
+            "form": form,
+            "lockable": lockable,
+            "not_ready": len(candidates) - len(lockable),
+        },
+        status=status,
+    )

@@ -29,8 +29,9 @@ def quality(request):
         if not is_dm:
             raise Forbidden("Only data managers write data-quality rules.")
         if form.is_valid():
-            quality_rule_create(user=request.user, name=form.cleaned_data["name"],
-                                logic=form.cleaned_data["logic"])
+            quality_rule_create(
+                user=request.user, name=form.cleaned_data["name"], logic=form.cleaned_data["logic"]
+            )
             messages.success(request, "The rule was added.")
             return redirect("registry:quality")
         status = 400
@@ -44,17 +45,31 @@ def quality(request):
         for finding in findings_for(record, version):
             link = record.get_absolute_url()
             if finding.instrument:
-                link = reverse("registry:instrument",
-                               args=[record.record_id, finding.instrument, finding.instance])
+                link = reverse(
+                    "registry:instrument",
+                    args=[record.record_id, finding.instrument, finding.instance],
+                )
                 link += f"#field-{finding.field}" if finding.field else ""
-            by_center.setdefault(record.center.code, []).append({
-                "record": record, "finding": finding, "link": link,
-                "acknowledged": finding.rule_key in acknowledged,
-            })
-    return render(request, "registry/quality.html", {
-        "by_center": sorted(by_center.items()), "form": form, "is_dm": is_dm,
-        "rules": DataQualityRule.objects.order_by("-created_at"), "center": center,
-    }, status=status)
+            by_center.setdefault(record.center.code, []).append(
+                {
+                    "record": record,
+                    "finding": finding,
+                    "link": link,
+                    "acknowledged": finding.rule_key in acknowledged,
+                }
+            )
+    return render(
+        request,
+        "registry/quality.html",
+        {
+            "by_center": sorted(by_center.items()),
+            "form": form,
+            "is_dm": is_dm,
+            "rules": DataQualityRule.objects.order_by("-created_at"),
+            "center": center,
+        },
+        status=status,
+    )
 
 
 @login_required

@@ -36,9 +36,16 @@ def query_list(request):
     if record:
         queries = queries.filter(record__record_id=record)
     page = Paginator(queries.order_by("-opened_at"), 50).get_page(request.GET.get("page"))
-    return render(request, "registry/queries.html", {
-        "page": page, "status": status, "record": record, "statuses": Query.Status.choices,
-    })
+    return render(
+        request,
+        "registry/queries.html",
+        {
+            "page": page,
+            "status": status,
+            "record": record,
+            "statuses": Query.Status.choices,
+        },
+    )
 
 
 @login_required
@@ -59,24 +66,34 @@ def query_open_view(request, record_id: str):
     if request.method == "POST" and form.is_valid():
         field = form.cleaned_data["field"]
         try:
-            query_open(user=request.user, record=record, instrument=forms_by_field[field],
-                       instance=form.cleaned_data["instance"], field=field,
-                       text=form.cleaned_data["text"])
+            query_open(
+                user=request.user,
+                record=record,
+                instrument=forms_by_field[field],
+                instance=form.cleaned_data["instance"],
+                field=field,
+                text=form.cleaned_data["text"],
+            )
         except RegistryError as exc:
             form.add_error(None, str(exc))
         else:
             messages.success(request, f"A query was opened on {record.record_id}.{field}.")
             return redirect(record.get_absolute_url())
-    return render(request, "registry/query_open.html", {"record": record, "form": form},
-                  status=400 if form.errors else 200)
+    return render(
+        request,
+        "registry/query_open.html",
+        {"record": record, "form": form},
+        status=400 if form.errors else 200,
+    )
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def query_detail(request, query_id: int):
     try:
-        query = _visible_queries(request.user).select_related("record", "opened_by").get(
-            pk=query_id)
+        query = (
+            _visible_queries(request.user).select_related("record", "opened_by").get(pk=query_id)
+        )
     except Query.DoesNotExist:
         raise Http404("No such query") from None
     access = access_for(request.user)
@@ -97,8 +114,15 @@ def query_detail(request, query_id: int):
         else:
             messages.success(request, "The query was updated.")
             return redirect("registry:query", query.pk)
-    return render(request, "registry/query_detail.html", {
-        "query": query, "form": form, "messages_": query.messages.select_related("author"),
-        "can_answer": can_answer and query.status != Query.Status.CLOSED,
-        "can_close": can_close and query.status != Query.Status.CLOSED,
-    }, status=400 if form.errors else 200)
+    return render(
+        request,
+        "registry/query_detail.html",
+        {
+            "query": query,
+            "form": form,
+            "messages_": query.messages.select_related("author"),
+            "can_answer": can_answer and query.status != Query.Status.CLOSED,
+            "can_close": can_close and query.status != Query.Status.CLOSED,
+        },
+        status=400 if form.errors else 200,
+    )

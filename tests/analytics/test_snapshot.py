@@ -4,10 +4,11 @@ immutable, and describing exactly the locked records."""
 from __future__ import annotations
 
 import pytest
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
 
 from analytics import services
-from analytics.models import StatisticsSnapshot
+from analytics.details import compute_details
+from analytics.models import SnapshotDetail, StatisticsSnapshot
 from analytics.tasks import recompute_statistics
 from registry.models import LockOutbox
 from registry.services.locking import unlock_record
@@ -102,12 +103,46 @@ def test_snapshots_are_immutable_in_the_database(make_records,
     with django_capture_on_commit_callbacks(execute=True):
         make_records(1)
     snapshot = StatisticsSnapshot.objects.get()
-    for action in (lambda: StatisticsSnapshot.objects.filter(pk=snapshot.pk)
-                   .update(n_locked_records=99),
-                   lambda: StatisticsSnapshot.objects.filter(pk=snapshot.pk).delete()):
-        with pytest.raises(DatabaseError, match="immutable"), transaction.atomic():
-            action()
+    statements = [
+        ("UPDATE analytics_statisticssnapshot SET n_locked_records = 99 WHERE id = %s",
+         snapshot.pk),
+        ("DELETE FROM analytics_statisticssnapshot WHERE id = %s", snapshot.pk),
+        ("UPDATE analytics_snapshotdetail SET duration_ms = 0 WHERE snapshot_id = %s",
+         snapshot.pk),
+        ("DELETE FROM analytics_snapshotdetail WHERE snapshot_id = %s", snapshot.pk),
+    ]
+    for sql, pk in statements:
+        with pytest.raises(DatabaseError, match="immutable"), transaction.atomic(), \
+                connection.cursor() as cursor:
+            cursor.execute(sql, [pk])
     assert StatisticsSnapshot.objects.get().n_locked_records == 1
+
+
+def test_details_follow_the_snapshot(make_records, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        make_records(2)
+        make_records(2, data=DEAD, centre="BOL")
+    snapshot = StatisticsSnapshot.objects.get()
+    detail = SnapshotDetail.objects.get(snapshot=snapshot)
+    cox = detail.results["cox"]["os_by_centre"]
+    assert cox["reference"] == "BOL" and cox["terms"][0]["term"] == "MIL"
+    assert cox["terms"][0]["infinite"] is True  # no deaths at MIL: monotone likelihood
+    assert set(detail.curves["os"]) == {"site_of_origin", "centre", "chemotherapy"}
+    assert set(detail.curves["os"]["centre"]) == {"BOL", "MIL"}
+    assert "stage" in snapshot.curves["os"]  # drawn at once, so stored with the snapshot
+    assert compute_details(dataset_version=snapshot.dataset_version) is None  # idempotent
+
+
+def test_details_of_a_superseded_snapshot_are_skipped(make_records,
+                                                      django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False):
+        make_records(1)
+    first = services.compute_snapshot()
+    with django_capture_on_commit_callbacks(execute=False):
+        make_records(1, data=DEAD)
+    services.compute_snapshot()
+    assert compute_details(dataset_version=first.dataset_version) is None
+    assert not SnapshotDetail.objects.exists()
 
 
 def test_only_locked_and_not_deleted_records_count(make_records,

@@ -8,12 +8,21 @@ import json
 
 import pytest
 from django.core.cache import cache
+from django.http import HttpResponse
 
 from centers.tokens import issue_api_token
 from registry.models import AuditEvent
-from tests.registry.golden.dataset import dataset  # noqa: F401 - fixture
+from tests.registry.golden.dataset import dataset_fixture  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.django_db
+
+
+def read(response) -> HttpResponse:
+    """Record exports are streamed: consume the stream (which also writes their audit)."""
+    if not response.streaming:
+        return response
+    return HttpResponse(b"".join(response.streaming_content), status=response.status_code,
+                        content_type=response["Content-Type"])
 
 
 @pytest.fixture
@@ -24,7 +33,7 @@ def api(client, dataset, people):
 
     def call(who: str, **data):
         data.setdefault("token", tokens[who])
-        return client.post("/api/", data)
+        return read(client.post("/api/", data))
 
     return call
 
@@ -69,6 +78,8 @@ def test_field_and_form_arrays_php_style_and_comma_joined(api):
     joined = as_json(api("dm", content="record", format="json", fields="record_id,"
                          "metastatic_sites,stage_complete", records="MIL-0002"))
     assert php == joined
+    assert all(isinstance(v, str) for row in php for k, v in row.items()
+               if k != "redcap_repeat_instance")  # REDCap gives "" for empty, never null
     assert list(php[0]) == ["record_id", "redcap_repeat_instrument", "redcap_repeat_instance",
                             "metastatic_sites___1", "metastatic_sites___2",
                             "metastatic_sites___3", "metastatic_sites___4",
@@ -153,3 +164,17 @@ def test_every_call_is_audited_without_secrets(api, people):
     assert [e.details["status"] for e in events] == [200, 400]
     assert events[0].actor_id == people["dm"].pk and events[0].details["rows"] == 7
     assert all("token" not in e.details["params"] for e in events)
+
+
+def test_record_exports_are_streamed_and_audited_at_the_end(client, api, people):
+    from centers.tokens import issue_api_token
+
+    token = issue_api_token(user=people["monitor"])
+    before = AuditEvent.objects.filter(action="api_call").count()
+    response = client.post("/api/", {"token": token, "content": "record", "format": "json"})
+    assert response.streaming
+    assert AuditEvent.objects.filter(action="api_call").count() == before  # not sent yet
+    rows = json.loads(b"".join(response.streaming_content))
+    assert len(rows) == 7
+    event = AuditEvent.objects.filter(action="api_call").latest("seq")
+    assert event.details["rows"] == 7 and event.details["streamed"] is True

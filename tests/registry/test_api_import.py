@@ -7,13 +7,22 @@ import json
 
 import pytest
 from django.core.cache import cache
+from django.http import HttpResponse
 
 from centers.tokens import issue_api_token
 from registry.models import InstrumentData, Record
 from tests.fixtures_records import PASSWORD
-from tests.registry.golden.dataset import dataset  # noqa: F401 - fixture
+from tests.registry.golden.dataset import dataset_fixture  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.django_db
+
+
+def read(response) -> HttpResponse:
+    """Record exports are streamed: consume the stream (which also writes their audit)."""
+    if not response.streaming:
+        return response
+    return HttpResponse(b"".join(response.streaming_content), status=response.status_code,
+                        content_type=response["Content-Type"])
 
 
 @pytest.fixture
@@ -28,7 +37,7 @@ def api(client, dataset, people):
         data.setdefault("format", "json")
         if rows is not None:
             data["data"] = json.dumps(rows)
-        return client.post("/api/", data)
+        return read(client.post("/api/", data))
 
     return call
 

@@ -29,8 +29,14 @@ from registry.models import InstrumentData
 rows = InstrumentData.objects.filter(record__record_id="MIL-0001")
 print(json.dumps({r.instrument: [r.status, r.data] for r in rows}))
 """
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 @pytest.fixture(scope="module")
@@ -113,9 +119,11 @@ def test_coordinator_enters_a_complete_case(stack, page):
     page.keyboard.press("Tab")  # the missing-data code select
     page.keyboard.press("Tab")  # the Today button
     page.keyboard.press("Enter")
-    today = page.evaluate("() => { const d = new Date(); const p = n => String(n).padStart(2, '0');"
-                          " return p(d.getDate()) + '/' + p(d.getMonth() + 1) + '/' +"
-                          " d.getFullYear(); }")
+    today = page.evaluate(
+        "() => { const d = new Date(); const p = n => String(n).padStart(2, '0');"
+        " return p(d.getDate()) + '/' + p(d.getMonth() + 1) + '/' +"
+        " d.getFullYear(); }"
+    )
     expect(page.locator('input[name="date_dx"]')).to_have_value(today)
     # The review date shows only once the expert review is confirmed.
     page.fill('input[name="date_dx"]', "04/03/2010")
@@ -159,7 +167,8 @@ def test_coordinator_enters_a_complete_case(stack, page):
     expect(field(page, "surgery_date")).to_contain_text("not a real calendar date")
     expect(page.locator('input[name="surgery_date"]')).to_have_value("31/02/2010")
     expect(page.locator('input[name="surgery_procedure"]')).to_have_value(
-        "Segmental small-bowel resection")
+        "Segmental small-bowel resection"
+    )
     expect(page.locator('input[name="margins"][value="0"]')).to_be_checked()
     page.fill('input[name="surgery_date"]', "20/03/2010")
     complete_and(page, "save-next")
@@ -196,8 +205,14 @@ def test_coordinator_enters_a_complete_case(stack, page):
     expect(page.locator("text=Complete")).to_have_count(6)
 
     stored = json.loads(stack.shell(STATUSES).strip().splitlines()[-1])
-    singles = ["enrolment", "diagnosis_pathology", "stage", "primary_surgery", "radiotherapy",
-               "follow_up"]
+    singles = [
+        "enrolment",
+        "diagnosis_pathology",
+        "stage",
+        "primary_surgery",
+        "radiotherapy",
+        "follow_up",
+    ]
     assert {name: stored[name][0] for name in singles} == dict.fromkeys(singles, 2)
     assert stored["primary_surgery"][1]["surgery_date"] == "2010-03-20"
     assert stored["follow_up"][1]["death_date"] == "2015-05-05"

@@ -17,7 +17,7 @@ from registry.exports.options import ExportOptions
 from registry.exports.stream import iter_bundles
 from registry.models import AuditEvent, Record
 from registry.services.locking import signature_is_valid
-from tests.registry.golden.dataset import dataset  # noqa: F401 - fixture
+from tests.registry.golden.dataset import dataset_fixture  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.django_db
 GOLDEN = Path(__file__).parent / "golden"
@@ -64,6 +64,7 @@ def test_reexport_is_byte_identical_and_manifest_hashes_files(dataset, people, t
     assert manifest["exported_at"].endswith("+00:00")
     assert manifest["dataset_version"] > 0
     assert manifest["signatures_summary"] == {"valid": 3, "invalid": 0, "none": 0}
+    assert manifest["rows_saved_under_dictionary_versions"] == [1]
     event = AuditEvent.objects.filter(action="export").latest("seq")
     assert event.details["rows"] == 6 and event.details["files"] == first.manifest["files"]
 
@@ -167,3 +168,14 @@ def test_export_dataset_command(dataset, people, tmp_path):
     assert "3 records, 6 rows" in out.getvalue()
     assert sorted(p.name for p in (tmp_path / "cmd").iterdir() if p.suffix != ".zip") == [
         "manifest.json", "registry_data.csv", "registry_dictionary.csv"]
+
+
+def test_empty_export_still_has_every_file(dataset, centers, tmp_path):
+    from tests import factories
+
+    rom = factories.coordinator(centers["ROM"], username="romeo")
+    result = export(tmp_path, rom)
+    assert result.manifest["records"] == 0 and result.manifest["rows"] == 0
+    assert sorted(result.manifest["files"]) == sorted(DATA_FILES)
+    df, _meta = pyreadstat.read_dta(str(result.directory / "registry_data.dta"))
+    assert len(df) == 0 and "record_id" in df.columns

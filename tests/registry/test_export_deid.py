@@ -12,7 +12,7 @@ import pytest
 from registry.exports.build import build_export
 from registry.exports.deid import date_offset, pseudonym
 from registry.exports.options import ExportOptions
-from tests.registry.golden.dataset import dataset  # noqa: F401 - fixture
+from tests.registry.golden.dataset import dataset_fixture  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.django_db
 FREE_TEXT = {"site_other", "pathology_notes", "metastatic_sites_other", "surgery_procedure",

@@ -9,7 +9,7 @@ import zipfile
 import pytest
 
 from registry.exports.jobs import jobs_of, read_status
-from tests.registry.golden.dataset import dataset  # noqa: F401 - fixture
+from tests.registry.golden.dataset import dataset_fixture  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.django_db
 FORM = {"which": "locked", "dates": "shift", "raw_or_label": "raw", "header": "raw",

@@ -36,7 +36,8 @@ def test_audit_read_only_and_nothing_deletable(locked_record, complete_record, p
     event = AuditEvent.objects.first()
     assert not site._registry[AuditEvent].has_change_permission(request, event)
     assert not site._registry[Record].has_change_permission(
-        request_for(people["coord_mil"]), locked_record)
+        request_for(people["coord_mil"]), locked_record
+    )
 
 
 def test_admin_change_view_cannot_alter_a_locked_record(client, locked_record, people):

@@ -46,8 +46,7 @@ def test_audit_log_filters(client, complete_record, people, centers):
     by_action = client.get("/audit/", {"action": "form_status"}).context["page"]
     assert {e.action for e in by_action} == {"form_status"}
     by_user = client.get("/audit/", {"user": people["coord_mil"].last_name}).context["page"]
-    assert by_user.paginator.count and all(e.actor_id == people["coord_mil"].pk
-                                           for e in by_user)
+    assert by_user.paginator.count and all(e.actor_id == people["coord_mil"].pk for e in by_user)
     by_centre = client.get("/audit/", {"center": centers["BOL"].pk}).context["page"]
     assert {e.center_id for e in by_centre} == {centers["BOL"].pk}
     assert rid not in {e.record_id for e in by_centre}

@@ -12,9 +12,14 @@ pytestmark = pytest.mark.django_db
 
 
 def upload(client, text, **extra):
-    return client.post("/dictionary/", {
-        "csv_file": SimpleUploadedFile("dd.csv", text.encode(), content_type="text/csv"),
-        "note": "test", **extra})
+    return client.post(
+        "/dictionary/",
+        {
+            "csv_file": SimpleUploadedFile("dd.csv", text.encode(), content_type="text/csv"),
+            "note": "test",
+            **extra,
+        },
+    )
 
 
 def test_only_data_managers(client, dictionary, people):
@@ -50,13 +55,15 @@ def test_change_to_collected_data_needs_confirmation(client, complete_record, pe
     response = upload(client, changed)
     assert response.status_code == 409
     refused = response.context["refused"]
-    assert any(c.field == "rupture" and complete_record.record_id in recs
-               for c, recs in refused["changes"])
+    assert any(
+        c.field == "rupture" and complete_record.record_id in recs for c, recs in refused["changes"]
+    )
     assert DictionaryVersion.objects.count() == 1
     # Re-submitted with the CSV kept in the form, and the confirmation ticked.
     csv_text = response.context["form"]["csv_text"].value()
-    response = client.post("/dictionary/", {"csv_text": csv_text, "confirm_changes": "on",
-                                            "note": "drop rupture"})
+    response = client.post(
+        "/dictionary/", {"csv_text": csv_text, "confirm_changes": "on", "note": "drop rupture"}
+    )
     assert response.status_code == 302
     assert DictionaryVersion.objects.count() == 2
     assert DictionaryVersion.objects.current().confirmed_changes

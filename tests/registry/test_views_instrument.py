@@ -27,8 +27,13 @@ def coord(client, people):
 
 
 def post(client, record, form, values, *, status=0, version=0, action="stay", reason=""):
-    data = {"__status": str(status), "__version": str(version), "action": action,
-            "__reason": reason, **values}
+    data = {
+        "__status": str(status),
+        "__version": str(version),
+        "action": action,
+        "__reason": reason,
+        **values,
+    }
     return client.post(url(record, form), data)
 
 
@@ -46,9 +51,12 @@ def test_form_renders_sections_required_markers_notes_and_tools(coord, record):
 
 
 def test_dates_typed_day_first_are_stored_iso_and_shown_day_first(coord, record):
-    response = post(coord, record, "primary_surgery",
-                    {"surgery_done": "1", "surgery_date": "20/03/2010", "margins": "0",
-                     "rupture": "0"})
+    response = post(
+        coord,
+        record,
+        "primary_surgery",
+        {"surgery_done": "1", "surgery_date": "20/03/2010", "margins": "0", "rupture": "0"},
+    )
     assert response.status_code == 302 and response.url == url(record)
     row = InstrumentData.objects.get(record=record, instrument="primary_surgery")
     assert row.data["surgery_date"] == "2010-03-20"
@@ -58,9 +66,17 @@ def test_dates_typed_day_first_are_stored_iso_and_shown_day_first(coord, record)
 
 
 def test_validation_errors_are_inline_and_typed_values_kept(coord, record):
-    response = post(coord, record, "primary_surgery",
-                    {"surgery_done": "1", "surgery_date": "31/02/2010",
-                     "surgery_procedure": "Gastrectomy", "margins": "1"})
+    response = post(
+        coord,
+        record,
+        "primary_surgery",
+        {
+            "surgery_done": "1",
+            "surgery_date": "31/02/2010",
+            "surgery_procedure": "Gastrectomy",
+            "margins": "1",
+        },
+    )
     assert response.status_code == 400
     form = response.context["form"]
     assert "surgery_date" in form.errors
@@ -79,9 +95,19 @@ def test_complete_requires_required_fields(coord, record):
 
 
 def test_missing_data_code_in_one_click(coord, record):
-    response = post(coord, record, "primary_surgery",
-                    {"surgery_done": "1", "surgery_date": "", "surgery_date__missing": "UNK",
-                     "margins__missing": "ND", "rupture": "0"}, status=2)
+    response = post(
+        coord,
+        record,
+        "primary_surgery",
+        {
+            "surgery_done": "1",
+            "surgery_date": "",
+            "surgery_date__missing": "UNK",
+            "margins__missing": "ND",
+            "rupture": "0",
+        },
+        status=2,
+    )
     assert response.status_code == 302
     row = InstrumentData.objects.get(record=record, instrument="primary_surgery")
     assert row.data["surgery_date"] == "UNK" and row.data["margins"] == "ND"
@@ -92,23 +118,34 @@ def test_missing_data_code_in_one_click(coord, record):
 
 def test_branching_hidden_values_are_cleared_and_reported(coord, record):
     post(coord, record, "primary_surgery", {"surgery_done": "1", "surgery_date": "20/03/2010"})
-    response = post(coord, record, "primary_surgery",
-                    {"surgery_done": "0", "surgery_date": "20/03/2010"}, version=1)
+    response = post(
+        coord,
+        record,
+        "primary_surgery",
+        {"surgery_done": "0", "surgery_date": "20/03/2010"},
+        version=1,
+    )
     assert response.status_code == 302
     row = InstrumentData.objects.get(record=record, instrument="primary_surgery")
     assert row.data["surgery_date"] == ""
     page = coord.get(url(record))
     assert any("surgery_date" in str(m) for m in page.context["messages"])
-    event = AuditEvent.objects.get(record_id=record.record_id, field="surgery_date",
-                                   action="update")
+    event = AuditEvent.objects.get(
+        record_id=record.record_id, field="surgery_date", action="update"
+    )
     assert event.old_value == "2010-03-20"
 
 
 def test_calc_fields_are_read_only_and_computed_on_the_server(coord, record):
     post(coord, record, "enrolment", {"year_of_birth": "1960", "sex": "1"})
     post(coord, record, "diagnosis_pathology", {"date_dx": "04/03/2010"})
-    response = post(coord, record, "enrolment", {"year_of_birth": "1960", "sex": "1",
-                                                 "age_at_dx": "999"}, version=1)
+    response = post(
+        coord,
+        record,
+        "enrolment",
+        {"year_of_birth": "1960", "sex": "1", "age_at_dx": "999"},
+        version=1,
+    )
     assert response.status_code == 302
     row = InstrumentData.objects.get(record=record, instrument="enrolment")
     assert row.data["age_at_dx"] == "49"
@@ -119,8 +156,14 @@ def test_calc_fields_are_read_only_and_computed_on_the_server(coord, record):
 def test_save_and_next_and_save_and_exit(coord, record):
     response = post(coord, record, "primary_surgery", {"surgery_done": "0"}, action="next")
     assert response.url == url(record, "systemic_therapy")
-    response = post(coord, record, "primary_surgery", {"surgery_done": "0", "rupture": "0"},
-                    version=1, action="exit")
+    response = post(
+        coord,
+        record,
+        "primary_surgery",
+        {"surgery_done": "0", "rupture": "0"},
+        version=1,
+        action="exit",
+    )
     assert response.url == record.get_absolute_url()
 
 
@@ -134,11 +177,17 @@ def test_reason_for_change_required_after_complete(coord, record):
     assert response.status_code == 400
     assert "__reason" in response.context["form"].errors
     assert InstrumentData.objects.get(record=record, instrument="primary_surgery").status == 2
-    response = post(coord, record, "primary_surgery", values, status=1, version=1,
-                    reason="Not yet verified against the chart")
+    response = post(
+        coord,
+        record,
+        "primary_surgery",
+        values,
+        status=1,
+        version=1,
+        reason="Not yet verified against the chart",
+    )
     assert response.status_code == 302
-    event = AuditEvent.objects.get(record_id=record.record_id, action="form_status",
-                                   new_value=1)
+    event = AuditEvent.objects.get(record_id=record.record_id, action="form_status", new_value=1)
     assert event.reason == "Not yet verified against the chart"
 
 
@@ -154,9 +203,13 @@ def test_edit_conflict_is_409_with_diff_and_input_kept(client, record, people, c
     post(client, record, "primary_surgery", {"surgery_done": "1", "margins": "2"}, version=1)
     # ... and Alice saves what she typed, starting from version 1.
     client.force_login(people["coord_mil"])
-    response = post(client, record, "primary_surgery",
-                    {"surgery_done": "1", "margins": "1", "surgery_procedure": "Alice's text"},
-                    version=1)
+    response = post(
+        client,
+        record,
+        "primary_surgery",
+        {"surgery_done": "1", "margins": "1", "surgery_procedure": "Alice's text"},
+        version=1,
+    )
     assert response.status_code == 409
     changes = {c["field"]: c for c in response.context["conflict"]["changes"]}
     assert changes["margins"]["old"] == "0" and changes["margins"]["new"] == "2"
@@ -168,9 +221,13 @@ def test_edit_conflict_is_409_with_diff_and_input_kept(client, record, people, c
     row = InstrumentData.objects.get(record=record, instrument="primary_surgery")
     assert row.data["margins"] == "2" and row.version == 2  # nothing of Alice's was written
     # Having seen the diff, Alice saves again on purpose.
-    response = post(client, record, "primary_surgery",
-                    {"surgery_done": "1", "margins": "1", "surgery_procedure": "Alice's text"},
-                    version=2)
+    response = post(
+        client,
+        record,
+        "primary_surgery",
+        {"surgery_done": "1", "margins": "1", "surgery_procedure": "Alice's text"},
+        version=2,
+    )
     assert response.status_code == 302
     row.refresh_from_db()
     assert row.data["margins"] == "1"
@@ -184,8 +241,14 @@ def test_locked_record_renders_read_only_and_refuses_posts(client, locked_record
     assert "Save &amp; Stay" not in body
     assert response.context["form"].fields["surgery_done"].disabled
     before = InstrumentData.objects.get(record=locked_record, instrument="primary_surgery")
-    response = post(client, locked_record, "primary_surgery", {"surgery_done": "0"},
-                    version=before.version, reason="try")
+    response = post(
+        client,
+        locked_record,
+        "primary_surgery",
+        {"surgery_done": "0"},
+        version=before.version,
+        reason="try",
+    )
     assert response.status_code == 302
     after = InstrumentData.objects.get(record=locked_record, instrument="primary_surgery")
     assert after.data == before.data and after.version == before.version
@@ -195,8 +258,9 @@ def test_repeating_instances(coord, record):
     assert coord.get(url(record, "relapse", 1)).status_code == 200
     response = post(coord, record, "relapse", {"relapse_date": "01/01/2012", "relapse_type": "1"})
     assert response.status_code == 302
-    response = coord.post(url(record, "relapse", 2),
-                          {"__status": "0", "__version": "0", "relapse_type": "2"})
+    response = coord.post(
+        url(record, "relapse", 2), {"__status": "0", "__version": "0", "relapse_type": "2"}
+    )
     assert response.status_code == 302
     assert InstrumentData.objects.filter(record=record, instrument="relapse").count() == 2
     assert coord.get(url(record, "relapse", 3)).status_code == 200  # the next one
@@ -216,8 +280,15 @@ def test_field_history_lists_every_value(coord, record):
     values = {"surgery_done": "1", "surgery_date": "20/03/2010", "rupture": "0"}
     first = post(coord, record, "primary_surgery", {**values, "margins": "0"}, status=2)
     assert first.status_code == 302
-    second = post(coord, record, "primary_surgery", {**values, "margins": "1"}, status=2,
-                  version=1, reason="Pathology report revised")
+    second = post(
+        coord,
+        record,
+        "primary_surgery",
+        {**values, "margins": "1"},
+        status=2,
+        version=1,
+        reason="Pathology report revised",
+    )
     assert second.status_code == 302
     history = reverse("registry:field_history", args=[record.record_id, "margins"])
     response = coord.get(history, HTTP_HX_REQUEST="true")
@@ -230,8 +301,31 @@ def test_field_history_lists_every_value(coord, record):
 
 def test_other_centre_gets_404_on_form_and_field_history(client, record, people):
     client.force_login(people["coord_bol"])
-    for target in (url(record), reverse("registry:field_history",
-                                        args=[record.record_id, "margins"])):
+    for target in (
+        url(record),
+        reverse("registry:field_history", args=[record.record_id, "margins"]),
+    ):
         assert client.get(target).status_code == 404
         assert client.post(target, {"__status": "0", "__version": "0"}).status_code in (404, 405)
     assert not InstrumentData.objects.filter(record=record).exists()
+
+
+def test_an_unrelated_redcap_dictionary_renders_and_saves(client, centers, people):
+    """Every field type and validation type of another study's dictionary works in the form."""
+    from pathlib import Path
+
+    from registry.services.dictionary import import_dictionary
+
+    csv_text = (Path(__file__).parent / "fixtures" / "kitchen_sink_dictionary.csv").read_text()
+    version = import_dictionary(
+        csv_text=csv_text, project={"missing_codes": [{"code": "UNK", "label": "Unknown"}]}
+    )
+    record = create_record(user=people["coord_mil"], center=centers["MIL"])
+    client.force_login(people["coord_mil"])
+    for form in version.dictionary.form_names:
+        response = client.get(url(record, form))
+        assert response.status_code == 200, form
+        saved = client.post(url(record, form), {"__status": "0", "__version": "0"})
+        assert saved.status_code == 302, (form, saved.context and saved.context["form"].errors)
+    screening = client.get(url(record, "screening")).content.decode()
+    assert "Welcome to the HEART-LITE screening form." in screening  # descriptive text

@@ -15,8 +15,9 @@ pytestmark = pytest.mark.django_db
 def flagged(dictionary, centers, people):
     record = create_record(user=people["coord_mil"], center=centers["MIL"])
     case = dict(COMPLETE_CASE)
-    case["primary_surgery"] = [{**COMPLETE_CASE["primary_surgery"][0],
-                                "surgery_date": "2009-01-01"}]  # before the diagnosis
+    case["primary_surgery"] = [
+        {**COMPLETE_CASE["primary_surgery"][0], "surgery_date": "2009-01-01"}
+    ]  # before the diagnosis
     enter_case(record, people["coord_mil"], dictionary, case=case)
     return record
 
@@ -41,8 +42,7 @@ def test_site_users_see_only_their_centre(client, flagged, people):
 
 def test_data_manager_adds_a_rule_in_redcap_logic(client, complete_record, people):
     client.force_login(people["dm"])
-    response = client.post("/quality/", {"name": "Huge tumour",
-                                         "logic": "[tumour_size_mm] > 50"})
+    response = client.post("/quality/", {"name": "Huge tumour", "logic": "[tumour_size_mm] > 50"})
     assert response.status_code == 302
     rule = DataQualityRule.objects.get()
     assert AuditEvent.objects.filter(action="dq_rule_create").exists()

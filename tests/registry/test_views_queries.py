@@ -10,26 +10,32 @@ pytestmark = pytest.mark.django_db
 
 
 def open_query(client, record, field="surgery_date", text="Please check the date"):
-    return client.post(f"/records/{record.record_id}/queries/new/",
-                       {"field": field, "instance": 1, "text": text})
+    return client.post(
+        f"/records/{record.record_id}/queries/new/", {"field": field, "instance": 1, "text": text}
+    )
 
 
 def test_query_life_cycle_is_audited(client, complete_record, people):
     client.force_login(people["monitor"])
-    form_page = client.get(f"/records/{complete_record.record_id}/queries/new/"
-                           "?field=surgery_date&instance=1")
+    form_page = client.get(
+        f"/records/{complete_record.record_id}/queries/new/?field=surgery_date&instance=1"
+    )
     assert form_page.context["form"].initial["field"] == "surgery_date"
     assert open_query(client, complete_record).status_code == 302
     query = Query.objects.get()
-    assert (query.instrument, query.field, query.status) == ("primary_surgery", "surgery_date",
-                                                             "open")
+    assert (query.instrument, query.field, query.status) == (
+        "primary_surgery",
+        "surgery_date",
+        "open",
+    )
     # The form shows the open query beside the field.
     client.force_login(people["coord_mil"])
     body = client.get(f"/records/{complete_record.record_id}/primary_surgery/1/").content
     assert b"1 open query" in body
     assert client.get("/queries/").context["page"].paginator.count == 1
-    response = client.post(f"/queries/{query.pk}/", {"action": "answer",
-                                                     "text": "Checked: correct"})
+    response = client.post(
+        f"/queries/{query.pk}/", {"action": "answer", "text": "Checked: correct"}
+    )
     assert response.status_code == 302
     query.refresh_from_db()
     assert query.status == "answered"
@@ -40,8 +46,9 @@ def test_query_life_cycle_is_audited(client, complete_record, people):
     client.post(f"/queries/{query.pk}/", {"action": "close", "text": "Thanks"})
     query.refresh_from_db()
     assert query.status == "closed" and query.closed_at
-    actions = list(AuditEvent.objects.filter(action__startswith="query_")
-                   .values_list("action", flat=True))
+    actions = list(
+        AuditEvent.objects.filter(action__startswith="query_").values_list("action", flat=True)
+    )
     assert actions == ["query_open", "query_answer", "query_close"]
 
 

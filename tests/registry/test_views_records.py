@@ -36,8 +36,9 @@ def test_dashboard_status_dots_and_filters(client, complete_record, locked_recor
     assert found == 1
 
 
-def test_dashboard_query_count_is_constant(client, dictionary, centers, people,
-                                           django_assert_max_num_queries):
+def test_dashboard_query_count_is_constant(
+    client, dictionary, centers, people, django_assert_max_num_queries
+):
     user = people["coord_mil"]
     client.force_login(user)
     from tests.fixtures_records import enter_case
@@ -103,8 +104,7 @@ def test_record_home_shows_instruments_signature_and_findings(client, locked_rec
     assert "Locked" in body
 
 
-def test_record_home_shows_a_signature_mismatch_loudly(client, locked_record, people,
-                                                      monkeypatch):
+def test_record_home_shows_a_signature_mismatch_loudly(client, locked_record, people, monkeypatch):
     # The database refuses to let anyone alter signed content (tests/registry/
     # test_concurrency_and_tamper.py); here the page is checked for how it reports a mismatch.
     import registry.views.records as views

@@ -75,8 +75,8 @@ def build_dataset(centers: dict, people: dict, version) -> dict:
     return records
 
 
-@pytest.fixture
-def dataset(dictionary, centers, people, settings, tmp_path):
+@pytest.fixture(name="dataset")
+def dataset_fixture(dictionary, centers, people, settings, tmp_path):
     """The dataset above, a BOL investigator, a fixed hash key and a temporary EXPORT_ROOT."""
     settings.EXPORT_HASH_KEY = "golden-test-key"
     settings.EXPORT_ROOT = tmp_path / "exports"
