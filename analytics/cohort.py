@@ -5,6 +5,7 @@ Pure functions over analytics.endpoints.Patient."""
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
@@ -54,30 +55,41 @@ def _matches(values: Mapping[str, Any], where: Mapping[str, list[str]]) -> bool:
     return all(str(values.get(name)) in codes for name, codes in where.items())
 
 
-def _with_instance(patients: Sequence[Patient], spec: Mapping[str, Any]) -> set[str]:
-    return {
-        p.record_id for p in patients
-        if any(_matches(inst, spec.get("where", {}))
-               for inst in p.instances.get(spec["instrument"], []))
-    }
+def _has_instance(patient: Patient, spec: Mapping[str, Any]) -> bool:
+    return any(_matches(inst, spec.get("where", {}))
+               for inst in patient.instances.get(spec["instrument"], []))
+
+
+def count_membership(patient: Patient, config: Mapping[str, Any]) -> frozenset[str]:
+    """The count keys this patient is in (see patient_counts)."""
+    member: set[str] = set()
+    for count in config.get("counts", []):
+        if "of" in count:
+            if count["of"] in member and not _has_instance(patient, count["without"]):
+                member.add(count["key"])
+        elif _has_instance(patient, count):
+            member.add(count["key"])
+    return frozenset(member)
+
+
+def aggregate_counts(memberships: Sequence[frozenset[str]], config: Mapping[str, Any]
+                     ) -> dict[str, dict]:
+    totals: dict[str, int] = {}
+    for member in memberships:
+        for key in member:
+            totals[key] = totals.get(key, 0) + 1
+    result: dict[str, dict] = {}
+    for count in config.get("counts", []):
+        of = totals.get(count["of"], 0) if "of" in count else len(memberships)
+        result[count["key"]] = {"label": count["label"], "n": totals.get(count["key"], 0),
+                                "of": of}
+    return result
 
 
 def patient_counts(patients: Sequence[Patient], config: Mapping[str, Any]) -> dict[str, dict]:
     """{count key: {label, n, of}}: patients with a matching instance (or, for "of" counts,
     patients of another count with no matching instance of the "without" instrument)."""
-    members: dict[str, set[str]] = {}
-    result: dict[str, dict] = {}
-    for count in config.get("counts", []):
-        if "of" in count:
-            base = members[count["of"]]
-            ids = base - _with_instance(patients, count["without"])
-            of = len(base)
-        else:
-            ids = _with_instance(patients, count)
-            of = len(patients)
-        members[count["key"]] = ids
-        result[count["key"]] = {"label": count["label"], "n": len(ids), "of": of}
-    return result
+    return aggregate_counts([count_membership(p, config) for p in patients], config)
 
 
 def _number(raw: Any) -> float | None:
@@ -89,7 +101,7 @@ def _number(raw: Any) -> float | None:
 
 
 def _continuous(values: list[Any]) -> dict[str, Any]:
-    numbers = [v for v in (_number(x) for x in values) if v is not None]
+    numbers = [v for v in values if v is not None]  # normalised by table_one_values
     if not numbers:
         return {"n": 0, "median": None, "q1": None, "q3": None, "missing": len(values)}
     q1, median, q3 = np.percentile(numbers, [25, 50, 75])  # R's quantile type 7
@@ -100,11 +112,12 @@ def _continuous(values: list[Any]) -> dict[str, Any]:
 def _categorical(values: list[Any], order: Mapping[str, str], missing_codes: set[str]
                  ) -> list[dict[str, Any]]:
     total = len(values)
+    tally = Counter(values)  # normalised by table_one_values: code string or None
     rows = []
     for code, label in order.items():
-        n = sum(1 for v in values if str(v) == code)
+        n = tally.get(code, 0)
         rows.append({"level": label, "n": n, "pct": 100.0 * n / total if total else None})
-    missing = sum(1 for v in values if not _known(v, missing_codes) or str(v) not in order)
+    missing = total - sum(tally.get(code, 0) for code in order)
     if missing:
         rows.append({"level": "Missing / not applicable", "n": missing,
                      "pct": 100.0 * missing / total if total else None})
@@ -137,29 +150,48 @@ def _by_level(cells: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
     ]
 
 
-def table_one(patients: Sequence[Patient], config: Mapping[str, Any], labels: Labels,
-              field_labels: Mapping[str, str], missing_codes: set[str]) -> dict[str, Any]:
+def table_one_values(patient: Patient, config: Mapping[str, Any], labels: Labels,
+                     missing_codes: set[str]) -> tuple[str, tuple[Any, ...]]:
+    """(column, row values) of one patient for Table 1."""
+    spec = config.get("table1") or {}
+    if not spec:
+        return ("", ())
+    by = next(sg for sg in config["subgroups"] if sg["key"] == spec["by"])
+    column = subgroup_value(patient, by, labels, missing_codes) or "Unknown"
+    values = []
+    for row in spec["rows"]:
+        raw = _value(patient, row)
+        if row["kind"] == "continuous":
+            values.append(_number(raw))
+        else:
+            values.append(str(raw) if _known(raw, missing_codes) else None)
+    return (column, tuple(values))
+
+
+def aggregate_table_one(values: Sequence[tuple[str, tuple[Any, ...]]],
+                        config: Mapping[str, Any], labels: Labels,
+                        field_labels: Mapping[str, str], missing_codes: set[str]
+                        ) -> dict[str, Any]:
     """Baseline characteristics by the configured subgroup (stage): n (%) or median [IQR]."""
     spec = config.get("table1") or {}
     if not spec:
         return {}
     by = next(sg for sg in config["subgroups"] if sg["key"] == spec["by"])
-    groups: dict[str, list[Patient]] = {name: [] for name in by.get("groups", {})}
-    for p in patients:
-        value = subgroup_value(p, by, labels, missing_codes)
-        groups.setdefault(value or "Unknown", []).append(p)
+    groups: dict[str, list[tuple[Any, ...]]] = {name: [] for name in by.get("groups", {})}
+    for column, row_values in values:
+        groups.setdefault(column, []).append(row_values)
     columns = [(name, members) for name, members in groups.items() if members or name != "Unknown"]
-    columns.append(("All", list(patients)))
+    columns.append(("All", [v for _, v in values]))
     rows = []
-    for row in spec["rows"]:
+    for index, row in enumerate(spec["rows"]):
         name = row["field"]
         cells = []
         for _label, members in columns:
-            values = [_value(p, row) for p in members]
+            column_values = [m[index] for m in members]
             if row["kind"] == "continuous":
-                cells.append(_continuous(values))
+                cells.append(_continuous(column_values))
             else:
-                cells.append(_categorical(values, labels.get(name, {}), missing_codes))
+                cells.append(_categorical(column_values, labels.get(name, {}), missing_codes))
         entry = {"field": name, "label": row.get("label") or field_labels.get(name, name),
                  "kind": row["kind"], "cells": cells}
         if row["kind"] != "continuous":
@@ -167,3 +199,9 @@ def table_one(patients: Sequence[Patient], config: Mapping[str, Any], labels: La
         rows.append(entry)
     return {"by": by["label"], "columns": [{"label": lbl, "n": len(m)} for lbl, m in columns],
             "rows": rows}
+
+
+def table_one(patients: Sequence[Patient], config: Mapping[str, Any], labels: Labels,
+              field_labels: Mapping[str, str], missing_codes: set[str]) -> dict[str, Any]:
+    values = [table_one_values(p, config, labels, missing_codes) for p in patients]
+    return aggregate_table_one(values, config, labels, field_labels, missing_codes)

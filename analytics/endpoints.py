@@ -1,12 +1,11 @@
 """Time-to-event endpoints derived from instrument data, following the analysis configuration
-(analytics.config). Pure functions over plain dicts; `load_locked_patients` is the thin ORM
-loader. A record whose dates are missing (missing-data codes included) or inconsistent is
+(analytics.config). Pure functions over plain dicts (analytics.derived is the thin loader from
+the ORM). A record whose dates are missing (missing-data codes included) or inconsistent is
 excluded from that endpoint with the reason, never silently dropped."""
 
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -180,49 +179,6 @@ def needed_fields(config: Mapping[str, Any]) -> list[str]:
         names.add(row["field"])
         names.update(row.get("age_from", []))
     return sorted(names)
-
-
-LOAD_SQL = """
-SELECT r.record_id, c.code,
-       jsonb_agg(jsonb_build_array(i.instrument, i.instance, jsonb_strip_nulls({projection}))
-                 ORDER BY i.instrument, i.instance),
-       encode(sha256(convert_to(string_agg(i.instrument || '#' || i.instance || '=' || i.data::text,
-                     E'\\n' ORDER BY i.instrument, i.instance), 'UTF8')), 'hex')
-FROM registry_record r
-JOIN centers_center c ON c.id = r.center_id
-JOIN registry_instrumentdata i ON i.record_id = r.id AND i.deleted_at IS NULL
-WHERE r.is_locked AND r.deleted_at IS NULL
-GROUP BY r.id, r.record_id, c.code
-ORDER BY r.record_id
-"""
-
-
-def load_locked_patients(config: Mapping[str, Any], repeating: Iterable[str]
-                         ) -> tuple[list[Patient], dict[str, str]]:
-    """Locked, not deleted records as Patients (only the configured fields), and each record's
-    content hash (SHA-256 over every stored value, not only the configured ones)."""
-    from django.db import connection
-
-    names = needed_fields(config)
-    projection = "jsonb_build_object(" + ", ".join(
-        f"'{n}', i.data->'{n}'" for n in names if n.replace("_", "").isalnum()
-    ) + ")"
-    repeating = set(repeating)
-    patients, hashes = [], {}
-    with connection.cursor() as cursor:
-        cursor.execute(LOAD_SQL.format(projection=projection))
-        for record_id, centre, rows_json, digest in cursor.fetchall():
-            rows = json.loads(rows_json) if isinstance(rows_json, str) else rows_json
-            values: dict[str, Any] = {}
-            instances: dict[str, list[Mapping[str, Any]]] = {}
-            for instrument, _instance, data in rows:
-                if instrument in repeating:
-                    instances.setdefault(instrument, []).append(data)
-                else:
-                    values.update(data)
-            patients.append(Patient(record_id, centre, values, instances))
-            hashes[record_id] = digest
-    return patients, hashes
 
 
 def dataset_hash(record_hashes: Mapping[str, str]) -> str:

@@ -16,18 +16,19 @@ from typing import Any
 
 from django.db import connection, transaction
 
-from registry.csv_safety import writer as safe_writer
 from registry.models import DictionaryVersion, LockOutbox
 
-from .cohort import patient_counts, subgroup_values, table_one
+from .cohort import aggregate_counts, aggregate_table_one
 from .config import config_digest, resolve_config
-from .endpoints import EndpointData, Patient, dataset_hash, derive_endpoints, load_locked_patients
+from .derived import CACHE, DerivedRecord
+from .endpoints import EndpointData, Observation, dataset_hash
 from .models import StatisticsSnapshot
 from .results import DEFAULT_CI, build_results
 
 logger = logging.getLogger(__name__)
 DATASET_COLUMNS = ["record_id", "centre", "endpoint", "time_months", "event", "stage",
                    "site_of_origin", "chemotherapy"]
+HEAVY = ("curves", "record_hashes", "analysis_dataset_gz", "results")
 YESNO = {"yesno": {"1": "Yes", "0": "No"}, "truefalse": {"1": "True", "0": "False"}}
 
 
@@ -37,36 +38,18 @@ class LoadedDataset:
     dataset_created_at: datetime | None
     dictionary: DictionaryVersion
     config: dict[str, Any]
-    patients: list[Patient]
-    record_hashes: dict[str, str]
+    records: list[DerivedRecord]
+    loaded_now: int = 0
+
+    @property
+    def record_hashes(self) -> dict[str, str]:
+        return {r.record_id: r.digest for r in self.records}
 
 
 def library_versions() -> dict[str, str]:
     versions = {name: package_version(name) for name in ("lifelines", "numpy", "pandas", "scipy")}
     versions["python"] = platform.python_version()
     return versions
-
-
-def load_dataset() -> LoadedDataset:
-    """The locked records and the dataset version they are. The outbox table is share-locked
-    while reading, so lock transactions still in flight finish first and cannot slip in with
-    a lower version than one we have already seen."""
-    fresh = not connection.in_atomic_block
-    with transaction.atomic(), connection.cursor() as cursor:
-        if fresh:
-            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-        cursor.execute("LOCK TABLE registry_lockoutbox IN SHARE MODE")
-        newest = LockOutbox.objects.order_by("-dataset_version").first()
-        dictionary = DictionaryVersion.objects.current()
-        if dictionary is None:
-            raise LookupError("no data dictionary imported")
-        config = resolve_config(dictionary.analysis)
-        patients, hashes = load_locked_patients(config, dictionary.repeating_instruments)
-    return LoadedDataset(
-        dataset_version=newest.dataset_version if newest else 0,
-        dataset_created_at=newest.created_at if newest else None,
-        dictionary=dictionary, config=config, patients=patients, record_hashes=hashes,
-    )
 
 
 def choice_labels(dictionary: DictionaryVersion) -> dict[str, dict[str, str]]:
@@ -76,19 +59,48 @@ def choice_labels(dictionary: DictionaryVersion) -> dict[str, dict[str, str]]:
     }
 
 
-def analysis_dataset_csv(endpoints: dict[str, EndpointData],
-                         groups: dict[str, dict[str, str | None]]) -> bytes:
-    """One row per record and endpoint, gzipped CSV (cells neutralised against formulas)."""
-    text = io.StringIO()
-    out = safe_writer(text, lineterminator="\n")
-    out.writerow(DATASET_COLUMNS)
-    stage, site, chemo = (groups.get(k, {}) for k in ("stage", "site_of_origin", "chemotherapy"))
-    for key, data in endpoints.items():
-        for o in data.observations:
-            out.writerow([o.record_id, o.centre, key, repr(o.time_months), o.event,
-                          stage.get(o.record_id) or "", site.get(o.record_id) or "",
-                          chemo.get(o.record_id) or ""])
-    return gzip.compress(text.getvalue().encode(), compresslevel=5, mtime=0)
+def load_dataset() -> LoadedDataset:
+    """The locked records (derived, cached per process) and the dataset version they are. The
+    outbox table is share-locked while reading, so lock transactions still in flight finish
+    first and cannot slip in with a lower version than one we have already seen."""
+    fresh = not connection.in_atomic_block
+    if fresh and not CACHE.records:
+        # A cold process reads every record: do that without holding the outbox lock, so
+        # that locks wait only for the short, incremental read below.
+        _derive_locked()
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            if fresh:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            cursor.execute("LOCK TABLE registry_lockoutbox IN SHARE MODE")
+        newest = LockOutbox.objects.order_by("-dataset_version").first()
+        dictionary = DictionaryVersion.objects.current()
+        if dictionary is None:
+            raise LookupError("no data dictionary imported")
+        config, records, loaded_now = _derive_locked(dictionary)
+    return LoadedDataset(
+        dataset_version=newest.dataset_version if newest else 0,
+        dataset_created_at=newest.created_at if newest else None,
+        dictionary=dictionary, config=config, records=records, loaded_now=loaded_now,
+    )
+
+
+def _derive_locked(dictionary: DictionaryVersion | None = None
+                   ) -> tuple[dict[str, Any], list[DerivedRecord], int]:
+    dictionary = dictionary or DictionaryVersion.objects.current()
+    if dictionary is None:
+        raise LookupError("no data dictionary imported")
+    config = resolve_config(dictionary.analysis)
+    records, loaded_now = CACHE.load(
+        config, f"{dictionary.pk}:{config_digest(config)}", choice_labels(dictionary),
+        set(dictionary.missing_code_values), dictionary.repeating_instruments)
+    return config, records, loaded_now
+
+
+def analysis_dataset_gz(records: list[DerivedRecord]) -> bytes:
+    """One row per record and endpoint, gzipped CSV."""
+    text = ",".join(DATASET_COLUMNS) + "\n" + "".join(r.csv for r in records)
+    return gzip.compress(text.encode(), compresslevel=1, mtime=0)
 
 
 def read_analysis_dataset(snapshot: StatisticsSnapshot) -> list[dict[str, str]]:
@@ -99,25 +111,35 @@ def read_analysis_dataset(snapshot: StatisticsSnapshot) -> list[dict[str, str]]:
 def compute_statistics(loaded: LoadedDataset, *, ci_method: str = DEFAULT_CI
                        ) -> tuple[dict[str, Any], dict[str, Any], bytes]:
     """(results, curves, gzipped analysis dataset) for loaded data. No database access."""
-    dictionary, config = loaded.dictionary, loaded.config
-    missing = set(dictionary.missing_code_values)
-    labels = choice_labels(dictionary)
-    endpoints = derive_endpoints(loaded.patients, config, missing)
-    groups = subgroup_values(loaded.patients, config, labels, missing)
+    dictionary, config, records = loaded.dictionary, loaded.config, loaded.records
+    endpoints = {
+        ep["key"]: EndpointData(ep["key"], ep["label"], bool(ep.get("reverse")))
+        for ep in config["endpoints"]
+    }
+    for record in records:
+        for key, outcome in record.outcomes.items():
+            if isinstance(outcome, Observation):
+                endpoints[key].observations.append(outcome)
+            elif outcome is not None:
+                endpoints[key].excluded.append(outcome)
+    groups = {sg["key"]: {r.record_id: r.groups.get(sg["key"]) for r in records}
+              for sg in config.get("subgroups", [])}
     results, curves = build_results(endpoints, groups, config, ci_method=ci_method)
     field_labels = {f.name: f.label for f in dictionary.dictionary.fields}
     centres: dict[str, int] = {}
-    for p in loaded.patients:
-        centres[p.centre] = centres.get(p.centre, 0) + 1
+    for r in records:
+        centres[r.centre] = centres.get(r.centre, 0) + 1
     results.update(
         ci_method=ci_method,
-        n_patients=len(loaded.patients),
+        n_patients=len(records),
         centres=dict(sorted(centres.items())),
         stage=_tally(groups.get("stage", {})),
-        counts=patient_counts(loaded.patients, config),
-        table1=table_one(loaded.patients, config, labels, field_labels, missing),
+        counts=aggregate_counts([r.counts for r in records], config),
+        table1=aggregate_table_one([r.table1 for r in records], config,
+                                   choice_labels(dictionary), field_labels,
+                                   set(dictionary.missing_code_values)),
     )
-    return results, curves, analysis_dataset_csv(endpoints, groups)
+    return results, curves, analysis_dataset_gz(records)
 
 
 def _tally(membership: dict[str, str | None]) -> dict[str, int]:
@@ -133,7 +155,8 @@ def compute_snapshot() -> StatisticsSnapshot:
     version: a concurrent duplicate loses the insert race and the stored one is returned)."""
     started = time.perf_counter()
     loaded = load_dataset()
-    existing = StatisticsSnapshot.objects.filter(dataset_version=loaded.dataset_version).first()
+    existing = (StatisticsSnapshot.objects.defer(*HEAVY)
+                .filter(dataset_version=loaded.dataset_version).first())
     if existing is not None:
         return existing
     loaded_at = time.perf_counter()
@@ -148,7 +171,7 @@ def compute_snapshot() -> StatisticsSnapshot:
         analysis_config_sha256=config_digest(loaded.config),
         ci_method=results["ci_method"],
         library_versions=library_versions(),
-        n_locked_records=len(loaded.patients),
+        n_locked_records=len(loaded.records),
         results=results,
         curves=curves,
         record_hashes=loaded.record_hashes,
@@ -158,7 +181,7 @@ def compute_snapshot() -> StatisticsSnapshot:
         duration_ms=round((time.perf_counter() - started) * 1000),
     )
     StatisticsSnapshot.objects.bulk_create([snapshot], ignore_conflicts=True)
-    stored = StatisticsSnapshot.objects.get(dataset_version=loaded.dataset_version)
+    stored = StatisticsSnapshot.objects.defer(*HEAVY).get(dataset_version=loaded.dataset_version)
     from .details import enqueue_details  # details imports this module
 
     enqueue_details(stored.dataset_version)

@@ -123,3 +123,4 @@ def _server_side(qs: QuerySet, chunk_size: int) -> Iterator[tuple]:
         cursor.itersize = chunk_size
         cursor.execute(sql, params)
         yield from cursor
+

@@ -7,91 +7,28 @@ Dates are typed and shown day first (dd/mm/yyyy) and stored ISO.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Div, Field, Layout
 from django import forms
-from django.utils.html import escape, format_html, format_html_join
-from django.utils.safestring import mark_safe
+from django.utils.html import format_html, format_html_join
 
 from registry.dictionary import Dictionary, FieldDef
 from registry.entry import CleanedInstrument, clean_instrument, entry_fields
 from registry.models import FormStatus
 
+from .instrument_fields import display_value, form_field, missing_code
+
 STATUS_FIELD = "__status"
 VERSION_FIELD = "__version"
 REASON_FIELD = "__reason"
 MISSING_SUFFIX = "__missing"
-CHOICE_TYPES = ("dropdown", "radio", "yesno", "truefalse", "checkbox")
-REQUIRED_MARK = mark_safe(  # noqa: S308 - a constant
-    ' <span class="text-danger" title="Required" aria-hidden="true">*</span>'
-    '<span class="visually-hidden">(required)</span>'
-)
 MISSING_SELECT = (
     '<label class="visually-hidden" for="id_{0}{1}">Missing-data code for {2}</label>'
     '<select class="form-select form-select-sm registry-missing w-auto d-inline-block" '
     'name="{0}{1}" id="id_{0}{1}"{3}>{4}</select>'
 )
-_ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(.*)$")
-
-
-def display_value(f: FieldDef, stored: object) -> object:
-    """How a stored value is shown in the form: ISO dates as dd/mm/yyyy."""
-    if isinstance(stored, str) and (f.is_date or f.is_datetime):
-        m = _ISO_DATE.match(stored)
-        if m:
-            y, mo, d, rest = m.groups()
-            return f"{d}/{mo}/{y}{rest}"
-    return stored
-
-
-def _label(f: FieldDef) -> str:
-    if f.required:
-        return format_html("{}{}", f.label or f.name, REQUIRED_MARK)
-    return escape(f.label or f.name)
-
-
-def _missing_code(f: FieldDef, value: object, codes: list[str]) -> str:
-    if isinstance(value, str) and value in codes and value not in f.choice_map:
-        return value
-    if (
-        isinstance(value, list)
-        and len(value) == 1
-        and value[0] in codes
-        and value[0] not in f.choice_map
-    ):
-        return value[0]
-    return ""
-
-
-def _choices(f: FieldDef) -> list[tuple[str, str]]:
-    return [(c.code, c.label) for c in f.choices]
-
-
-def _form_field(f: FieldDef, *, readonly: bool) -> forms.Field:
-    common = {"required": False, "label": _label(f), "help_text": f.note or ""}
-    attrs: dict[str, str] = {}
-    if readonly or f.readonly or f.field_type == "calc":
-        attrs["readonly"] = "readonly"
-    if f.field_type == "notes":
-        return forms.CharField(widget=forms.Textarea(attrs={**attrs, "rows": 3}), **common)
-    if f.field_type == "dropdown":
-        return forms.ChoiceField(choices=[("", "—")] + _choices(f), **common)
-    if f.field_type in ("radio", "yesno", "truefalse"):
-        return forms.ChoiceField(choices=_choices(f), widget=forms.RadioSelect, **common)
-    if f.field_type == "checkbox":
-        return forms.MultipleChoiceField(
-            choices=_choices(f), widget=forms.CheckboxSelectMultiple, **common
-        )
-    if f.field_type == "slider":
-        attrs.update(type="number", min=f.validation_min or "0", max=f.validation_max or "100")
-    if f.is_date:
-        attrs.update(placeholder="dd/mm/yyyy", inputmode="numeric", autocomplete="off")
-    elif f.is_datetime:
-        attrs.update(placeholder="dd/mm/yyyy hh:mm", autocomplete="off")
-    return forms.CharField(widget=forms.TextInput(attrs=attrs), **common)
 
 
 class InstrumentForm(forms.Form):
@@ -124,9 +61,9 @@ class InstrumentForm(forms.Form):
         self.missing_initial: dict[str, str] = {}
         stored = stored or {}
         for f in self.fields_def:
-            self.fields[f.name] = _form_field(f, readonly=readonly)
+            self.fields[f.name] = form_field(f, readonly=readonly)
             value = stored.get(f.name, "")
-            code = _missing_code(f, value, self.code_values)
+            code = missing_code(f, value, self.code_values)
             if code:
                 self.missing_initial[f.name] = code
             else:
@@ -147,8 +84,8 @@ class InstrumentForm(forms.Form):
             widget=forms.Textarea(attrs={"rows": 2}),
         )
         if readonly:
-            for form_field in self.fields.values():
-                form_field.disabled = True
+            for bound in self.fields.values():
+                bound.disabled = True
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.disable_csrf = True
@@ -188,6 +125,21 @@ class InstrumentForm(forms.Form):
                     options,
                 )
             )
+            if not self.readonly:  # the first code (UNK by default) in one click
+                first = self.missing_codes[0]
+                parts.append(
+                    format_html(
+                        '<button type="button" class="btn btn-sm btn-outline-info '
+                        'registry-code-button" data-code="{}" data-target="id_{}{}" '
+                        'aria-label="Mark {} as {}">{}</button>',
+                        first["code"],
+                        f.name,
+                        MISSING_SUFFIX,
+                        f.label or f.name,
+                        first.get("label", first["code"]),
+                        first["code"],
+                    )
+                )
         if f.is_date and not self.readonly and not f.readonly:
             parts.append(
                 format_html(

@@ -20,8 +20,9 @@ from registry.forms.instrument import (
     STATUS_FIELD,
     VERSION_FIELD,
     InstrumentForm,
+    display_value,
 )
-from registry.models import AuditEvent, InstrumentData, Query, Record
+from registry.models import AuditEvent, FormStatus, InstrumentData, Query, Record
 from registry.services.errors import (
     EditConflict,
     PermissionDenied,
@@ -106,7 +107,32 @@ def changes_since(
         entry["when"] = e.occurred_at
         if e.field and e.field in dictionary:
             entry["label"] = dictionary.field(e.field).label
-    return [dict(d, who=", ".join(sorted(d["who"]))) for d in diff.values()]
+    shown = []
+    for d in diff.values():
+        f = dictionary.field(d["field"]) if d["field"] in dictionary else None
+        shown.append(
+            dict(
+                d,
+                who=", ".join(sorted(d["who"])),
+                old_shown=_shown(f, d["old"]),
+                new_shown=_shown(f, d["new"]),
+            )
+        )
+    return shown
+
+
+def _shown(f: FieldDef | None, value) -> str:
+    """A stored value as a person reads it: choice labels beside codes, dates day first."""
+    if value is None or value == "" or value == []:
+        return ""
+    if f is None:
+        return str(dict(FormStatus.choices).get(value, value))
+    labels = f.choice_map
+    if isinstance(value, list):
+        return ", ".join(f"{v} ({labels[v]})" if v in labels else v for v in value)
+    if value in labels:
+        return f"{value} ({labels[value]})"
+    return str(display_value(f, value))
 
 
 def _next_url(record: Record, forms_: list[str], instrument: str, action: str) -> str:

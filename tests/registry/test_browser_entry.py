@@ -117,6 +117,7 @@ def test_coordinator_enters_a_complete_case(stack, page):
     # Diagnosis: keyboard only, "Today" fills the date in the coordinator's format.
     page.focus('input[name="date_dx"]')
     page.keyboard.press("Tab")  # the missing-data code select
+    page.keyboard.press("Tab")  # the one-click UNK button
     page.keyboard.press("Tab")  # the Today button
     page.keyboard.press("Enter")
     today = page.evaluate(
@@ -130,6 +131,10 @@ def test_coordinator_enters_a_complete_case(stack, page):
     page.select_option('select[name="site_of_origin"]', "3")
     page.fill('input[name="tumour_size_mm"]', "80")
     radio(page, "fnclcc_grade", "3")
+    page.fill('input[name="mitotic_count"]', "12")
+    field(page, "mitotic_count").locator(".registry-code-button").click()  # one-click UNK
+    expect(page.locator('input[name="mitotic_count"]')).to_have_value("")
+    expect(page.locator('select[name="mitotic_count__missing"]')).to_have_value("UNK")
     radio(page, "kit_cd117", "2")
     expect(field(page, "path_review_date")).to_be_hidden()
     radio(page, "path_review_confirmed", "1")
@@ -218,3 +223,4 @@ def test_coordinator_enters_a_complete_case(stack, page):
     assert stored["follow_up"][1]["death_date"] == "2015-05-05"
     assert stored["follow_up"][1]["followup_months"] == "62"  # the server agrees with the page
     assert stored["stage"][1]["metastatic_sites"] == []
+    assert stored["diagnosis_pathology"][1]["mitotic_count"] == "UNK"

@@ -216,6 +216,7 @@ def test_edit_conflict_is_409_with_diff_and_input_kept(client, record, people, c
     assert other.full_name in changes["margins"]["who"]
     body = response.content.decode()
     assert "Someone else saved this form" in body
+    assert "2 (R2 (macroscopic residual disease))" in body  # shown with its label
     assert 'value="Alice&#x27;s text"' in body
     assert 'name="__version" value="2"' in body
     row = InstrumentData.objects.get(record=record, instrument="primary_surgery")

@@ -172,6 +172,13 @@
   }
   form.addEventListener('input', function () { dirty = true; });
   form.addEventListener('click', function (event) {
+    var codeButton = event.target.closest('.registry-code-button');
+    if (codeButton) {
+      var select = document.getElementById(codeButton.getAttribute('data-target'));
+      select.value = codeButton.getAttribute('data-code');
+      select.dispatchEvent(new Event('change', { bubbles: true }));
+      return;
+    }
     var button = event.target.closest('.registry-today');
     if (!button) return;
     var input = document.getElementById(button.getAttribute('data-target'));

@@ -1,0 +1,75 @@
+"""Turning one dictionary field into a Django form field, and stored values into what the
+coordinator sees (ISO dates shown day first)."""
+
+from __future__ import annotations
+
+import re
+
+from django import forms
+from django.utils.html import escape, format_html
+from django.utils.safestring import mark_safe
+
+from registry.dictionary import FieldDef
+
+REQUIRED_MARK = mark_safe(  # noqa: S308 - a constant
+    ' <span class="text-danger" title="Required" aria-hidden="true">*</span>'
+    '<span class="visually-hidden">(required)</span>'
+)
+_ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(.*)$")
+
+
+def display_value(f: FieldDef, stored: object) -> object:
+    """How a stored value is shown in the form: ISO dates as dd/mm/yyyy."""
+    if isinstance(stored, str) and (f.is_date or f.is_datetime):
+        m = _ISO_DATE.match(stored)
+        if m:
+            y, mo, d, rest = m.groups()
+            return f"{d}/{mo}/{y}{rest}"
+    return stored
+
+
+def _label(f: FieldDef) -> str:
+    if f.required:
+        return format_html("{}{}", f.label or f.name, REQUIRED_MARK)
+    return escape(f.label or f.name)
+
+
+def missing_code(f: FieldDef, value: object, codes: list[str]) -> str:
+    if isinstance(value, str) and value in codes and value not in f.choice_map:
+        return value
+    if (
+        isinstance(value, list)
+        and len(value) == 1
+        and value[0] in codes
+        and value[0] not in f.choice_map
+    ):
+        return value[0]
+    return ""
+
+
+def _choices(f: FieldDef) -> list[tuple[str, str]]:
+    return [(c.code, c.label) for c in f.choices]
+
+
+def form_field(f: FieldDef, *, readonly: bool) -> forms.Field:
+    common = {"required": False, "label": _label(f), "help_text": f.note or ""}
+    attrs: dict[str, str] = {}
+    if readonly or f.readonly or f.field_type == "calc":
+        attrs["readonly"] = "readonly"
+    if f.field_type == "notes":
+        return forms.CharField(widget=forms.Textarea(attrs={**attrs, "rows": 3}), **common)
+    if f.field_type == "dropdown":
+        return forms.ChoiceField(choices=[("", "—")] + _choices(f), **common)
+    if f.field_type in ("radio", "yesno", "truefalse"):
+        return forms.ChoiceField(choices=_choices(f), widget=forms.RadioSelect, **common)
+    if f.field_type == "checkbox":
+        return forms.MultipleChoiceField(
+            choices=_choices(f), widget=forms.CheckboxSelectMultiple, **common
+        )
+    if f.field_type == "slider":
+        attrs.update(type="number", min=f.validation_min or "0", max=f.validation_max or "100")
+    if f.is_date:
+        attrs.update(placeholder="dd/mm/yyyy", inputmode="numeric", autocomplete="off")
+    elif f.is_datetime:
+        attrs.update(placeholder="dd/mm/yyyy hh:mm", autocomplete="off")
+    return forms.CharField(widget=forms.TextInput(attrs=attrs), **common)
