@@ -21,14 +21,17 @@ def _known(raw: Any, missing_codes: set[str]) -> bool:
     return raw not in (None, "", []) and not (isinstance(raw, str) and raw in missing_codes)
 
 
-def subgroup_value(patient: Patient, subgroup: Mapping[str, Any], labels: Labels,
-                   missing_codes: set[str]) -> str | None:
+def subgroup_value(
+    patient: Patient, subgroup: Mapping[str, Any], labels: Labels, missing_codes: set[str]
+) -> str | None:
     """The patient's group in one subgroup variable (None: unknown, left out of comparisons)."""
     if subgroup.get("centre"):
         return patient.centre
     if "instrument" in subgroup:
-        settings = {str(inst.get(subgroup["field"])) for inst in
-                    patient.instances.get(subgroup["instrument"], [])}
+        settings = {
+            str(inst.get(subgroup["field"]))
+            for inst in patient.instances.get(subgroup["instrument"], [])
+        }
         found = [name for name, codes in subgroup["groups"].items() if settings & set(codes)]
         return " + ".join(found) if found else subgroup.get("none", "None")
     raw = patient.values.get(subgroup["field"])
@@ -42,8 +45,9 @@ def subgroup_value(patient: Patient, subgroup: Mapping[str, Any], labels: Labels
     return labels.get(subgroup["field"], {}).get(str(raw), str(raw))
 
 
-def subgroup_values(patients: Sequence[Patient], config: Mapping[str, Any], labels: Labels,
-                    missing_codes: set[str]) -> dict[str, dict[str, str | None]]:
+def subgroup_values(
+    patients: Sequence[Patient], config: Mapping[str, Any], labels: Labels, missing_codes: set[str]
+) -> dict[str, dict[str, str | None]]:
     """{subgroup key: {record_id: group}}."""
     return {
         sg["key"]: {p.record_id: subgroup_value(p, sg, labels, missing_codes) for p in patients}
@@ -56,8 +60,10 @@ def _matches(values: Mapping[str, Any], where: Mapping[str, list[str]]) -> bool:
 
 
 def _has_instance(patient: Patient, spec: Mapping[str, Any]) -> bool:
-    return any(_matches(inst, spec.get("where", {}))
-               for inst in patient.instances.get(spec["instrument"], []))
+    return any(
+        _matches(inst, spec.get("where", {}))
+        for inst in patient.instances.get(spec["instrument"], [])
+    )
 
 
 def count_membership(patient: Patient, config: Mapping[str, Any]) -> frozenset[str]:
@@ -72,8 +78,9 @@ def count_membership(patient: Patient, config: Mapping[str, Any]) -> frozenset[s
     return frozenset(member)
 
 
-def aggregate_counts(memberships: Sequence[frozenset[str]], config: Mapping[str, Any]
-                     ) -> dict[str, dict]:
+def aggregate_counts(
+    memberships: Sequence[frozenset[str]], config: Mapping[str, Any]
+) -> dict[str, dict]:
     totals: dict[str, int] = {}
     for member in memberships:
         for key in member:
@@ -81,8 +88,7 @@ def aggregate_counts(memberships: Sequence[frozenset[str]], config: Mapping[str,
     result: dict[str, dict] = {}
     for count in config.get("counts", []):
         of = totals.get(count["of"], 0) if "of" in count else len(memberships)
-        result[count["key"]] = {"label": count["label"], "n": totals.get(count["key"], 0),
-                                "of": of}
+        result[count["key"]] = {"label": count["label"], "n": totals.get(count["key"], 0), "of": of}
     return result
 
 
@@ -105,12 +111,18 @@ def _continuous(values: list[Any]) -> dict[str, Any]:
     if not numbers:
         return {"n": 0, "median": None, "q1": None, "q3": None, "missing": len(values)}
     q1, median, q3 = np.percentile(numbers, [25, 50, 75])  # R's quantile type 7
-    return {"n": len(numbers), "median": float(median), "q1": float(q1), "q3": float(q3),
-            "missing": len(values) - len(numbers)}
+    return {
+        "n": len(numbers),
+        "median": float(median),
+        "q1": float(q1),
+        "q3": float(q3),
+        "missing": len(values) - len(numbers),
+    }
 
 
-def _categorical(values: list[Any], order: Mapping[str, str], missing_codes: set[str]
-                 ) -> list[dict[str, Any]]:
+def _categorical(
+    values: list[Any], order: Mapping[str, str], missing_codes: set[str]
+) -> list[dict[str, Any]]:
     total = len(values)
     tally = Counter(values)  # normalised by table_one_values: code string or None
     rows = []
@@ -119,8 +131,13 @@ def _categorical(values: list[Any], order: Mapping[str, str], missing_codes: set
         rows.append({"level": label, "n": n, "pct": 100.0 * n / total if total else None})
     missing = total - sum(tally.get(code, 0) for code in order)
     if missing:
-        rows.append({"level": "Missing / not applicable", "n": missing,
-                     "pct": 100.0 * missing / total if total else None})
+        rows.append(
+            {
+                "level": "Missing / not applicable",
+                "n": missing,
+                "pct": 100.0 * missing / total if total else None,
+            }
+        )
     return rows
 
 
@@ -144,14 +161,17 @@ def _by_level(cells: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
     order = [lv["level"] for lv in cells[-1]]  # the "All" column has every level
     empty = {"n": 0, "pct": 0.0}
     return [
-        {"level": level,
-         "cells": [next((lv for lv in col if lv["level"] == level), empty) for col in cells]}
+        {
+            "level": level,
+            "cells": [next((lv for lv in col if lv["level"] == level), empty) for col in cells],
+        }
         for level in order
     ]
 
 
-def table_one_values(patient: Patient, config: Mapping[str, Any], labels: Labels,
-                     missing_codes: set[str]) -> tuple[str, tuple[Any, ...]]:
+def table_one_values(
+    patient: Patient, config: Mapping[str, Any], labels: Labels, missing_codes: set[str]
+) -> tuple[str, tuple[Any, ...]]:
     """(column, row values) of one patient for Table 1."""
     spec = config.get("table1") or {}
     if not spec:
@@ -168,10 +188,13 @@ def table_one_values(patient: Patient, config: Mapping[str, Any], labels: Labels
     return (column, tuple(values))
 
 
-def aggregate_table_one(values: Sequence[tuple[str, tuple[Any, ...]]],
-                        config: Mapping[str, Any], labels: Labels,
-                        field_labels: Mapping[str, str], missing_codes: set[str]
-                        ) -> dict[str, Any]:
+def aggregate_table_one(
+    values: Sequence[tuple[str, tuple[Any, ...]]],
+    config: Mapping[str, Any],
+    labels: Labels,
+    field_labels: Mapping[str, str],
+    missing_codes: set[str],
+) -> dict[str, Any]:
     """Baseline characteristics by the configured subgroup (stage): n (%) or median [IQR]."""
     spec = config.get("table1") or {}
     if not spec:
@@ -192,16 +215,28 @@ def aggregate_table_one(values: Sequence[tuple[str, tuple[Any, ...]]],
                 cells.append(_continuous(column_values))
             else:
                 cells.append(_categorical(column_values, labels.get(name, {}), missing_codes))
-        entry = {"field": name, "label": row.get("label") or field_labels.get(name, name),
-                 "kind": row["kind"], "cells": cells}
+        entry = {
+            "field": name,
+            "label": row.get("label") or field_labels.get(name, name),
+            "kind": row["kind"],
+            "cells": cells,
+        }
         if row["kind"] != "continuous":
             entry["levels"] = _by_level(cells)
         rows.append(entry)
-    return {"by": by["label"], "columns": [{"label": lbl, "n": len(m)} for lbl, m in columns],
-            "rows": rows}
+    return {
+        "by": by["label"],
+        "columns": [{"label": lbl, "n": len(m)} for lbl, m in columns],
+        "rows": rows,
+    }
 
 
-def table_one(patients: Sequence[Patient], config: Mapping[str, Any], labels: Labels,
-              field_labels: Mapping[str, str], missing_codes: set[str]) -> dict[str, Any]:
+def table_one(
+    patients: Sequence[Patient],
+    config: Mapping[str, Any],
+    labels: Labels,
+    field_labels: Mapping[str, str],
+    missing_codes: set[str],
+) -> dict[str, Any]:
     values = [table_one_values(p, config, labels, missing_codes) for p in patients]
     return aggregate_table_one(values, config, labels, field_labels, missing_codes)

@@ -46,37 +46,57 @@ class DerivedRecord:
     csv: str  # this record's rows of the analysis dataset
 
 
-def derive_record(patient: Patient, digest: str, config: Mapping[str, Any], labels: Labels,
-                  missing: set[str]) -> DerivedRecord:
+def derive_record(
+    patient: Patient, digest: str, config: Mapping[str, Any], labels: Labels, missing: set[str]
+) -> DerivedRecord:
     outcomes: dict[str, Outcome] = {}
     for endpoint in config["endpoints"]:
         try:
             outcomes[endpoint["key"]] = derive(patient, endpoint, config, missing)
         except Excluded as exc:
             outcomes[endpoint["key"]] = Exclusion(patient.record_id, str(exc))
-    groups = {key: members[patient.record_id] for key, members in
-              subgroup_values([patient], config, labels, missing).items()}
-    return DerivedRecord(patient.record_id, patient.centre, digest, outcomes, groups,
-                         count_membership(patient, config),
-                         table_one_values(patient, config, labels, missing),
-                         dataset_rows(patient.record_id, patient.centre, outcomes, groups))
+    groups = {
+        key: members[patient.record_id]
+        for key, members in subgroup_values([patient], config, labels, missing).items()
+    }
+    return DerivedRecord(
+        patient.record_id,
+        patient.centre,
+        digest,
+        outcomes,
+        groups,
+        count_membership(patient, config),
+        table_one_values(patient, config, labels, missing),
+        dataset_rows(patient.record_id, patient.centre, outcomes, groups),
+    )
 
 
-def dataset_rows(record_id: str, centre: str, outcomes: Mapping[str, Outcome],
-                 groups: Mapping[str, str | None]) -> str:
+def dataset_rows(
+    record_id: str, centre: str, outcomes: Mapping[str, Outcome], groups: Mapping[str, str | None]
+) -> str:
     """CSV lines (DATASET_COLUMNS), cells neutralised against spreadsheet formulas."""
     text = io.StringIO()
     out = safe_writer(text, lineterminator="\n")
     for endpoint, outcome in outcomes.items():
         if isinstance(outcome, Observation):
-            out.writerow([record_id, centre, endpoint, repr(outcome.time_months), outcome.event,
-                          groups.get("stage") or "", groups.get("site_of_origin") or "",
-                          groups.get("chemotherapy") or ""])
+            out.writerow(
+                [
+                    record_id,
+                    centre,
+                    endpoint,
+                    repr(outcome.time_months),
+                    outcome.event,
+                    groups.get("stage") or "",
+                    groups.get("site_of_origin") or "",
+                    groups.get("chemotherapy") or "",
+                ]
+            )
     return text.getvalue()
 
 
-def _patients(rows: Iterable[tuple], keep: set[str], repeating: set[str]
-              ) -> dict[int, tuple[Patient, str]]:
+def _patients(
+    rows: Iterable[tuple], keep: set[str], repeating: set[str]
+) -> dict[int, tuple[Patient, str]]:
     by_record: dict[int, list[tuple]] = {}
     for row in rows:
         by_record.setdefault(row[0], []).append(row)
@@ -104,8 +124,14 @@ class DerivedCache:
         self.key: tuple = ()
         self.records: dict[tuple[int, int], DerivedRecord] = {}
 
-    def load(self, config: Mapping[str, Any], config_key: str, labels: Labels,
-             missing: set[str], repeating: Iterable[str]) -> tuple[list[DerivedRecord], int]:
+    def load(
+        self,
+        config: Mapping[str, Any],
+        config_key: str,
+        labels: Labels,
+        missing: set[str],
+        repeating: Iterable[str],
+    ) -> tuple[list[DerivedRecord], int]:
         """The current locked records, derived; and how many had to be loaded now. Call
         inside the transaction that reads the dataset version."""
         key = (connection.settings_dict["NAME"], config_key)
@@ -125,8 +151,9 @@ class DerivedCache:
                 self.records[(pk, sig)] = derive_record(patient, digest, config, labels, missing)
         live = set(current)
         self.records = {k: v for k, v in self.records.items() if k in live}
-        ordered = sorted((self.records[k] for k in current if k in self.records),
-                         key=lambda r: r.record_id)
+        ordered = sorted(
+            (self.records[k] for k in current if k in self.records), key=lambda r: r.record_id
+        )
         return ordered, len(wanted)
 
 

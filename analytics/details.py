@@ -18,8 +18,9 @@ logger = logging.getLogger(__name__)
 GROUP_COLUMNS = ("stage", "site_of_origin", "chemotherapy", "centre")
 
 
-def dataset_from_snapshot(snapshot: StatisticsSnapshot
-                          ) -> tuple[dict[str, EndpointData], dict[str, dict[str, str | None]]]:
+def dataset_from_snapshot(
+    snapshot: StatisticsSnapshot,
+) -> tuple[dict[str, EndpointData], dict[str, dict[str, str | None]]]:
     """The endpoints and subgroup membership behind a snapshot, rebuilt from its dataset."""
     config = snapshot.analysis_config
     endpoints = {
@@ -30,12 +31,14 @@ def dataset_from_snapshot(snapshot: StatisticsSnapshot
     for row in read_analysis_dataset(snapshot):
         rid = row["record_id"]
         endpoints[row["endpoint"]].observations.append(
-            Observation(rid, row["centre"], float(row["time_months"]), int(row["event"])))
+            Observation(rid, row["centre"], float(row["time_months"]), int(row["event"]))
+        )
         for column in GROUP_COLUMNS:
             found[column][rid] = row[column] or None
     for key, summary in snapshot.results["endpoints"].items():
-        endpoints[key].excluded = [Exclusion(x["record"], x["reason"])
-                                   for x in summary.get("excluded", [])]
+        endpoints[key].excluded = [
+            Exclusion(x["record"], x["reason"]) for x in summary.get("excluded", [])
+        ]
     groups = {sg["key"]: found.get(sg["key"], {}) for sg in config.get("subgroups", [])}
     return endpoints, groups
 
@@ -50,10 +53,15 @@ def compute_details(*, dataset_version: int) -> SnapshotDetail | None:
         return None
     started = time.perf_counter()
     endpoints, groups = dataset_from_snapshot(snapshot)
-    results, curves = build_details(endpoints, groups, snapshot.analysis_config,
-                                    ci_method=snapshot.ci_method)
-    detail = SnapshotDetail(snapshot=snapshot, results=results, curves=curves,
-                            duration_ms=round((time.perf_counter() - started) * 1000))
+    results, curves = build_details(
+        endpoints, groups, snapshot.analysis_config, ci_method=snapshot.ci_method
+    )
+    detail = SnapshotDetail(
+        snapshot=snapshot,
+        results=results,
+        curves=curves,
+        duration_ms=round((time.perf_counter() - started) * 1000),
+    )
     SnapshotDetail.objects.bulk_create([detail], ignore_conflicts=True)
     return SnapshotDetail.objects.get(snapshot=snapshot)
 
@@ -67,7 +75,6 @@ def enqueue_details(dataset_version: int) -> None:
         try:
             compute_snapshot_details.delay(dataset_version)
         except Exception:
-            logger.exception("could not send the details task for dataset v%s",
-                             dataset_version)
+            logger.exception("could not send the details task for dataset v%s", dataset_version)
 
     transaction.on_commit(send, robust=True)

@@ -55,8 +55,9 @@ def _is_blank(raw: Any) -> bool:
     return raw is None or raw == "" or raw == []
 
 
-def parse_date(values: Mapping[str, Any], name: str, missing_codes: set[str],
-               where: str = "") -> date:
+def parse_date(
+    values: Mapping[str, Any], name: str, missing_codes: set[str], where: str = ""
+) -> date:
     """The date in `values[name]`, or Excluded with why it cannot be used."""
     raw = values.get(name)
     suffix = f" in {where}" if where else ""
@@ -70,8 +71,9 @@ def parse_date(values: Mapping[str, Any], name: str, missing_codes: set[str],
         raise Excluded(f"{name} is not a date ({raw!r}){suffix}") from None
 
 
-def in_population(patient: Patient, population: Mapping[str, list[str]],
-                  missing_codes: set[str]) -> bool:
+def in_population(
+    patient: Patient, population: Mapping[str, list[str]], missing_codes: set[str]
+) -> bool:
     """False if a known value puts the patient outside; Excluded if membership is unknown."""
     unknown = []
     for name, allowed in population.items():
@@ -85,8 +87,9 @@ def in_population(patient: Patient, population: Mapping[str, list[str]],
     return True
 
 
-def _event_dates(patient: Patient, event_key: str, spec: Mapping[str, Any],
-                 missing_codes: set[str]) -> list[tuple[date, str]]:
+def _event_dates(
+    patient: Patient, event_key: str, spec: Mapping[str, Any], missing_codes: set[str]
+) -> list[tuple[date, str]]:
     if "indicator" in spec:
         indicator = spec["indicator"]
         raw = patient.values.get(indicator)
@@ -101,13 +104,21 @@ def _event_dates(patient: Patient, event_key: str, spec: Mapping[str, Any],
     instrument = spec["instrument"]
     found = []
     for number, values in enumerate(patient.instances.get(instrument, []), start=1):
-        found.append((parse_date(values, spec["date"], missing_codes, f"{instrument} #{number}"),
-                      spec["date"]))
+        found.append(
+            (
+                parse_date(values, spec["date"], missing_codes, f"{instrument} #{number}"),
+                spec["date"],
+            )
+        )
     return found
 
 
-def derive(patient: Patient, endpoint: Mapping[str, Any], config: Mapping[str, Any],
-           missing_codes: set[str]) -> Observation | None:
+def derive(
+    patient: Patient,
+    endpoint: Mapping[str, Any],
+    config: Mapping[str, Any],
+    missing_codes: set[str],
+) -> Observation | None:
     """The patient's (time, event) for one endpoint; None if outside its population.
     Raises Excluded with the reason when dates are missing or inconsistent."""
     if not in_population(patient, endpoint.get("population", {}), missing_codes):
@@ -141,8 +152,9 @@ def derive(patient: Patient, endpoint: Mapping[str, Any], config: Mapping[str, A
     return Observation(patient.record_id, patient.centre, months, event)
 
 
-def derive_endpoints(patients: Iterable[Patient], config: Mapping[str, Any],
-                     missing_codes: Iterable[str]) -> dict[str, EndpointData]:
+def derive_endpoints(
+    patients: Iterable[Patient], config: Mapping[str, Any], missing_codes: Iterable[str]
+) -> dict[str, EndpointData]:
     codes = set(missing_codes)
     result = {
         ep["key"]: EndpointData(ep["key"], ep["label"], bool(ep.get("reverse")))

@@ -24,16 +24,20 @@ def ci(interval: list[float | None] | None, *, percent: bool = False) -> str:
 
 
 def median_phrase(endpoint: dict[str, Any]) -> str:
-    return f"{months(endpoint.get('median'))} ({ci(endpoint.get('median_ci'))}; " \
-           f"n = {endpoint.get('n', 0)})"
+    return (
+        f"{months(endpoint.get('median'))} ({ci(endpoint.get('median_ci'))}; "
+        f"n = {endpoint.get('n', 0)})"
+    )
 
 
 def rate_phrase(endpoint: dict[str, Any], key: str = "60") -> str:
     at = (endpoint.get("survival_at") or {}).get(key) or {}
     if at.get("estimate") is None:
         return f"not estimable (follow-up shorter than {key} months; n = {endpoint.get('n', 0)})"
-    return f"{100 * at['estimate']:.0f}% ({ci(at.get('ci'), percent=True)}; " \
-           f"n = {endpoint.get('n', 0)})"
+    return (
+        f"{100 * at['estimate']:.0f}% ({ci(at.get('ci'), percent=True)}; "
+        f"n = {endpoint.get('n', 0)})"
+    )
 
 
 def _count(counts: dict[str, Any], key: str) -> int:
@@ -71,6 +75,7 @@ def results_paragraph(results: dict[str, Any]) -> str:
         f"{median_phrase(metastatic)}.",
     ]
     method = CI_NAMES.get(results.get("ci_method", "log-log"), results.get("ci_method"))
-    parts.append(f"Kaplan-Meier estimates; 95% confidence intervals use the {method} "
-                 f"transformation.")
+    parts.append(
+        f"Kaplan-Meier estimates; 95% confidence intervals use the {method} transformation."
+    )
     return " ".join(parts)

@@ -28,10 +28,19 @@ def ci_method_from(value: str | None) -> str:
 
 def km_from_dict(data: dict[str, Any]) -> KaplanMeierResult:
     return KaplanMeierResult(
-        n=data["n"], events=data["events"], ci_method=data["ci_method"], alpha=data["alpha"],
-        times=data["times"], n_risk=data["n_risk"], n_event=data["n_event"],
-        n_censor=data["n_censor"], survival=data["survival"], std_err=data["std_err"],
-        ci_lower=data["ci_lower"], ci_upper=data["ci_upper"], median=data["median"],
+        n=data["n"],
+        events=data["events"],
+        ci_method=data["ci_method"],
+        alpha=data["alpha"],
+        times=data["times"],
+        n_risk=data["n_risk"],
+        n_event=data["n_event"],
+        n_censor=data["n_censor"],
+        survival=data["survival"],
+        std_err=data["std_err"],
+        ci_lower=data["ci_lower"],
+        ci_upper=data["ci_upper"],
+        median=data["median"],
         median_ci=tuple(data["median_ci"]),
         survival_at={float(k): tuple(v) for k, v in data["survival_at"].items()},
         at_risk_table={float(k): v for k, v in data["at_risk_table"].items()},
@@ -55,28 +64,36 @@ def results_for(snapshot: StatisticsSnapshot, ci_method: str) -> dict[str, Any]:
     hit = cache.get(key)
     if hit is None:
         endpoints, groups = _dataset(snapshot)
-        summaries, _ = build_results(endpoints, groups, snapshot.analysis_config,
-                                     ci_method=ci_method)
-        hit = dict(snapshot.results, ci_method=ci_method, endpoints=summaries["endpoints"],
-                   subgroups=summaries["subgroups"])
+        summaries, _ = build_results(
+            endpoints, groups, snapshot.analysis_config, ci_method=ci_method
+        )
+        hit = dict(
+            snapshot.results,
+            ci_method=ci_method,
+            endpoints=summaries["endpoints"],
+            subgroups=summaries["subgroups"],
+        )
         cache.set(key, hit, 3600)
     return hit
 
 
 def details_for(snapshot: StatisticsSnapshot) -> dict[str, Any] | None:
-    return (SnapshotDetail.objects.filter(snapshot=snapshot)
-            .values_list("results", flat=True).first())
+    return (
+        SnapshotDetail.objects.filter(snapshot=snapshot).values_list("results", flat=True).first()
+    )
 
 
-def curves_for(snapshot: StatisticsSnapshot, endpoint: str, subgroup: str,
-               ci_method: str) -> dict[str, Any]:
+def curves_for(
+    snapshot: StatisticsSnapshot, endpoint: str, subgroup: str, ci_method: str
+) -> dict[str, Any]:
     """{group label: KM dict} for one endpoint (subgroup "all": the whole population): stored
     with the snapshot or its details, else computed from the snapshot's dataset (cached)."""
     if ci_method == snapshot.ci_method:
         path = f"curves__{endpoint}__{subgroup}"
         for model, pk_field in ((StatisticsSnapshot, "pk"), (SnapshotDetail, "snapshot")):
-            found = model.objects.filter(**{pk_field: snapshot.pk}).values_list(
-                path, flat=True).first()
+            found = (
+                model.objects.filter(**{pk_field: snapshot.pk}).values_list(path, flat=True).first()
+            )
             if found:
                 return found
     key = f"analytics:curves:{snapshot.pk}:{endpoint}:{subgroup}:{ci_method}"
@@ -88,10 +105,16 @@ def curves_for(snapshot: StatisticsSnapshot, endpoint: str, subgroup: str,
             return {}
         config = snapshot.analysis_config
         if subgroup == "all":
-            times, event = [o.time_months for o in data.observations], \
-                [o.event for o in data.observations]
-            km = fit_km(np.array(times), np.array(event, dtype=float), ci_method=ci_method,
-                        survival_times=config.get("survival_times", [12, 36, 60]))
+            times, event = (
+                [o.time_months for o in data.observations],
+                [o.event for o in data.observations],
+            )
+            km = fit_km(
+                np.array(times),
+                np.array(event, dtype=float),
+                ci_method=ci_method,
+                survival_times=config.get("survival_times", [12, 36, 60]),
+            )
             hit = {"All": km}
         elif subgroup in groups:
             hit = subgroup_curves(data, groups[subgroup], config, ci_method)
@@ -111,8 +134,7 @@ def parse_figure_name(name: str, subgroups: list[str]) -> tuple[str, str] | None
     return None
 
 
-def figure_bytes(snapshot: StatisticsSnapshot, name: str, fmt: str, ci_method: str
-                 ) -> bytes | None:
+def figure_bytes(snapshot: StatisticsSnapshot, name: str, fmt: str, ci_method: str) -> bytes | None:
     subgroups = {sg["key"]: sg["label"] for sg in snapshot.analysis_config.get("subgroups", [])}
     parsed = parse_figure_name(name, list(subgroups))
     if parsed is None or fmt not in CONTENT_TYPES:
@@ -125,8 +147,10 @@ def figure_bytes(snapshot: StatisticsSnapshot, name: str, fmt: str, ci_method: s
     curves = curves_for(snapshot, endpoint, subgroup, ci_method)
     if not curves:
         return None
-    label = next((ep["label"] for ep in snapshot.analysis_config["endpoints"]
-                  if ep["key"] == endpoint), endpoint)
+    label = next(
+        (ep["label"] for ep in snapshot.analysis_config["endpoints"] if ep["key"] == endpoint),
+        endpoint,
+    )
     title = label if subgroup == "all" else f"{label}, by {subgroups[subgroup].lower()}"
     pairs = [(f"{group} (n={km['n']})", km_from_dict(km)) for group, km in curves.items()]
     data = render_km_figure(pairs, title=title, format=fmt)
@@ -137,7 +161,7 @@ def figure_bytes(snapshot: StatisticsSnapshot, name: str, fmt: str, ci_method: s
 def inline_svg(data: bytes) -> str:
     """SVG markup to put in the page (XML prolog and doctype removed)."""
     text = data.decode()
-    return text[text.index("<svg"):]
+    return text[text.index("<svg") :]
 
 
 def curves_csv(snapshot: StatisticsSnapshot, ci_method: str) -> str:
@@ -145,17 +169,41 @@ def curves_csv(snapshot: StatisticsSnapshot, ci_method: str) -> str:
     subgroups = [sg["key"] for sg in snapshot.analysis_config.get("subgroups", [])]
     text = io.StringIO()
     out = safe_writer(text, lineterminator="\n")
-    out.writerow(["endpoint", "subgroup", "group", "time_months", "n_risk", "n_event",
-                  "n_censor", "survival", "ci_lower", "ci_upper", "ci_method"])
+    out.writerow(
+        [
+            "endpoint",
+            "subgroup",
+            "group",
+            "time_months",
+            "n_risk",
+            "n_event",
+            "n_censor",
+            "survival",
+            "ci_lower",
+            "ci_upper",
+            "ci_method",
+        ]
+    )
     for endpoint in snapshot.results.get("endpoints", {}):
         wanted = ["all"] + (subgroups if endpoint in SUBGROUP_ENDPOINTS else [])
         for subgroup in wanted:
             for group, km in curves_for(snapshot, endpoint, subgroup, ci_method).items():
                 for i, t in enumerate(km["times"]):
-                    out.writerow([endpoint, subgroup, group, repr(t), km["n_risk"][i],
-                                  km["n_event"][i], km["n_censor"][i], repr(km["survival"][i]),
-                                  _num(km["ci_lower"][i]), _num(km["ci_upper"][i]),
-                                  km["ci_method"]])
+                    out.writerow(
+                        [
+                            endpoint,
+                            subgroup,
+                            group,
+                            repr(t),
+                            km["n_risk"][i],
+                            km["n_event"][i],
+                            km["n_censor"][i],
+                            repr(km["survival"][i]),
+                            _num(km["ci_lower"][i]),
+                            _num(km["ci_upper"][i]),
+                            km["ci_method"],
+                        ]
+                    )
     return text.getvalue()
 
 
@@ -166,16 +214,22 @@ def _num(value: float | None) -> str:
 def dataset_csv_text(snapshot: StatisticsSnapshot) -> str:
     rows = read_analysis_dataset(snapshot)
     text = io.StringIO()
-    out = csv.DictWriter(text, fieldnames=list(rows[0]) if rows else ["record_id"],
-                         lineterminator="\n")
+    out = csv.DictWriter(
+        text, fieldnames=list(rows[0]) if rows else ["record_id"], lineterminator="\n"
+    )
     out.writeheader()
     out.writerows(rows)
     return text.getvalue()
 
 
 HEADLINE = [
-    ("os", "median"), ("dfs", "median"), ("followup", "median"), ("os_metastatic", "median"),
-    ("os", "60"), ("dfs", "60"), ("os_localized", "60"),
+    ("os", "median"),
+    ("dfs", "median"),
+    ("followup", "median"),
+    ("os_metastatic", "median"),
+    ("os", "60"),
+    ("dfs", "60"),
+    ("os_localized", "60"),
 ]
 
 
@@ -193,14 +247,16 @@ def snapshot_diff(old: StatisticsSnapshot, new: StatisticsSnapshot) -> dict[str,
     for endpoint, what in HEADLINE:
         a, b = _figure(old.results, endpoint, what), _figure(new.results, endpoint, what)
         label = "median (months)" if what == "median" else f"S({what} months)"
-        figures.append({"endpoint": endpoint, "what": label, "before": a, "after": b,
-                        "changed": a != b})
+        figures.append(
+            {"endpoint": endpoint, "what": label, "before": a, "after": b, "changed": a != b}
+        )
     for key in ("n", "events"):
         for endpoint in new.results.get("endpoints", {}):
             a = old.results.get("endpoints", {}).get(endpoint, {}).get(key)
             b = new.results["endpoints"][endpoint].get(key)
-            figures.append({"endpoint": endpoint, "what": key, "before": a, "after": b,
-                            "changed": a != b})
+            figures.append(
+                {"endpoint": endpoint, "what": key, "before": a, "after": b, "changed": a != b}
+            )
     return {
         "added": sorted(set(after) - set(before)),
         "removed": sorted(set(before) - set(after)),

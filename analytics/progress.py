@@ -34,9 +34,13 @@ def centre_progress(user) -> list[dict]:
     )
     findings = _open_findings_by_centre(records)
     return [
-        dict(row, code=row["center__code"], name=row["center__name"],
-             open_queries=queries.get(row["center__code"], 0),
-             findings=findings.get(row["center__code"], 0))
+        dict(
+            row,
+            code=row["center__code"],
+            name=row["center__name"],
+            open_queries=queries.get(row["center__code"], 0),
+            findings=findings.get(row["center__code"], 0),
+        )
         for row in rows
     ]
 

@@ -22,11 +22,19 @@ SNAPSHOT_CURVES = (("os", "stage"),)
 def km_summary(km: dict[str, Any] | None, excluded: list[dict] | None = None) -> dict[str, Any]:
     """The machine-readable shape of one curve: n, events, median (+CI), S(t) at 12/36/60."""
     if km is None:
-        out: dict[str, Any] = {"n": 0, "events": 0, "median": None, "median_ci": [None, None],
-                               "survival_at": {}, "at_risk_table": {}}
+        out: dict[str, Any] = {
+            "n": 0,
+            "events": 0,
+            "median": None,
+            "median_ci": [None, None],
+            "survival_at": {},
+            "at_risk_table": {},
+        }
     else:
         out = {
-            "n": km["n"], "events": km["events"], "median": km["median"],
+            "n": km["n"],
+            "events": km["events"],
+            "median": km["median"],
             "median_ci": list(km["median_ci"]),
             "survival_at": {
                 key: {"estimate": v[0], "ci": [v[1], v[2]]} for key, v in km["survival_at"].items()
@@ -44,19 +52,22 @@ def _arrays(observations: list[Observation]) -> tuple[np.ndarray, np.ndarray]:
     return time, event
 
 
-def fit_km(time: np.ndarray, event: np.ndarray, *, ci_method: str,
-           survival_times: list[float]) -> dict[str, Any] | None:
+def fit_km(
+    time: np.ndarray, event: np.ndarray, *, ci_method: str, survival_times: list[float]
+) -> dict[str, Any] | None:
     if time.size == 0:
         return None
-    return kaplan_meier(time, event, ci_method=ci_method,
-                        survival_times=survival_times).to_dict()
+    return kaplan_meier(time, event, ci_method=ci_method, survival_times=survival_times).to_dict()
 
 
-def build_results(endpoints: Mapping[str, EndpointData],
-                  groups: Mapping[str, Mapping[str, str | None]],
-                  config: Mapping[str, Any], *, ci_method: str = DEFAULT_CI,
-                  curve_subgroups: tuple[tuple[str, str], ...] = SNAPSHOT_CURVES,
-                  ) -> tuple[dict[str, Any], dict[str, Any]]:
+def build_results(
+    endpoints: Mapping[str, EndpointData],
+    groups: Mapping[str, Mapping[str, str | None]],
+    config: Mapping[str, Any],
+    *,
+    ci_method: str = DEFAULT_CI,
+    curve_subgroups: tuple[tuple[str, str], ...] = SNAPSHOT_CURVES,
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """(summaries, curves) for the snapshot: every endpoint overall, the few subgroup curves the
     dashboard draws at once, and log-rank tests (cheap). Cox models and the other subgroup
     curves are `build_details` (a second task, so a lock shows up within seconds).
@@ -69,7 +80,9 @@ def build_results(endpoints: Mapping[str, EndpointData],
         km = fit_km(time, event, ci_method=ci_method, survival_times=times)
         excluded = [{"record": x.record, "reason": x.reason} for x in data.excluded]
         summaries["endpoints"][key] = dict(
-            km_summary(km, excluded), label=data.label, reverse=data.reverse,
+            km_summary(km, excluded),
+            label=data.label,
+            reverse=data.reverse,
             population=data.population,
         )
         curves[key] = {"all": {"All": km}} if km else {}
@@ -83,11 +96,14 @@ def build_results(endpoints: Mapping[str, EndpointData],
     return summaries, curves
 
 
-def build_details(endpoints: Mapping[str, EndpointData],
-                  groups: Mapping[str, Mapping[str, str | None]],
-                  config: Mapping[str, Any], *, ci_method: str = DEFAULT_CI,
-                  skip: tuple[tuple[str, str], ...] = SNAPSHOT_CURVES,
-                  ) -> tuple[dict[str, Any], dict[str, Any]]:
+def build_details(
+    endpoints: Mapping[str, EndpointData],
+    groups: Mapping[str, Mapping[str, str | None]],
+    config: Mapping[str, Any],
+    *,
+    ci_method: str = DEFAULT_CI,
+    skip: tuple[tuple[str, str], ...] = SNAPSHOT_CURVES,
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """(details, curves): univariable Cox models and the remaining subgroup curves."""
     details: dict[str, Any] = {"subgroups": {}, "cox": {}}
     curves: dict[str, Any] = {}
@@ -105,20 +121,33 @@ def build_details(endpoints: Mapping[str, EndpointData],
     return details, curves
 
 
-def subgroup_curves(data: EndpointData, membership: Mapping[str, str | None],
-                    config: Mapping[str, Any], ci_method: str) -> dict[str, Any]:
+def subgroup_curves(
+    data: EndpointData,
+    membership: Mapping[str, str | None],
+    config: Mapping[str, Any],
+    ci_method: str,
+) -> dict[str, Any]:
     """{group: KM dict} for one endpoint split by one subgroup."""
     time, event = _arrays(data.observations)
     group = [membership.get(o.record_id) for o in data.observations]
     out: dict[str, Any] = {}
-    _subgroup({"subgroups": {}}, {data.key: out}, data.key, "x", config, time, event, group,
-              ci_method)
+    _subgroup(
+        {"subgroups": {}}, {data.key: out}, data.key, "x", config, time, event, group, ci_method
+    )
     return out.get("x", {})
 
 
-def _subgroup(summaries: dict, curves: dict, key: str, sg_key: str, config: Mapping[str, Any],
-              time: np.ndarray, event: np.ndarray, group: list[str | None],
-              ci_method: str) -> None:
+def _subgroup(
+    summaries: dict,
+    curves: dict,
+    key: str,
+    sg_key: str,
+    config: Mapping[str, Any],
+    time: np.ndarray,
+    event: np.ndarray,
+    group: list[str | None],
+    ci_method: str,
+) -> None:
     times = [float(t) for t in config.get("survival_times", [12, 36, 60])]
     labels = {sg["key"]: sg["label"] for sg in config.get("subgroups", [])}
     per_group, sg_curves = {}, {}
@@ -128,8 +157,11 @@ def _subgroup(summaries: dict, curves: dict, key: str, sg_key: str, config: Mapp
         per_group[level] = km_summary(sub)
         sg_curves[level] = sub
     summaries["subgroups"][f"{key}_by_{sg_key}"] = {
-        "endpoint": key, "subgroup": sg_key, "label": labels.get(sg_key, sg_key),
-        "groups": per_group}
+        "endpoint": key,
+        "subgroup": sg_key,
+        "label": labels.get(sg_key, sg_key),
+        "groups": per_group,
+    }
     curves.setdefault(key, {})[sg_key] = sg_curves
 
 
@@ -138,8 +170,12 @@ def _logrank(time: np.ndarray, event: np.ndarray, group: list[str | None]) -> di
         result = logrank(time, event, np.array(group, dtype=object)).to_dict()
     except ValueError as exc:
         return {"chisq": None, "df": None, "p": None, "note": str(exc)}
-    return {"chisq": result["chisq"], "df": result["df"], "p": result["p"],
-            "groups": result["groups"]}
+    return {
+        "chisq": result["chisq"],
+        "df": result["df"],
+        "p": result["p"],
+        "groups": result["groups"],
+    }
 
 
 def _cox(time: np.ndarray, event: np.ndarray, group: list[str | None]) -> dict[str, Any]:
@@ -148,5 +184,11 @@ def _cox(time: np.ndarray, event: np.ndarray, group: list[str | None]) -> dict[s
     except (ValueError, np.linalg.LinAlgError) as exc:
         return {"terms": [], "reference": None, "note": str(exc)}
     data = result.to_dict()
-    return {"reference": data["reference"], "terms": data["terms"], "n": data["n"],
-            "events": data["events"], "lr": data["lr"], "warnings": data["warnings"]}
+    return {
+        "reference": data["reference"],
+        "terms": data["terms"],
+        "n": data["n"],
+        "events": data["events"],
+        "lr": data["lr"],
+        "warnings": data["warnings"],
+    }

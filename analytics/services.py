@@ -26,8 +26,16 @@ from .models import StatisticsSnapshot
 from .results import DEFAULT_CI, build_results
 
 logger = logging.getLogger(__name__)
-DATASET_COLUMNS = ["record_id", "centre", "endpoint", "time_months", "event", "stage",
-                   "site_of_origin", "chemotherapy"]
+DATASET_COLUMNS = [
+    "record_id",
+    "centre",
+    "endpoint",
+    "time_months",
+    "event",
+    "stage",
+    "site_of_origin",
+    "chemotherapy",
+]
 HEAVY = ("curves", "record_hashes", "analysis_dataset_gz", "results")
 YESNO = {"yesno": {"1": "Yes", "0": "No"}, "truefalse": {"1": "True", "0": "False"}}
 
@@ -81,19 +89,27 @@ def load_dataset() -> LoadedDataset:
     return LoadedDataset(
         dataset_version=newest.dataset_version if newest else 0,
         dataset_created_at=newest.created_at if newest else None,
-        dictionary=dictionary, config=config, records=records, loaded_now=loaded_now,
+        dictionary=dictionary,
+        config=config,
+        records=records,
+        loaded_now=loaded_now,
     )
 
 
-def _derive_locked(dictionary: DictionaryVersion | None = None
-                   ) -> tuple[dict[str, Any], list[DerivedRecord], int]:
+def _derive_locked(
+    dictionary: DictionaryVersion | None = None,
+) -> tuple[dict[str, Any], list[DerivedRecord], int]:
     dictionary = dictionary or DictionaryVersion.objects.current()
     if dictionary is None:
         raise LookupError("no data dictionary imported")
     config = resolve_config(dictionary.analysis)
     records, loaded_now = CACHE.load(
-        config, f"{dictionary.pk}:{config_digest(config)}", choice_labels(dictionary),
-        set(dictionary.missing_code_values), dictionary.repeating_instruments)
+        config,
+        f"{dictionary.pk}:{config_digest(config)}",
+        choice_labels(dictionary),
+        set(dictionary.missing_code_values),
+        dictionary.repeating_instruments,
+    )
     return config, records, loaded_now
 
 
@@ -108,8 +124,9 @@ def read_analysis_dataset(snapshot: StatisticsSnapshot) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(text)))
 
 
-def compute_statistics(loaded: LoadedDataset, *, ci_method: str = DEFAULT_CI
-                       ) -> tuple[dict[str, Any], dict[str, Any], bytes]:
+def compute_statistics(
+    loaded: LoadedDataset, *, ci_method: str = DEFAULT_CI
+) -> tuple[dict[str, Any], dict[str, Any], bytes]:
     """(results, curves, gzipped analysis dataset) for loaded data. No database access."""
     dictionary, config, records = loaded.dictionary, loaded.config, loaded.records
     endpoints = {
@@ -122,8 +139,10 @@ def compute_statistics(loaded: LoadedDataset, *, ci_method: str = DEFAULT_CI
                 endpoints[key].observations.append(outcome)
             elif outcome is not None:
                 endpoints[key].excluded.append(outcome)
-    groups = {sg["key"]: {r.record_id: r.groups.get(sg["key"]) for r in records}
-              for sg in config.get("subgroups", [])}
+    groups = {
+        sg["key"]: {r.record_id: r.groups.get(sg["key"]) for r in records}
+        for sg in config.get("subgroups", [])
+    }
     results, curves = build_results(endpoints, groups, config, ci_method=ci_method)
     field_labels = {f.name: f.label for f in dictionary.dictionary.fields}
     centres: dict[str, int] = {}
@@ -135,9 +154,13 @@ def compute_statistics(loaded: LoadedDataset, *, ci_method: str = DEFAULT_CI
         centres=dict(sorted(centres.items())),
         stage=_tally(groups.get("stage", {})),
         counts=aggregate_counts([r.counts for r in records], config),
-        table1=aggregate_table_one([r.table1 for r in records], config,
-                                   choice_labels(dictionary), field_labels,
-                                   set(dictionary.missing_code_values)),
+        table1=aggregate_table_one(
+            [r.table1 for r in records],
+            config,
+            choice_labels(dictionary),
+            field_labels,
+            set(dictionary.missing_code_values),
+        ),
     )
     return results, curves, analysis_dataset_gz(records)
 
@@ -155,8 +178,11 @@ def compute_snapshot() -> StatisticsSnapshot:
     version: a concurrent duplicate loses the insert race and the stored one is returned)."""
     started = time.perf_counter()
     loaded = load_dataset()
-    existing = (StatisticsSnapshot.objects.defer(*HEAVY)
-                .filter(dataset_version=loaded.dataset_version).first())
+    existing = (
+        StatisticsSnapshot.objects.defer(*HEAVY)
+        .filter(dataset_version=loaded.dataset_version)
+        .first()
+    )
     if existing is not None:
         return existing
     loaded_at = time.perf_counter()
@@ -185,9 +211,13 @@ def compute_snapshot() -> StatisticsSnapshot:
     from .details import enqueue_details  # details imports this module
 
     enqueue_details(stored.dataset_version)
-    logger.info("statistics for dataset v%s: %s records, load %s ms, statistics %s ms",
-                stored.dataset_version, stored.n_locked_records, stored.load_ms,
-                stored.statistics_ms)
+    logger.info(
+        "statistics for dataset v%s: %s records, load %s ms, statistics %s ms",
+        stored.dataset_version,
+        stored.n_locked_records,
+        stored.load_ms,
+        stored.statistics_ms,
+    )
     return stored
 
 
@@ -195,8 +225,11 @@ def recompute_for_version(*, dataset_version: int) -> StatisticsSnapshot | None:
     """The task's work: nothing if a snapshot for this version or a newer one exists (tasks
     for older versions, duplicates); otherwise a snapshot of the newest dataset version, so a
     burst of locks coalesces into one recompute."""
-    newest = (StatisticsSnapshot.objects.order_by("-dataset_version")
-              .values_list("dataset_version", flat=True).first())
+    newest = (
+        StatisticsSnapshot.objects.order_by("-dataset_version")
+        .values_list("dataset_version", flat=True)
+        .first()
+    )
     if newest is not None and newest >= dataset_version:
         return None
     return compute_snapshot()

@@ -49,8 +49,9 @@ def _snapshot(request: HttpRequest) -> StatisticsSnapshot | None:
 
 
 def _unauthenticated() -> JsonResponse:
-    response = JsonResponse({"detail": "Log in or send 'Authorization: Token <token>'."},
-                            status=401)
+    response = JsonResponse(
+        {"detail": "Log in or send 'Authorization: Token <token>'."}, status=401
+    )
     response["WWW-Authenticate"] = "Token"
     return response
 
@@ -65,8 +66,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     if snapshot is not None:
         results = present.results_for(snapshot, ci)
         details = present.details_for(snapshot)
-        subgroups = [sg for sg in snapshot.analysis_config.get("subgroups", [])
-                     if sg["key"] != "stage"]
+        subgroups = [
+            sg for sg in snapshot.analysis_config.get("subgroups", []) if sg["key"] != "stage"
+        ]
         chosen = request.GET.get("subgroup") or "site_of_origin"
         if chosen not in {sg["key"] for sg in subgroups}:
             chosen = subgroups[0]["key"] if subgroups else ""
@@ -75,12 +77,17 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             paragraph=results_paragraph(results),
             subgroups=subgroups,
             chosen=chosen,
-            figures=[("os", "Overall survival"), ("os_by_stage", "Overall survival by stage"),
-                     ("dfs", "Disease-free survival")],
+            figures=[
+                ("os", "Overall survival"),
+                ("os_by_stage", "Overall survival by stage"),
+                ("dfs", "Disease-free survival"),
+            ],
             subgroup_figures=[f"os_by_{chosen}", f"dfs_by_{chosen}"] if chosen else [],
             details_ready=details is not None,
-            comparisons=[(k, v, (details or {}).get("cox", {}).get(k))
-                         for k, v in results.get("logrank", {}).items()],
+            comparisons=[
+                (k, v, (details or {}).get("cox", {}).get(k))
+                for k, v in results.get("logrank", {}).items()
+            ],
         )
     return render(request, "analytics/dashboard.html", context)
 
@@ -105,8 +112,9 @@ def freshness(request: HttpRequest) -> HttpResponse:
 @require_GET
 def progress(request: HttpRequest) -> HttpResponse:
     rows = centre_progress(request.user)
-    template = "analytics/_progress.html" if request.GET.get("fragment") else \
-        "analytics/progress.html"
+    template = (
+        "analytics/_progress.html" if request.GET.get("fragment") else "analytics/progress.html"
+    )
     return render(request, template, {"rows": rows})
 
 
@@ -114,8 +122,11 @@ def progress(request: HttpRequest) -> HttpResponse:
 @require_GET
 def figure(request: HttpRequest, version: int, name: str, fmt: str) -> HttpResponse:
     _pooled_user(request)
-    snapshot = (StatisticsSnapshot.objects.defer("curves", "record_hashes", "analysis_dataset_gz")
-                .filter(dataset_version=version).first())
+    snapshot = (
+        StatisticsSnapshot.objects.defer("curves", "record_hashes", "analysis_dataset_gz")
+        .filter(dataset_version=version)
+        .first()
+    )
     if snapshot is None:
         raise Http404("No such dataset version")
     ci = present.ci_method_from(request.GET.get("ci"))
@@ -136,22 +147,27 @@ def summary_json(request: HttpRequest) -> HttpResponse:
         return _unauthenticated()
     snapshot = _snapshot(request)
     if snapshot is None:
-        return JsonResponse({"detail": "No statistics yet: no record has been locked."},
-                            status=404)
+        return JsonResponse({"detail": "No statistics yet: no record has been locked."}, status=404)
     ci = present.ci_method_from(request.GET.get("ci"))
     results = present.results_for(snapshot, ci)
-    return JsonResponse({
-        "dataset_version": snapshot.dataset_version,
-        "computed_at": snapshot.computed_at.isoformat(),
-        "ci_method": ci,
-        "content_sha256": snapshot.content_sha256,
-        "n_locked_records": snapshot.n_locked_records,
-        "endpoints": {key: {k: ep.get(k) for k in SUMMARY_KEYS}
-                      for key, ep in results["endpoints"].items()},
-        "logrank": {key: {k: lr.get(k) for k in ("chisq", "df", "p")}
-                    for key, lr in results.get("logrank", {}).items()},
-        "counts": results.get("counts", {}),
-    })
+    return JsonResponse(
+        {
+            "dataset_version": snapshot.dataset_version,
+            "computed_at": snapshot.computed_at.isoformat(),
+            "ci_method": ci,
+            "content_sha256": snapshot.content_sha256,
+            "n_locked_records": snapshot.n_locked_records,
+            "endpoints": {
+                key: {k: ep.get(k) for k in SUMMARY_KEYS}
+                for key, ep in results["endpoints"].items()
+            },
+            "logrank": {
+                key: {k: lr.get(k) for k in ("chisq", "df", "p")}
+                for key, lr in results.get("logrank", {}).items()
+            },
+            "counts": results.get("counts", {}),
+        }
+    )
 
 
 def _csv(text: str, filename: str) -> HttpResponse:
@@ -179,8 +195,10 @@ def analysis_dataset_csv(request: HttpRequest) -> HttpResponse:
     if snapshot is None:
         raise Http404("No statistics yet")
     snapshot = StatisticsSnapshot.objects.only("pk", "analysis_dataset_gz").get(pk=snapshot.pk)
-    return _csv(present.dataset_csv_text(snapshot),
-                f"gi-lms_v{snapshot.dataset_version}_analysis_dataset.csv")
+    return _csv(
+        present.dataset_csv_text(snapshot),
+        f"gi-lms_v{snapshot.dataset_version}_analysis_dataset.csv",
+    )
 
 
 @login_required
@@ -191,12 +209,24 @@ def history(request: HttpRequest) -> HttpResponse:
     diff = old = new = None
     a, b = request.GET.get("a", ""), request.GET.get("b", "")
     if a.isdigit() and b.isdigit():
-        pair = {s.dataset_version: s for s in StatisticsSnapshot.objects.defer(
-            "curves", "analysis_dataset_gz").filter(dataset_version__in=[int(a), int(b)])}
+        pair = {
+            s.dataset_version: s
+            for s in StatisticsSnapshot.objects.defer("curves", "analysis_dataset_gz").filter(
+                dataset_version__in=[int(a), int(b)]
+            )
+        }
         old, new = pair.get(min(int(a), int(b))), pair.get(max(int(a), int(b)))
         if old is None or new is None:
             raise Http404("No such dataset version")
         diff = present.snapshot_diff(old, new)
-    return render(request, "analytics/history.html", {
-        "snapshots": snapshots, "diff": diff, "old": old, "new": new, "now": timezone.now(),
-    })
+    return render(
+        request,
+        "analytics/history.html",
+        {
+            "snapshots": snapshots,
+            "diff": diff,
+            "old": old,
+            "new": new,
+            "now": timezone.now(),
+        },
+    )

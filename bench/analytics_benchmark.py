@@ -34,14 +34,26 @@ MEANING = "I reviewed this record and approve it as complete and accurate."
 
 
 def _env(db: str) -> dict:
-    return dict(os.environ, DATABASE_URL=f"{PG}/{db}", CELERY_BROKER_URL=BROKER,
-                DJANGO_SETTINGS_MODULE="config.settings", DJANGO_TEST_FAST_HASHER="1",
-                LOG_LEVEL="WARNING", PYTHONUNBUFFERED="1")
+    return dict(
+        os.environ,
+        DATABASE_URL=f"{PG}/{db}",
+        CELERY_BROKER_URL=BROKER,
+        DJANGO_SETTINGS_MODULE="config.settings",
+        DJANGO_TEST_FAST_HASHER="1",
+        LOG_LEVEL="WARNING",
+        PYTHONUNBUFFERED="1",
+    )
 
 
 def _manage(db: str, *args: str) -> str:
-    done = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=_env(db),
-                          capture_output=True, text=True, timeout=3600)
+    done = subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=_env(db),
+        capture_output=True,
+        text=True,
+        timeout=3600,
+    )
     if done.returncode:
         raise RuntimeError(done.stderr[-4000:])
     return done.stdout
@@ -54,6 +66,7 @@ def _in_app(db: str, call: str) -> dict:
 
 # --- inside the app (run through manage.py shell) ---------------------------------------------
 
+
 def app_setup() -> None:
     from centers.models import Center, Membership, Role, User
     from registry.services.demo import CENTERS
@@ -62,8 +75,12 @@ def app_setup() -> None:
     version = import_default_dictionary()
     for code, (name, city) in CENTERS.items():
         center = Center.objects.create(code=code, name=name, city=city)
-        user = User.objects.create_user(f"investigator-{code.lower()}", password="bench-pass",
-                                        first_name="Investigator", last_name=code)
+        user = User.objects.create_user(
+            f"investigator-{code.lower()}",
+            password="bench-pass",
+            first_name="Investigator",
+            last_name=code,
+        )
         Membership.objects.create(user=user, center=center, role=Role.SITE_INVESTIGATOR)
     pi = User.objects.create_user("pi", password="bench-pass")
     Membership.objects.create(user=pi, center=None, role=Role.PRINCIPAL_INVESTIGATOR)
@@ -87,12 +104,23 @@ def app_extra_records() -> None:
         for form, _label in version.dictionary.forms:
             for instance, values in enumerate(patient.forms.get(form, []), start=1):
                 cleaned = clean_instrument(
-                    dictionary=version.dictionary, instrument=form, submitted=values,
-                    context=record_values(record), status=2,
-                    missing_codes=version.missing_code_values)
-                save_instrument(user=user, record=record, instrument=form, instance=instance,
-                                data=cleaned.data, status=2, expected_version=None,
-                                dictionary_version=version)
+                    dictionary=version.dictionary,
+                    instrument=form,
+                    submitted=values,
+                    context=record_values(record),
+                    status=2,
+                    missing_codes=version.missing_code_values,
+                )
+                save_instrument(
+                    user=user,
+                    record=record,
+                    instrument=form,
+                    instance=instance,
+                    data=cleaned.data,
+                    status=2,
+                    expected_version=None,
+                    dictionary_version=version,
+                )
         ids.append(record.record_id)
     print(json.dumps({"records": ids}))
 
@@ -101,8 +129,16 @@ def app_initial_snapshot() -> None:
     from analytics.services import compute_snapshot
 
     snapshot = compute_snapshot()
-    print(json.dumps({"version": snapshot.dataset_version, "n": snapshot.n_locked_records,
-                      "load_ms": snapshot.load_ms, "statistics_ms": snapshot.statistics_ms}))
+    print(
+        json.dumps(
+            {
+                "version": snapshot.dataset_version,
+                "n": snapshot.n_locked_records,
+                "load_ms": snapshot.load_ms,
+                "statistics_ms": snapshot.statistics_ms,
+            }
+        )
+    )
 
 
 def app_measure(record_ids: list[str]) -> None:
@@ -124,8 +160,13 @@ def app_measure(record_ids: list[str]) -> None:
         record = Record.objects.get(record_id=rid)
         user = User.objects.get(username=f"investigator-{record.center.code.lower()}")
         started = time.perf_counter()
-        lock_record(user=user, record=record, password="bench-pass", meaning=MEANING,
-                    dictionary_version=version)
+        lock_record(
+            user=user,
+            record=record,
+            password="bench-pass",
+            meaning=MEANING,
+            dictionary_version=version,
+        )
         returned = time.perf_counter()  # committed, and the task sent to Redis
         target = LockOutbox.objects.order_by("-dataset_version").first().dataset_version
         while not StatisticsSnapshot.objects.filter(dataset_version=target).exists():
@@ -141,24 +182,40 @@ def app_measure(record_ids: list[str]) -> None:
                 break
             time.sleep(0.02)
         detailed = time.perf_counter()
-        snap = StatisticsSnapshot.objects.only("load_ms", "statistics_ms", "duration_ms",
-                                               "n_locked_records").get(dataset_version=target)
-        locks.append({"lock_call_ms": 1000 * (returned - started),
-                      "lock_to_snapshot_ms": 1000 * (stored - started),
-                      "lock_to_dashboard_ms": 1000 * (shown - started),
-                      "worker_load_ms": snap.load_ms, "worker_statistics_ms": snap.statistics_ms,
-                      "worker_total_ms": snap.duration_ms, "n_locked": snap.n_locked_records,
-                      "snapshot_to_details_ms": 1000 * (detailed - stored)})
+        snap = StatisticsSnapshot.objects.only(
+            "load_ms", "statistics_ms", "duration_ms", "n_locked_records"
+        ).get(dataset_version=target)
+        locks.append(
+            {
+                "lock_call_ms": 1000 * (returned - started),
+                "lock_to_snapshot_ms": 1000 * (stored - started),
+                "lock_to_dashboard_ms": 1000 * (shown - started),
+                "worker_load_ms": snap.load_ms,
+                "worker_statistics_ms": snap.statistics_ms,
+                "worker_total_ms": snap.duration_ms,
+                "n_locked": snap.n_locked_records,
+                "snapshot_to_details_ms": 1000 * (detailed - stored),
+            }
+        )
     page = _timings(client, "/analytics/", 20)
     summary = _timings(client, "/analytics/summary.json", 20)
     latest = StatisticsSnapshot.objects.latest()
     started = time.perf_counter()
     client.get(f"/analytics/figures/v{latest.dataset_version}/os_by_stage.svg?inline=1")
     figure_cold = 1000 * (time.perf_counter() - started)
-    print(json.dumps({"locks": locks, "dashboard_ms": page, "summary_json_ms": summary,
-                      "figure_os_by_stage_first_render_ms": figure_cold,
-                      "lifelines_alone_ms": _lifelines_alone(latest),
-                      "statistics_ms": latest.statistics_ms, "load_ms": latest.load_ms}))
+    print(
+        json.dumps(
+            {
+                "locks": locks,
+                "dashboard_ms": page,
+                "summary_json_ms": summary,
+                "figure_os_by_stage_first_render_ms": figure_cold,
+                "lifelines_alone_ms": _lifelines_alone(latest),
+                "statistics_ms": latest.statistics_ms,
+                "load_ms": latest.load_ms,
+            }
+        )
+    )
 
 
 def _timings(client, url: str, n: int) -> dict:
@@ -186,8 +243,10 @@ def _lifelines_alone(snapshot) -> float:
         if endpoint == "os":
             for level in {r["stage"] for r in sub if r["stage"]}:
                 fits.append([r for r in sub if r["stage"] == level])
-    arrays = [(np.array([float(r["time_months"]) for r in f]),
-               np.array([int(r["event"]) for r in f])) for f in fits]
+    arrays = [
+        (np.array([float(r["time_months"]) for r in f]), np.array([int(r["event"]) for r in f]))
+        for f in fits
+    ]
     best = float("inf")
     for _ in range(3):
         started = time.perf_counter()
@@ -199,6 +258,7 @@ def _lifelines_alone(snapshot) -> float:
 
 # --- outside the app: bulk load, worker ----------------------------------------------------------
 
+
 def bulk_load(db: str, n: int) -> None:
     """n synthetic locked records (build_cohort blocks of 33), as COPY; see the module doc."""
     import psycopg
@@ -207,9 +267,11 @@ def bulk_load(db: str, n: int) -> None:
 
     with psycopg.connect(f"{PG}/{db}", autocommit=False) as conn:
         centers = dict(conn.execute("SELECT code, id FROM centers_center").fetchall())
-        signers = dict(conn.execute(
-            "SELECT last_name, id FROM centers_user WHERE username LIKE 'investigator-%'"
-        ).fetchall())
+        signers = dict(
+            conn.execute(
+                "SELECT last_name, id FROM centers_user WHERE username LIKE 'investigator-%'"
+            ).fetchall()
+        )
         dictionary = conn.execute("SELECT max(id) FROM registry_dictionaryversion").fetchone()[0]
         now = datetime.now(UTC)
         seq: dict[str, int] = {}
@@ -227,40 +289,67 @@ def bulk_load(db: str, n: int) -> None:
             rows = []
             for form, instances in patient.forms.items():
                 for number, values in enumerate(instances, start=1):
-                    rows.append({"instrument": form, "instance": number, "status": 2,
-                                 "data": values})
-                    instruments.append((form, number, json.dumps(values), 2, True, 1, now,
-                                        dictionary, rid, False))
+                    rows.append(
+                        {"instrument": form, "instance": number, "status": 2, "data": values}
+                    )
+                    instruments.append(
+                        (form, number, json.dumps(values), 2, True, 1, now, dictionary, rid, False)
+                    )
             rows.sort(key=lambda r: (r["instrument"], r["instance"]))
-            content = json.dumps({
-                "record_id": record_id, "center_id": centers[code], "instruments": rows,
-                "signer_id": signers[code], "signer_name": f"Investigator {code}",
-                "meaning": MEANING, "signed_at": now.isoformat(timespec="microseconds"),
-            }, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-            signatures.append((f"Investigator {code}", MEANING, now,
-                               hashlib.sha256(content).hexdigest(), "", rid, signers[code]))
+            content = json.dumps(
+                {
+                    "record_id": record_id,
+                    "center_id": centers[code],
+                    "instruments": rows,
+                    "signer_id": signers[code],
+                    "signer_name": f"Investigator {code}",
+                    "meaning": MEANING,
+                    "signed_at": now.isoformat(timespec="microseconds"),
+                },
+                sort_keys=True,
+                separators=(",", ":"),
+                ensure_ascii=False,
+            ).encode()
+            signatures.append(
+                (
+                    f"Investigator {code}",
+                    MEANING,
+                    now,
+                    hashlib.sha256(content).hexdigest(),
+                    "",
+                    rid,
+                    signers[code],
+                )
+            )
         with conn.cursor() as cur:
             cur.execute("SET session_replication_role = replica")
-            with cur.copy("COPY registry_record (id, record_id, sequence, is_locked, synthetic, "
-                          "created_at, updated_at, center_id) FROM STDIN") as copy:
+            with cur.copy(
+                "COPY registry_record (id, record_id, sequence, is_locked, synthetic, "
+                "created_at, updated_at, center_id) FROM STDIN"
+            ) as copy:
                 for row in records:
                     copy.write_row(row)
-            with cur.copy("COPY registry_instrumentdata (instrument, instance, data, status, "
-                          "ever_completed, version, updated_at, dictionary_version_id, "
-                          "record_id, is_locked) FROM STDIN") as copy:
+            with cur.copy(
+                "COPY registry_instrumentdata (instrument, instance, data, status, "
+                "ever_completed, version, updated_at, dictionary_version_id, "
+                "record_id, is_locked) FROM STDIN"
+            ) as copy:
                 for row in instruments:
                     copy.write_row(row)
             cur.execute("SET session_replication_role = origin")
-            with cur.copy("COPY registry_signature (signer_name, meaning, signed_at, "
-                          "content_sha256, void_reason, record_id, signer_id) FROM STDIN") as copy:
+            with cur.copy(
+                "COPY registry_signature (signer_name, meaning, signed_at, "
+                "content_sha256, void_reason, record_id, signer_id) FROM STDIN"
+            ) as copy:
                 for row in signatures:
                     copy.write_row(row)
             cur.execute("UPDATE registry_record SET is_locked = true, locked_at = %s", [now])
-            cur.execute("SELECT setval(pg_get_serial_sequence('registry_record', 'id'), %s)",
-                        [n])
+            cur.execute("SELECT setval(pg_get_serial_sequence('registry_record', 'id'), %s)", [n])
             for code, last in seq.items():
-                cur.execute("INSERT INTO registry_recordcounter (center_id, last_number) "
-                            "VALUES (%s, %s)", [centers[code], last])
+                cur.execute(
+                    "INSERT INTO registry_recordcounter (center_id, last_number) VALUES (%s, %s)",
+                    [centers[code], last],
+                )
         conn.commit()
         conn.autocommit = True
         conn.execute("VACUUM ANALYZE")
@@ -269,9 +358,25 @@ def bulk_load(db: str, n: int) -> None:
 def start_worker(db: str, log: Path) -> subprocess.Popen:
     handle = log.open("w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo",
-         "--loglevel", "INFO", "-n", f"bench-{db}@%h"],
-        cwd=ROOT, env=_env(db), stdout=handle, stderr=subprocess.STDOUT)
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--pool",
+            "solo",
+            "--loglevel",
+            "INFO",
+            "-n",
+            f"bench-{db}@%h",
+        ],
+        cwd=ROOT,
+        env=_env(db),
+        stdout=handle,
+        stderr=subprocess.STDOUT,
+    )
     for _ in range(600):
         if "ready." in log.read_text():
             return proc
@@ -307,7 +412,9 @@ def run_size(n: int) -> dict:
         conn.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
     timed = measured["locks"][1:]  # the first lock warms the worker up
     return {
-        "locked_records": n, "bulk_load_s": round(load_s, 1), "initial_snapshot": initial,
+        "locked_records": n,
+        "bulk_load_s": round(load_s, 1),
+        "initial_snapshot": initial,
         "lock_to_snapshot_ms": [round(x["lock_to_snapshot_ms"]) for x in timed],
         "lock_to_dashboard_ms": [round(x["lock_to_dashboard_ms"]) for x in timed],
         "lock_call_ms": [round(x["lock_call_ms"]) for x in timed],
@@ -315,8 +422,9 @@ def run_size(n: int) -> dict:
         "worker_statistics_ms": [x["worker_statistics_ms"] for x in timed],
         "snapshot_to_details_ms": [round(x["snapshot_to_details_ms"]) for x in timed],
         "lifelines_alone_ms": round(measured["lifelines_alone_ms"]),
-        "statistics_over_lifelines": round(measured["statistics_ms"]
-                                           / max(measured["lifelines_alone_ms"], 1e-3), 2),
+        "statistics_over_lifelines": round(
+            measured["statistics_ms"] / max(measured["lifelines_alone_ms"], 1e-3), 2
+        ),
         "dashboard_ms": {k: round(v, 1) for k, v in measured["dashboard_ms"].items()},
         "summary_json_ms": {k: round(v, 1) for k, v in measured["summary_json_ms"].items()},
         "figure_first_render_ms": round(measured["figure_os_by_stage_first_render_ms"]),
@@ -339,11 +447,21 @@ def main() -> None:
     out.parent.mkdir(exist_ok=True)
     earlier = json.loads(out.read_text())["results"] if out.exists() else []
     sizes = {r["locked_records"] for r in results}
-    merged = sorted([r for r in earlier if r["locked_records"] not in sizes] + results,
-                    key=lambda r: r["locked_records"])
-    out.write_text(json.dumps({"benchmark": "analytics", "machine": machine(),
-                               "date": datetime.now(UTC).isoformat(timespec="seconds"),
-                               "results": merged}, indent=2))
+    merged = sorted(
+        [r for r in earlier if r["locked_records"] not in sizes] + results,
+        key=lambda r: r["locked_records"],
+    )
+    out.write_text(
+        json.dumps(
+            {
+                "benchmark": "analytics",
+                "machine": machine(),
+                "date": datetime.now(UTC).isoformat(timespec="seconds"),
+                "results": merged,
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -32,14 +32,19 @@ def machine() -> str:
     except OSError:
         pass
     pg = subprocess.run(["psql", "--version"], capture_output=True, text=True).stdout.strip()
-    return f"{platform.node()}: {os.cpu_count()} cores, {cpu}; Python {platform.python_version()}; {pg}"
+    python = platform.python_version()
+    return f"{platform.node()}: {os.cpu_count()} cores, {cpu}; Python {python}; {pg}"
 
 
 def write_result(name: str, result: dict) -> Path:
     out = ROOT / "bench" / "results"
     out.mkdir(exist_ok=True)
-    result = {"benchmark": name, "date": datetime.now(UTC).isoformat(timespec="seconds"),
-              "machine": machine(), **result}
+    result = {
+        "benchmark": name,
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": machine(),
+        **result,
+    }
     path = out / f"{name}.json"
     path.write_text(json.dumps(result, indent=2))
     print(json.dumps(result, indent=2))

@@ -78,8 +78,12 @@ def create_database(db: str, records: int) -> dict:
     env = dict(os.environ, DATABASE_URL=_db_url(db), CELERY_BROKER_URL="", REDIS_URL="")
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
     started = time.perf_counter()
-    subprocess.run([sys.executable, __file__, "--child", "load", "--db", db, "--records",
-                    str(records)], cwd=ROOT, env=env, check=True)
+    subprocess.run(
+        [sys.executable, __file__, "--child", "load", "--db", db, "--records", str(records)],
+        cwd=ROOT,
+        env=env,
+        check=True,
+    )
     return {"load_seconds": round(time.perf_counter() - started, 1)}
 
 
@@ -102,11 +106,17 @@ def measure_export(db: str, out_dir: str) -> dict:
         with path.open("w", encoding="utf-8", newline="", buffering=1 << 20) as out:
             counts = write_flat_csv(out, iter_bundles(records), builder, options)
         seconds = time.perf_counter() - started
-    return {"seconds": round(seconds, 2), "rows": counts.rows, "records": counts.records,
-            "rows_per_s": round(counts.rows / seconds), "columns": len(builder.columns),
-            "bytes": path.stat().st_size, "rss_base_mb": round(rss.base, 1),
-            "rss_growth_mb": round(rss.peak - rss.base, 1),
-            "signatures_valid": sum(1 for v in counts.signatures.values() if v == "valid")}
+    return {
+        "seconds": round(seconds, 2),
+        "rows": counts.rows,
+        "records": counts.records,
+        "rows_per_s": round(counts.rows / seconds),
+        "columns": len(builder.columns),
+        "bytes": path.stat().st_size,
+        "rss_base_mb": round(rss.base, 1),
+        "rss_growth_mb": round(rss.peak - rss.base, 1),
+        "signatures_valid": sum(1 for v in counts.signatures.values() if v == "valid"),
+    }
 
 
 def measure_bundle(db: str, out_dir: str) -> dict:
@@ -121,16 +131,20 @@ def measure_bundle(db: str, out_dir: str) -> dict:
 
     user = User.objects.get(username="bench-dm")
     result = {}
-    for label, formats in (("zip_csv_dictionary_r", ("csv", "dictionary", "r")),
-                           ("zip_with_sav_dta", ("csv", "spss", "stata"))):
+    for label, formats in (
+        ("zip_csv_dictionary_r", ("csv", "dictionary", "r")),
+        ("zip_with_sav_dta", ("csv", "spss", "stata")),
+    ):
         target = Path(out_dir) / label
         shutil.rmtree(target, ignore_errors=True)
         with PeakRss() as rss:
             started = time.perf_counter()
             build_export(user=user, options=ExportOptions(formats=formats), directory=target)
             seconds = time.perf_counter() - started
-        result[label] = {"seconds": round(seconds, 2),
-                         "rss_growth_mb": round(rss.peak - rss.base, 1)}
+        result[label] = {
+            "seconds": round(seconds, 2),
+            "rss_growth_mb": round(rss.peak - rss.base, 1),
+        }
     return result
 
 
@@ -155,8 +169,13 @@ def measure_copy(db: str, out_dir: str) -> dict:
                     out.write(block)
         seconds = time.perf_counter() - started
     lines = sum(1 for _ in path.open("rb")) - 1
-    return {"seconds": round(seconds, 2), "rows": lines, "rows_per_s": round(lines / seconds),
-            "bytes": path.stat().st_size, "rss_growth_mb": round(rss.peak - rss.base, 1)}
+    return {
+        "seconds": round(seconds, 2),
+        "rows": lines,
+        "rows_per_s": round(lines / seconds),
+        "bytes": path.stat().st_size,
+        "rss_growth_mb": round(rss.peak - rss.base, 1),
+    }
 
 
 def copy_sql(builder) -> str:
@@ -179,22 +198,28 @@ def copy_sql(builder) -> str:
         else:
             base_cols.append(f"max({expr}) FILTER (WHERE i.instrument = '{form}')")
             rep_cols.append("NULL")
-    scope = ("FROM registry_record r JOIN centers_center c ON c.id = r.center_id "
-             "JOIN registry_instrumentdata i ON i.record_id = r.id AND i.deleted_at IS NULL "
-             "WHERE r.is_locked AND r.deleted_at IS NULL")
+    scope = (
+        "FROM registry_record r JOIN centers_center c ON c.id = r.center_id "
+        "JOIN registry_instrumentdata i ON i.record_id = r.id AND i.deleted_at IS NULL "
+        "WHERE r.is_locked AND r.deleted_at IS NULL"
+    )
     return (
         f"SELECT r.record_id COLLATE \"C\" AS rid, '' AS form, NULL::int AS inst, "
         f"lower(c.code), {', '.join(base_cols)} {scope} AND i.instrument NOT IN ({rep}) "
         f"GROUP BY r.id, r.record_id, c.code "
-        f"UNION ALL SELECT r.record_id COLLATE \"C\", i.instrument, i.instance, lower(c.code), "
+        f'UNION ALL SELECT r.record_id COLLATE "C", i.instrument, i.instance, lower(c.code), '
         f"{', '.join(rep_cols)} {scope} AND i.instrument IN ({rep}) ORDER BY 1, 2, 3"
     )
 
 
 def child(kind: str, db: str, out_dir: str) -> dict:
-    result = subprocess.run([sys.executable, __file__, "--child", kind, "--db", db,
-                             "--out", out_dir], cwd=ROOT, capture_output=True, text=True,
-                            check=True)
+    result = subprocess.run(
+        [sys.executable, __file__, "--child", kind, "--db", db, "--out", out_dir],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
@@ -215,8 +240,7 @@ def main() -> None:
         load(args.records)
         return
     if args.child:
-        fn = {"export": measure_export, "copy": measure_copy, "bundle": measure_bundle}[
-            args.child]
+        fn = {"export": measure_export, "copy": measure_copy, "bundle": measure_bundle}[args.child]
         print(json.dumps(fn(args.db, args.out)))
         return
     db = f"bench_export_{args.records}"
@@ -228,11 +252,16 @@ def main() -> None:
         exports.append(child("export", db, args.out))
     export = min(exports, key=lambda r: r["seconds"])
     copy = min(copies, key=lambda r: r["seconds"])
-    report = {"records": args.records, **load, "export": export, "copy": copy,
-              "export_seconds_all": [r["seconds"] for r in exports],
-              "copy_seconds_all": [r["seconds"] for r in copies],
-              "export_rss_growth_mb_max": max(r["rss_growth_mb"] for r in exports),
-              "export_over_copy": round(export["seconds"] / copy["seconds"], 2)}
+    report = {
+        "records": args.records,
+        **load,
+        "export": export,
+        "copy": copy,
+        "export_seconds_all": [r["seconds"] for r in exports],
+        "copy_seconds_all": [r["seconds"] for r in copies],
+        "export_rss_growth_mb_max": max(r["rss_growth_mb"] for r in exports),
+        "export_over_copy": round(export["seconds"] / copy["seconds"], 2),
+    }
     if args.bundle:
         report["bundle"] = child("bundle", db, args.out)
     print(json.dumps(report, indent=2))

@@ -46,8 +46,11 @@ INSERT INTO registry_instrumentdata (record_id, instrument, instance, data, stat
 def login(client, username: str, password: str) -> None:
     client.request("GET", "/accounts/login/")
     token = client.cookies["csrftoken"]
-    client.request("POST", "/accounts/login/", urlencode(
-        {"username": username, "password": password, "csrfmiddlewaretoken": token}))
+    client.request(
+        "POST",
+        "/accounts/login/",
+        urlencode({"username": username, "password": password, "csrfmiddlewaretoken": token}),
+    )
     assert "sessionid" in client.cookies, "log-in failed"
 
 
@@ -68,8 +71,13 @@ def main() -> None:
         record_ids = stack.shell(SETUP.format(clients=args.clients)).strip().split(",")
         server_opts = {"workers": 4, "threads": 1}
         stack.start_server(**server_opts)
-        ceiling = run_load(stack.url, clients=args.clients, seconds=args.seconds,
-                           setup=lambda c, i: None, step=get_ok("/healthz/"))
+        ceiling = run_load(
+            stack.url,
+            clients=args.clients,
+            seconds=args.seconds,
+            setup=lambda c, i: None,
+            step=get_ok("/healthz/"),
+        )
 
         def setup_client(client: Client, i: int):
             login(client, "bench", "bench-password-123")
@@ -81,28 +89,46 @@ def main() -> None:
 
         def save(client: Client, state) -> bool:
             state["n"] += 1
-            body = urlencode({
-                "csrfmiddlewaretoken": state["csrf"], "__version": state["version"],
-                "__status": "0", "action": "stay", "date_dx": "04/03/2010",
-                "site_of_origin": "3", "tumour_size_mm": str(20 + state["n"] % 100),
-                "fnclcc_grade": "3", "mitotic_count": str(state["n"] % 50), "kit_cd117": "2",
-                "path_review_confirmed": "1", "path_review_date": "01/04/2010",
-            })
+            body = urlencode(
+                {
+                    "csrfmiddlewaretoken": state["csrf"],
+                    "__version": state["version"],
+                    "__status": "0",
+                    "action": "stay",
+                    "date_dx": "04/03/2010",
+                    "site_of_origin": "3",
+                    "tumour_size_mm": str(20 + state["n"] % 100),
+                    "fnclcc_grade": "3",
+                    "mitotic_count": str(state["n"] % 50),
+                    "kit_cd117": "2",
+                    "path_review_confirmed": "1",
+                    "path_review_date": "01/04/2010",
+                }
+            )
             status, _, _ = client.request(
-                "POST", f"/records/{state['record']}/diagnosis_pathology/1/", body,
-                {"Referer": stack.url + "/"})
+                "POST",
+                f"/records/{state['record']}/diagnosis_pathology/1/",
+                body,
+                {"Referer": stack.url + "/"},
+            )
             if status in (200, 302):
                 state["version"] += 1
                 return status == 302
             return False
 
-        saves = run_load(stack.url, clients=args.clients, seconds=args.seconds,
-                         setup=setup_client, step=save)
+        saves = run_load(
+            stack.url, clients=args.clients, seconds=args.seconds, setup=setup_client, step=save
+        )
         stack.stop()
 
         stack.start_server(**server_opts, env={"CONN_MAX_AGE": "0"})
-        no_pool = run_load(stack.url, clients=args.clients, seconds=args.seconds,
-                           setup=lambda c, i: None, step=get_ok("/healthz/"))
+        no_pool = run_load(
+            stack.url,
+            clients=args.clients,
+            seconds=args.seconds,
+            setup=lambda c, i: None,
+            step=get_ok("/healthz/"),
+        )
         stack.stop()
 
         with psycopg.connect(stack.owner_url, autocommit=True) as conn:
@@ -110,21 +136,32 @@ def main() -> None:
                 if statement.strip():
                     conn.execute(statement)
         stack.start_server(**server_opts)
-        dashboard = run_load(stack.url, clients=4, seconds=args.seconds,
-                             setup=lambda c, i: login(c, "bench", "bench-password-123"),
-                             step=get_ok("/records/?page=5"))
+        dashboard = run_load(
+            stack.url,
+            clients=4,
+            seconds=args.seconds,
+            setup=lambda c, i: login(c, "bench", "bench-password-123"),
+            step=get_ok("/records/?page=5"),
+        )
     finally:
         drop_live_stack(stack)
 
     s, c = saves.summary(), ceiling.summary()
-    write_result("form_save", {
-        "clients": args.clients, "seconds": args.seconds, "gunicorn": server_opts,
-        "ceiling_healthz": c, "form_save": s,
-        "healthz_without_persistent_connections": no_pool.summary(),
-        "form_save_rps_over_ceiling": round(s["rps"] / c["rps"], 3),
-        "form_save_p95_over_ceiling_p95": round(s["p95_ms"] / c["p95_ms"], 2),
-        "dashboard_records": args.records + args.clients, "dashboard": dashboard.summary(),
-    })
+    write_result(
+        "form_save",
+        {
+            "clients": args.clients,
+            "seconds": args.seconds,
+            "gunicorn": server_opts,
+            "ceiling_healthz": c,
+            "form_save": s,
+            "healthz_without_persistent_connections": no_pool.summary(),
+            "form_save_rps_over_ceiling": round(s["rps"] / c["rps"], 3),
+            "form_save_p95_over_ceiling_p95": round(s["p95_ms"] / c["p95_ms"], 2),
+            "dashboard_records": args.records + args.clients,
+            "dashboard": dashboard.summary(),
+        },
+    )
 
 
 if __name__ == "__main__":

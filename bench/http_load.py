@@ -47,8 +47,9 @@ class Client:
         self.conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
         self.cookies: dict[str, str] = {}
 
-    def request(self, method: str, path: str, body: str | None = None,
-                headers: dict | None = None) -> tuple[int, dict, bytes]:
+    def request(
+        self, method: str, path: str, body: str | None = None, headers: dict | None = None
+    ) -> tuple[int, dict, bytes]:
         headers = dict(headers or {})
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
@@ -64,9 +65,14 @@ class Client:
         return response.status, dict(response.getheaders()), data
 
 
-def run_load(base_url: str, *, clients: int, seconds: float,
-             setup: Callable[[Client, int], object],
-             step: Callable[[Client, object], bool]) -> LoadResult:
+def run_load(
+    base_url: str,
+    *,
+    clients: int,
+    seconds: float,
+    setup: Callable[[Client, int], object],
+    step: Callable[[Client, object], bool],
+) -> LoadResult:
     """`setup(client, i)` prepares client i (log in...); `step(client, state)` does one request
     and returns True on success. Only `step` is timed."""
     prepared = []

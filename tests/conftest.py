@@ -18,6 +18,12 @@ OWNER: dict[str, str] = {}  # the database owner's user name, for tests/live.py
 
 def pytest_configure(config):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # In-process tests run Celery tasks eagerly even when CI exports a broker URL; the tests that
+    # need a real worker start one on their own stack (tests/live.py).
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    from config.celery import app as celery_app
+
+    celery_app.conf.task_always_eager = True
     if os.environ.get("REQUIRE_EXTERNAL_SERVICES") and settings.EMBEDDED_DATABASE:
         raise pytest.UsageError("CI must run on the external PostgreSQL (DATABASE_URL unset)")
 

@@ -65,11 +65,25 @@ class LiveStack:
 
     def start_server(self, *, workers: int = 2, threads: int = 4, env: dict | None = None) -> str:
         port = free_port()
-        command = [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind",
-                   f"127.0.0.1:{port}", "--workers", str(workers), "--threads", str(threads),
-                   "--timeout", "120"]
-        log = tempfile.NamedTemporaryFile(prefix=f"{self.name}-server-", suffix=".log",  # noqa: SIM115
-                                          delete=False)
+        command = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "config.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--threads",
+            str(threads),
+            "--timeout",
+            "120",
+        ]
+        log = tempfile.NamedTemporaryFile(
+            prefix=f"{self.name}-server-",
+            suffix=".log",  # noqa: SIM115
+            delete=False,
+        )
         self.server_log = Path(log.name)
         proc = subprocess.Popen(
             command,

@@ -52,17 +52,21 @@ class RecordImport:
             data.values[name] = value
 
     def _error(self, name: str, value, message: str) -> None:
-        self.errors.append({"record": self.record_id, "field_name": name,
-                            "value": str(value), "message": message})
+        self.errors.append(
+            {"record": self.record_id, "field_name": name, "value": str(value), "message": message}
+        )
 
-    def apply(self, *, user, record: Record, version: DictionaryVersion, date_order: str,
-              reason: str) -> list[dict]:
+    def apply(
+        self, *, user, record: Record, version: DictionaryVersion, date_order: str, reason: str
+    ) -> list[dict]:
         errors = list(self.errors)
         self.record_id = record.record_id
         dictionary = version.dictionary
         missing = version.missing_code_values
-        existing = {(r.instrument, r.instance): r
-                    for r in record.instruments.filter(deleted_at__isnull=True)}
+        existing = {
+            (r.instrument, r.instance): r
+            for r in record.instruments.filter(deleted_at__isnull=True)
+        }
         order = {form: i for i, form in enumerate(dictionary.form_names)}
         planned: list[tuple[str, int, dict, int, object, TargetData]] = []
         new_counter: dict[str, int] = {}
@@ -100,26 +104,42 @@ class RecordImport:
             for form, instance, merged, status, _row, _data in planned:
                 context = {**record_values(record, exclude=(form, instance)), **others}
                 cleaned_by_target[(form, instance)] = clean_instrument(
-                    dictionary=dictionary, instrument=form, submitted=merged, context=context,
-                    status=status, missing_codes=missing, input_date_order=date_order,
+                    dictionary=dictionary,
+                    instrument=form,
+                    submitted=merged,
+                    context=context,
+                    status=status,
+                    missing_codes=missing,
+                    input_date_order=date_order,
                 )
         for form, instance, merged, _status, _row, data in planned:
             for name, message in cleaned_by_target[(form, instance)].errors.items():
                 value = data.values.get(name, merged.get(name, ""))
-                errors.append({"record": record.record_id, "field_name": name,
-                               "value": ",".join(value) if isinstance(value, list) else str(value),
-                               "message": message})
+                errors.append(
+                    {
+                        "record": record.record_id,
+                        "field_name": name,
+                        "value": ",".join(value) if isinstance(value, list) else str(value),
+                        "message": message,
+                    }
+                )
         if errors:
             return errors
         for form, instance, _merged, status, row, _data in planned:
             try:
                 save_instrument(
-                    user=user, record=record, instrument=form, instance=instance,
-                    data=cleaned_by_target[(form, instance)].data, status=status,
+                    user=user,
+                    record=record,
+                    instrument=form,
+                    instance=instance,
+                    data=cleaned_by_target[(form, instance)].data,
+                    status=status,
                     expected_version=row.version if row else None,
-                    dictionary_version=version, reason=reason,
+                    dictionary_version=version,
+                    reason=reason,
                 )
             except RegistryError as exc:
-                errors.append({"record": record.record_id, "field_name": "", "value": "",
-                               "message": str(exc)})
+                errors.append(
+                    {"record": record.record_id, "field_name": "", "value": "", "message": str(exc)}
+                )
         return errors

@@ -42,8 +42,13 @@ def lock(user, params: Params, fmt: str) -> HttpResponse:
             meaning = params.get("meaning")
             if meaning.isdigit() and 1 <= int(meaning) <= len(SIGNATURE_MEANINGS):
                 meaning = SIGNATURE_MEANINGS[int(meaning) - 1]
-            lock_records(user=user, records=records, password=params.get("password"),
-                         meaning=meaning, dictionary_version=current_dictionary_version())
+            lock_records(
+                user=user,
+                records=records,
+                password=params.get("password"),
+                meaning=meaning,
+                dictionary_version=current_dictionary_version(),
+            )
         elif action == "unlock":
             with transaction.atomic():
                 for record in records:
@@ -56,18 +61,24 @@ def lock(user, params: Params, fmt: str) -> HttpResponse:
     except RegistryError as exc:
         raise ApiError(str(exc)) from None
     if action != "status":
-        return JsonResponse({"count": len(records)}) if fmt == "json" else HttpResponse(
-            str(len(records)))
+        return (
+            JsonResponse({"count": len(records)})
+            if fmt == "json"
+            else HttpResponse(str(len(records)))
+        )
     rows = []
     for record in records:
         record.refresh_from_db()
         signature = current_signature(record)
-        rows.append({
-            "record": record.record_id,
-            "locked": 1 if record.is_locked else 0,
-            "locked_at": timezone.localtime(record.locked_at).strftime("%Y-%m-%d %H:%M:%S")
-            if record.is_locked and record.locked_at else "",
-            "signed_by": signature.signer_name if signature else "",
-            "signature_valid": "" if signature is None else int(signature_is_valid(signature)),
-        })
+        rows.append(
+            {
+                "record": record.record_id,
+                "locked": 1 if record.is_locked else 0,
+                "locked_at": timezone.localtime(record.locked_at).strftime("%Y-%m-%d %H:%M:%S")
+                if record.is_locked and record.locked_at
+                else "",
+                "signed_by": signature.signer_name if signature else "",
+                "signature_valid": "" if signature is None else int(signature_is_valid(signature)),
+            }
+        )
     return rows_response(rows, fmt)

@@ -25,7 +25,8 @@ def metadata(user, params: Params, fmt: str) -> HttpResponse:
     version = current_dictionary_version()
     fields, forms = set(params.array("fields")), set(params.array("forms"))
     rows = [
-        row for row in version.dictionary.to_json()
+        row
+        for row in version.dictionary.to_json()
         if (not fields and not forms) or row["field_name"] in fields or row["form_name"] in forms
     ]
     return rows_response(rows, fmt, columns=list(METADATA_KEYS))
@@ -33,8 +34,10 @@ def metadata(user, params: Params, fmt: str) -> HttpResponse:
 
 def instruments(user, params: Params, fmt: str) -> HttpResponse:
     version = current_dictionary_version()
-    rows = [{"instrument_name": name, "instrument_label": label}
-            for name, label in version.dictionary.forms]
+    rows = [
+        {"instrument_name": name, "instrument_label": label}
+        for name, label in version.dictionary.forms
+    ]
     return rows_response(rows, fmt)
 
 
@@ -50,8 +53,9 @@ def export_field_names(user, params: Params, fmt: str) -> HttpResponse:
         base = c.field.name
         if wanted and base != wanted:
             continue
-        rows.append({"original_field_name": base, "choice_value": c.code,
-                     "export_field_name": c.name})
+        rows.append(
+            {"original_field_name": base, "choice_value": c.code, "export_field_name": c.name}
+        )
     return rows_response(rows, fmt)
 
 
@@ -83,8 +87,9 @@ def project_info(user, params: Params, fmt: str) -> HttpResponse:
         "project_pi_firstname": "",
         "project_pi_lastname": "",
         "display_today_now_button": 1,
-        "missing_data_codes": " | ".join(f"{m['code']}, {m['label']}"
-                                         for m in version.missing_codes),
+        "missing_data_codes": " | ".join(
+            f"{m['code']}, {m['label']}" for m in version.missing_codes
+        ),
         "external_modules": "",
         "bypass_branching_erase_field_prompt": 0,
     }
@@ -98,8 +103,14 @@ def version_text(user, params: Params, fmt: str) -> HttpResponse:
 def dags(user, params: Params, fmt: str) -> HttpResponse:
     centers = access_for(user).readable_center_ids()
     qs = Center.objects.all() if centers is None else Center.objects.filter(pk__in=centers)
-    rows = [{"data_access_group_name": c.name, "unique_group_name": c.code.lower(),
-             "data_access_group_id": c.pk} for c in qs.order_by("code")]
+    rows = [
+        {
+            "data_access_group_name": c.name,
+            "unique_group_name": c.code.lower(),
+            "data_access_group_id": c.pk,
+        }
+        for c in qs.order_by("code")
+    ]
     return rows_response(rows, fmt)
 
 
@@ -110,12 +121,24 @@ def users(user, params: Params, fmt: str) -> HttpResponse:
         members = members.filter(center_id__in=centers)
     by_user: dict[int, dict] = {}
     for m in members:
-        row = by_user.setdefault(m.user_id, {
-            "username": m.user.username, "email": m.user.email, "firstname": m.user.first_name,
-            "lastname": m.user.last_name, "expiration": "", "data_access_group": "",
-            "data_access_group_id": "", "roles": [], "api_export": 1, "api_import": 0,
-            "lock_records": 0, "record_delete": 0, "record_create": 0,
-        })
+        row = by_user.setdefault(
+            m.user_id,
+            {
+                "username": m.user.username,
+                "email": m.user.email,
+                "firstname": m.user.first_name,
+                "lastname": m.user.last_name,
+                "expiration": "",
+                "data_access_group": "",
+                "data_access_group_id": "",
+                "roles": [],
+                "api_export": 1,
+                "api_import": 0,
+                "lock_records": 0,
+                "record_delete": 0,
+                "record_create": 0,
+            },
+        )
         row["roles"].append(m.role)
         if m.center_id:
             row["data_access_group"] = m.center.code.lower()
@@ -141,12 +164,17 @@ def log(user, params: Params, fmt: str) -> HttpResponse:
     rows = []
     for e in events.iterator(chunk_size=2000):
         detail = e.field and f"{e.field} = {e.new_value!r}" or (e.reason or "")
-        rows.append({
-            "timestamp": timezone.localtime(e.occurred_at).strftime("%Y-%m-%d %H:%M")
-            if e.occurred_at else "",
-            "username": names.get(e.actor_id, e.actor_name), "action": e.action,
-            "details": detail, "record": e.record_id,
-        })
+        rows.append(
+            {
+                "timestamp": timezone.localtime(e.occurred_at).strftime("%Y-%m-%d %H:%M")
+                if e.occurred_at
+                else "",
+                "username": names.get(e.actor_id, e.actor_name),
+                "action": e.action,
+                "details": detail,
+                "record": e.record_id,
+            }
+        )
     return rows_response(rows, fmt)
 
 

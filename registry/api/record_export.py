@@ -43,8 +43,7 @@ def export_options(params: Params) -> ExportOptions:
     )
 
 
-def export_record_rows(user, params: Params,
-                       audit: Callable[[dict], None]) -> HttpResponse:
+def export_record_rows(user, params: Params, audit: Callable[[dict], None]) -> HttpResponse:
     """csv and json are streamed (memory stays flat however large the project); ``audit`` is
     called with the counts once the last row has been sent."""
     version = current_dictionary_version()
@@ -56,14 +55,17 @@ def export_record_rows(user, params: Params,
         raise ApiError(str(exc)) from None
     # REDCap shows the lock status only when asked; the API mirrors REDCap's columns.
     builder.columns = [c for c in builder.columns if c.kind != "lock"]
-    records = export_records(user, locked_only=False, records=options.records,
-                             date_begin=params.when("dateRangeBegin"),
-                             date_end=params.when("dateRangeEnd"))
+    records = export_records(
+        user,
+        locked_only=False,
+        records=options.records,
+        date_begin=params.when("dateRangeBegin"),
+        date_end=params.when("dateRangeEnd"),
+    )
     bundles = iter_bundles(records)
     counts = ExportCounts()
     if fmt == "csv":
-        chunks = iter_flat_csv(bundles, builder, options, counts=counts,
-                               verify_signatures=False)
+        chunks = iter_flat_csv(bundles, builder, options, counts=counts, verify_signatures=False)
         return _streamed(chunks, counts, audit, "csv")
     rows = _json_rows(bundles, builder, options, counts)
     if fmt == "json":
@@ -73,8 +75,9 @@ def export_record_rows(user, params: Params,
     return response
 
 
-def _json_rows(bundles, builder: RowBuilder, options: ExportOptions,
-               counts: ExportCounts) -> Iterator[dict]:
+def _json_rows(
+    bundles, builder: RowBuilder, options: ExportOptions, counts: ExportCounts
+) -> Iterator[dict]:
     names = header_row(builder.columns, options)
     for bundle in bundles:
         if not builder.matches(bundle):

@@ -101,8 +101,10 @@ def import_records(user, params: Params) -> dict:
     known = set(mapping) | {record_field, REPEAT_INSTRUMENT, REPEAT_INSTANCE} | IGNORED_COLUMNS
     unknown = sorted({k for row in rows for k in row} - known - calc)
     if unknown:
-        raise ApiError("The following fields were not found in the project as real data "
-                       f"fields: {', '.join(unknown)}")
+        raise ApiError(
+            "The following fields were not found in the project as real data "
+            f"fields: {', '.join(unknown)}"
+        )
     repeating = set(version.repeating_instruments)
     errors: list[dict] = []
     imports: dict[str, RecordImport] = {}
@@ -117,8 +119,14 @@ def import_records(user, params: Params) -> dict:
             errors.append(_err(rid, REPEAT_INSTRUMENT, form, "Not a repeating instrument"))
             continue
         if form and not (instance.isdigit() and int(instance) > 0) and instance != "new":
-            errors.append(_err(rid, REPEAT_INSTANCE, instance,
-                               "The repeat instance must be a positive whole number"))
+            errors.append(
+                _err(
+                    rid,
+                    REPEAT_INSTANCE,
+                    instance,
+                    "The repeat instance must be a positive whole number",
+                )
+            )
             continue
         target = imports.setdefault(rid, RecordImport(rid))
         for name, value in row.items():
@@ -141,8 +149,9 @@ def import_records(user, params: Params) -> dict:
                 record = _resolve(user, rid, force_auto, errors)
                 if record is None:
                     continue
-                errors += rec_import.apply(user=user, record=record, version=version,
-                                           date_order=date_order, reason=reason)
+                errors += rec_import.apply(
+                    user=user, record=record, version=version, date_order=date_order, reason=reason
+                )
                 result["count"] += 1
                 result["ids"].append(record.record_id)
                 result["auto_ids"].append(f"{record.record_id},{rid}")
@@ -177,13 +186,27 @@ def _resolve(user, rid: str, force_auto: bool, errors: list[dict]) -> Record | N
         return existing
     center = editable.get(prefix)
     if center is None or Record.objects.filter(record_id=rid).exists():
-        errors.append(_err(rid, "", "", "Records can only be added to your own centre, with "
-                           "its prefix (use generateNextRecordName or forceAutoNumber)"))
+        errors.append(
+            _err(
+                rid,
+                "",
+                "",
+                "Records can only be added to your own centre, with "
+                "its prefix (use generateNextRecordName or forceAutoNumber)",
+            )
+        )
         return None
     record = create_record(user=user, center=center)
     if record.record_id != rid:
-        errors.append(_err(rid, "", "", f"The next record id of this centre is "
-                           f"{record.record_id}: use generateNextRecordName or forceAutoNumber"))
+        errors.append(
+            _err(
+                rid,
+                "",
+                "",
+                f"The next record id of this centre is "
+                f"{record.record_id}: use generateNextRecordName or forceAutoNumber",
+            )
+        )
         return None
     return record
 

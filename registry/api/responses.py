@@ -13,8 +13,12 @@ from registry.csv_safety import safe_cell
 from registry.exports.csvfile import csv_writer
 
 FORMATS = ("json", "csv", "xml")
-CONTENT_TYPES = {"json": "application/json", "csv": "text/csv; charset=utf-8",
-                 "xml": "text/xml; charset=utf-8", "text": "text/plain; charset=utf-8"}
+CONTENT_TYPES = {
+    "json": "application/json",
+    "csv": "text/csv; charset=utf-8",
+    "xml": "text/xml; charset=utf-8",
+    "text": "text/plain; charset=utf-8",
+}
 XML_HEAD = '<?xml version="1.0" encoding="UTF-8" ?>'
 
 
@@ -44,8 +48,9 @@ def text_response(text: str) -> HttpResponse:
     return HttpResponse(text, content_type=CONTENT_TYPES["text"])
 
 
-def rows_response(rows: list[dict], fmt: str, *, columns: list[str] | None = None,
-                  guarded: set[str] | None = None) -> HttpResponse:
+def rows_response(
+    rows: list[dict], fmt: str, *, columns: list[str] | None = None, guarded: set[str] | None = None
+) -> HttpResponse:
     """A list of flat dicts as json, csv (header = columns) or xml (records/item)."""
     if fmt == "csv":
         out = io.StringIO()
@@ -53,16 +58,23 @@ def rows_response(rows: list[dict], fmt: str, *, columns: list[str] | None = Non
         columns = columns if columns is not None else (list(rows[0]) if rows else [])
         writer.writerow(columns)
         for row in rows:
-            writer.writerow([
-                safe_cell(row.get(c, "")) if guarded is None or c in guarded
-                else str(row.get(c, "")) for c in columns
-            ])
+            writer.writerow(
+                [
+                    safe_cell(row.get(c, ""))
+                    if guarded is None or c in guarded
+                    else str(row.get(c, ""))
+                    for c in columns
+                ]
+            )
         return HttpResponse(out.getvalue(), content_type=CONTENT_TYPES["csv"])
     if fmt == "xml":
         parts = [XML_HEAD, "<records>"]
         for row in rows:
-            parts.append("<item>" + "".join(
-                f"<{k}><![CDATA[{_cdata(v)}]]></{k}>" for k, v in row.items()) + "</item>")
+            parts.append(
+                "<item>"
+                + "".join(f"<{k}><![CDATA[{_cdata(v)}]]></{k}>" for k, v in row.items())
+                + "</item>"
+            )
         parts.append("</records>")
         return HttpResponse("\n".join(parts), content_type=CONTENT_TYPES["xml"])
     return HttpResponse(json.dumps(rows, ensure_ascii=False), content_type=CONTENT_TYPES["json"])
@@ -71,8 +83,7 @@ def rows_response(rows: list[dict], fmt: str, *, columns: list[str] | None = Non
 def object_response(obj: dict, fmt: str) -> HttpResponse:
     """One object (project info): json object, csv with one row, xml <item>."""
     if fmt == "json":
-        return HttpResponse(json.dumps(obj, ensure_ascii=False),
-                            content_type=CONTENT_TYPES["json"])
+        return HttpResponse(json.dumps(obj, ensure_ascii=False), content_type=CONTENT_TYPES["json"])
     return rows_response([obj], fmt)
 
 

@@ -54,23 +54,37 @@ def api(request: HttpRequest) -> HttpResponse:
     token = params.get("token")
     user = user_for_token(token)
     if user is None:
-        return error_response(ApiError("You do not have permissions to use the API", 401),
-                              return_fmt)
+        return error_response(
+            ApiError("You do not have permissions to use the API", 401), return_fmt
+        )
     wait = over_limit(token_digest(token))
     if wait:
-        response = error_response(ApiError(
-            "Too many API calls: the limit is per token and per minute; try again in "
-            f"{wait} seconds", 429), return_fmt)
+        response = error_response(
+            ApiError(
+                "Too many API calls: the limit is per token and per minute; try again in "
+                f"{wait} seconds",
+                429,
+            ),
+            return_fmt,
+        )
         response["Retry-After"] = str(wait)
         return response
     content, action = params.get("content"), params.get("action")
 
     def audit(summary: dict, status: int = 200) -> None:
-        record_event("api_call", user=user, details={
-            "content": content, "action": action, "status": status, **summary,
-            "params": {k: request.POST.getlist(k) for k in request.POST
-                       if k not in SECRET_PARAMS},
-        })
+        record_event(
+            "api_call",
+            user=user,
+            details={
+                "content": content,
+                "action": action,
+                "status": status,
+                **summary,
+                "params": {
+                    k: request.POST.getlist(k) for k in request.POST if k not in SECRET_PARAMS
+                },
+            },
+        )
 
     try:
         response, summary = _dispatch(user, params, content, action, fmt, return_fmt, audit)
@@ -82,8 +96,9 @@ def api(request: HttpRequest) -> HttpResponse:
     return response
 
 
-def _dispatch(user, params: Params, content: str, action: str, fmt: str,
-              return_fmt: str, audit) -> tuple[HttpResponse, dict | None]:
+def _dispatch(
+    user, params: Params, content: str, action: str, fmt: str, return_fmt: str, audit
+) -> tuple[HttpResponse, dict | None]:
     if content == "record":
         if action == "delete":
             return _delete(user, params, return_fmt)
@@ -94,8 +109,11 @@ def _dispatch(user, params: Params, content: str, action: str, fmt: str,
         raise ApiError(f"The action '{action}' is not valid for content=record")
     handler = HANDLERS.get(content)
     if handler is None:
-        raise ApiError("The value of the parameter \"content\" is not valid" if content
-                       else "The parameter \"content\" is missing")
+        raise ApiError(
+            'The value of the parameter "content" is not valid'
+            if content
+            else 'The parameter "content" is missing'
+        )
     use = return_fmt if content == "lock" else fmt
     return handler(user, params, use if content != "lock" else return_fmt), {}
 
@@ -131,13 +149,15 @@ def _delete(user, params: Params, return_fmt: str) -> tuple[HttpResponse, dict]:
         raise ApiError("Deleting single instruments, events or arms is not supported here")
     ids = params.array("records")
     if not ids:
-        raise ApiError("The parameter \"records\" is missing")
+        raise ApiError('The parameter "records" is missing')
     found = {r.record_id: r for r in Record.objects.visible_to(user).filter(record_id__in=ids)}
     missing = [rid for rid in ids if rid not in found]
     if missing:
-        raise ApiError(f"One or more of the records provided cannot be deleted because they "
-                       f"do not exist in the project. The following records do not exist: "
-                       f"{', '.join(missing)}")
+        raise ApiError(
+            f"One or more of the records provided cannot be deleted because they "
+            f"do not exist in the project. The following records do not exist: "
+            f"{', '.join(missing)}"
+        )
     reason = params.get("reason") or "Deleted through the API"
     try:
         with transaction.atomic():

@@ -59,13 +59,24 @@ def dictionary_csv(version: DictionaryVersion, options: ExportOptions) -> str:
     dropped; dates as integers when replaced by days from diagnosis)."""
     fields = list(version.dictionary.fields)
     if options.deidentify:
-        kept = {f.name for f in selected_fields(version, dataclasses.replace(
-            options, fields=(), forms=()))}
+        kept = {
+            f.name
+            for f in selected_fields(version, dataclasses.replace(options, fields=(), forms=()))
+        }
         fields = [f for f in fields if f.name in kept or f.field_type == "descriptive"]
         if options.dates == "days":
-            fields = [dataclasses.replace(f, validation="integer", validation_min="",
-                                          validation_max="", note="Days from date_dx")
-                      if f.is_date or f.is_datetime else f for f in fields]
+            fields = [
+                dataclasses.replace(
+                    f,
+                    validation="integer",
+                    validation_min="",
+                    validation_max="",
+                    note="Days from date_dx",
+                )
+                if f.is_date or f.is_datetime
+                else f
+                for f in fields
+            ]
     out = io.StringIO()
     writer = csv.writer(out, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
     writer.writerow(COLUMNS)
@@ -82,8 +93,9 @@ def _write_csv(path: Path, user, version, options, locked_only, progress=None):
     return builder, counts
 
 
-def build_export(*, user, options: ExportOptions, directory: Path,
-                 progress: Callable[[int], None] | None = None) -> ExportResult:
+def build_export(
+    *, user, options: ExportOptions, directory: Path, progress: Callable[[int], None] | None = None
+) -> ExportResult:
     """Write every file of the export into ``directory`` and zip them; audited."""
     directory.mkdir(parents=True, exist_ok=True)
     fresh = not connection.in_atomic_block
@@ -93,55 +105,80 @@ def build_export(*, user, options: ExportOptions, directory: Path,
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         version = current_dictionary_version()
         dataset_version = current_dataset_version()
-        names = {"csv": f"{PREFIX}_data.csv", "dictionary": f"{PREFIX}_dictionary.csv",
-                 "spss": f"{PREFIX}_data.sav", "stata": f"{PREFIX}_data.dta",
-                 "r": f"{PREFIX}_labels.R"}
+        names = {
+            "csv": f"{PREFIX}_data.csv",
+            "dictionary": f"{PREFIX}_dictionary.csv",
+            "spss": f"{PREFIX}_data.sav",
+            "stata": f"{PREFIX}_data.dta",
+            "r": f"{PREFIX}_labels.R",
+        }
         data_csv = directory / names["csv"]
-        builder, counts = _write_csv(data_csv, user, version, options, options.locked_only,
-                                     progress)
+        builder, counts = _write_csv(
+            data_csv, user, version, options, options.locked_only, progress
+        )
         raw_csv = data_csv
         stats = {"spss", "stata"} & set(options.formats)
         if stats and options.labels:
             raw_csv = directory / "raw.tmp.csv"
-            _write_csv(raw_csv, user, version, dataclasses.replace(options, raw_or_label="raw"),
-                       options.locked_only)
+            _write_csv(
+                raw_csv,
+                user,
+                version,
+                dataclasses.replace(options, raw_or_label="raw"),
+                options.locked_only,
+            )
         written = [names["csv"]]
         if "dictionary" in options.formats:
-            (directory / names["dictionary"]).write_text(dictionary_csv(version, options),
-                                                         encoding="utf-8", newline="")
+            (directory / names["dictionary"]).write_text(
+                dictionary_csv(version, options), encoding="utf-8", newline=""
+            )
             written.append(names["dictionary"])
         days = options.dates == "days"
         if "spss" in options.formats:
-            statfiles.write_sav(raw_csv, directory / names["spss"], builder.columns,
-                                days_dates=days)
+            statfiles.write_sav(
+                raw_csv, directory / names["spss"], builder.columns, days_dates=days
+            )
             written.append(names["spss"])
         if "stata" in options.formats:
-            statfiles.write_dta(raw_csv, directory / names["stata"], builder.columns,
-                                days_dates=days)
+            statfiles.write_dta(
+                raw_csv, directory / names["stata"], builder.columns, days_dates=days
+            )
             written.append(names["stata"])
         if "r" in options.formats:
-            script = statfiles.r_script(names["csv"], builder.columns, version.missing_codes,
-                                        days_dates=days)
+            script = statfiles.r_script(
+                names["csv"], builder.columns, version.missing_codes, days_dates=days
+            )
             (directory / names["r"]).write_text(script, encoding="utf-8", newline="")
             written.append(names["r"])
         if raw_csv != data_csv:
             raw_csv.unlink()
         files = {name: sha256_file(directory / name) for name in written}
         manifest = _manifest(user, options, version, dataset_version, counts, files)
-        manifest["rows_saved_under_dictionary_versions"] = sorted(set(
-            InstrumentData.objects.filter(
-                record__in=export_records(user, locked_only=options.locked_only,
-                                          records=options.records),
-                deleted_at__isnull=True,
-            ).values_list("dictionary_version__number", flat=True)))
+        manifest["rows_saved_under_dictionary_versions"] = sorted(
+            set(
+                InstrumentData.objects.filter(
+                    record__in=export_records(
+                        user, locked_only=options.locked_only, records=options.records
+                    ),
+                    deleted_at__isnull=True,
+                ).values_list("dictionary_version__number", flat=True)
+            )
+        )
     # Audited after the snapshot transaction: the audit chain is written in its own.
-    record_event("export", user=user, details={
-        "options": options.to_json(), "records": counts.records, "rows": counts.rows,
-        "dataset_version": dataset_version, "files": files,
-    })
+    record_event(
+        "export",
+        user=user,
+        details={
+            "options": options.to_json(),
+            "records": counts.records,
+            "rows": counts.rows,
+            "dataset_version": dataset_version,
+            "files": files,
+        },
+    )
     (directory / "manifest.json").write_text(
-        json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
-        encoding="utf-8")
+        json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
     zip_path = directory / f"{PREFIX}_export_v{dataset_version}.zip"
     with zipfile.ZipFile(zip_path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for name in [*written, "manifest.json"]:
@@ -167,13 +204,15 @@ def _manifest(user, options, version, dataset_version, counts, files) -> dict:
         "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "exported_by": {"username": user.username, "name": user.full_name},
         "options": options.to_json(),
-        "which_records": "locked records only" if options.locked_only
+        "which_records": "locked records only"
+        if options.locked_only
         else "all records; column registry_lock_status says locked/unlocked",
         "files": files,
         "signatures": dict(sorted(signatures.items())),
-        "signatures_summary": {s: sum(1 for v in signatures.values() if v == s)
-                               for s in ("valid", "invalid", "none")},
+        "signatures_summary": {
+            s: sum(1 for v in signatures.values() if v == s) for s in ("valid", "invalid", "none")
+        },
         "deidentification": rules_applied(options.dates) if options.deidentify else [],
         "csv": "RFC 4180, UTF-8, CRLF; a cell starting with = + - @ tab or CR (other than a "
-               "plain number) is prefixed with ' (strip one leading ' before those characters)",
+        "plain number) is prefixed with ' (strip one leading ' before those characters)",
     }

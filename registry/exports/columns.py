@@ -21,8 +21,16 @@ DAG = "redcap_data_access_group"
 LOCK_STATUS = "registry_lock_status"
 STATUS_LABELS = {str(s.value): s.label for s in FormStatus}
 # Stored values of these kinds never begin with a formula character (except as plain numbers).
-SAFE_VALIDATION_KINDS = {"date", "datetime", "datetime_seconds", "time", "time_hh_mm_ss",
-                         "time_mm_ss", "integer", "number"}
+SAFE_VALIDATION_KINDS = {
+    "date",
+    "datetime",
+    "datetime_seconds",
+    "time",
+    "time_hh_mm_ss",
+    "time_mm_ss",
+    "integer",
+    "number",
+}
 
 
 @dataclass(frozen=True)
@@ -63,13 +71,17 @@ def selected_fields(version: DictionaryVersion, options: ExportOptions) -> list[
     wanted_forms = set(options.forms)
     unknown_forms = sorted(wanted_forms - known_forms)
     if unknown_forms:
-        raise ValueError(f"The following values in the parameter \"forms\" are not valid: "
-                         f"{', '.join(unknown_forms)}")
+        raise ValueError(
+            f'The following values in the parameter "forms" are not valid: '
+            f"{', '.join(unknown_forms)}"
+        )
     wanted = set()
     all_names = {f.name for f in version.dictionary.fields}
     completes = {f"{form}_complete" for form in known_forms}
-    export_names = {c["export_field_name"]: c["original_field_name"]
-                    for c in version.dictionary.export_field_names()}
+    export_names = {
+        c["export_field_name"]: c["original_field_name"]
+        for c in version.dictionary.export_field_names()
+    }
     bad = []
     for name in options.fields:
         if name in all_names or name in completes:
@@ -79,16 +91,17 @@ def selected_fields(version: DictionaryVersion, options: ExportOptions) -> list[
         else:
             bad.append(name)
     if bad:
-        raise ValueError(f"The following values in the parameter \"fields\" are not valid: "
-                         f"{', '.join(bad)}")
+        raise ValueError(
+            f'The following values in the parameter "fields" are not valid: {", ".join(bad)}'
+        )
     everything = not wanted and not wanted_forms
     chosen = [
-        f for f in fields
+        f
+        for f in fields
         if everything or f.name == record_id or f.name in wanted or f.form in wanted_forms
     ]
     if options.deidentify:
-        chosen = [f for f in chosen
-                  if f.name == record_id or not (f.identifier or f.is_free_text)]
+        chosen = [f for f in chosen if f.name == record_id or not (f.identifier or f.is_free_text)]
     return chosen
 
 
@@ -96,8 +109,7 @@ def complete_forms(version: DictionaryVersion, options: ExportOptions) -> list[s
     forms = version.dictionary.form_names
     if not options.fields and not options.forms:
         return forms
-    return [form for form in forms
-            if form in options.forms or f"{form}_complete" in options.fields]
+    return [form for form in forms if form in options.forms or f"{form}_complete" in options.fields]
 
 
 def export_columns(version: DictionaryVersion, options: ExportOptions) -> list[Column]:
@@ -126,8 +138,14 @@ def export_columns(version: DictionaryVersion, options: ExportOptions) -> list[C
                     (m["code"], m["label"]) for m in missing if m["code"] not in f.choice_map
                 ]
                 columns += [
-                    Column(checkbox_export_name(f.name, code), f"{f.label} (choice={label})",
-                           "checkbox", form, f, code)
+                    Column(
+                        checkbox_export_name(f.name, code),
+                        f"{f.label} (choice={label})",
+                        "checkbox",
+                        form,
+                        f,
+                        code,
+                    )
                     for code, label in options_and_codes
                 ]
             else:
@@ -167,8 +185,9 @@ class CellWriter:
     def checkbox(self, column: Column, checked_codes) -> str:
         checked = column.code in checked_codes
         if self.checkbox_label:
-            label = (column.field.choice_map.get(column.code)
-                     or self.missing.get(column.code, column.code))
+            label = column.field.choice_map.get(column.code) or self.missing.get(
+                column.code, column.code
+            )
             return label if checked else ""
         if self.labels:
             return "Checked" if checked else "Unchecked"

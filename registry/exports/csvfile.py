@@ -23,8 +23,10 @@ def csv_writer(out: TextIO):
 
 
 def guard(columns: list[Column], row: list[str]) -> list[str]:
-    return [safe_cell(cell) if c.guarded and cell else cell
-            for c, cell in zip(columns, row, strict=True)]
+    return [
+        safe_cell(cell) if c.guarded and cell else cell
+        for c, cell in zip(columns, row, strict=True)
+    ]
 
 
 class ExportCounts:
@@ -46,8 +48,14 @@ def write_flat_csv(
     """Write header and rows; returns counts and (verify_signatures) each exported record's
     signature status, re-checked against the rows written."""
     counts = ExportCounts()
-    for chunk in iter_flat_csv(bundles, builder, options, counts=counts, progress=progress,
-                               verify_signatures=verify_signatures):
+    for chunk in iter_flat_csv(
+        bundles,
+        builder,
+        options,
+        counts=counts,
+        progress=progress,
+        verify_signatures=verify_signatures,
+    ):
         out.write(chunk)
     return counts
 
@@ -66,8 +74,11 @@ def iter_flat_csv(
     writer = csv_writer(buffer_text)
     columns = builder.columns
     writer.writerow([safe_cell(h) for h in header_row(columns, options)])
-    guarded = [i for i, c in enumerate(columns) if c.guarded or (
-        options.labels and c.kind in ("value", "checkbox", "repeat_instrument"))]
+    guarded = [
+        i
+        for i, c in enumerate(columns)
+        if c.guarded or (options.labels and c.kind in ("value", "checkbox", "repeat_instrument"))
+    ]
     buffer: list[list[str]] = []
     for bundle in bundles:
         if not builder.matches(bundle):

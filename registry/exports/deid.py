@@ -53,11 +53,13 @@ def rules_applied(dates: str) -> list[str]:
         f"record id replaced by HMAC-SHA256 pseudonym ({ID_HEX_CHARS} hex characters)",
         f"ages over 89 top-coded to {AGE_TOP_CODE}; year of birth made consistent",
     ]
-    rules.append({
-        "remove": "dates removed",
-        "shift": "dates shifted back by a per-record offset of 0-364 days (intervals exact)",
-        "days": f"dates replaced by days from the date of diagnosis ({DIAGNOSIS_DATE})",
-    }[dates])
+    rules.append(
+        {
+            "remove": "dates removed",
+            "shift": "dates shifted back by a per-record offset of 0-364 days (intervals exact)",
+            "days": f"dates replaced by days from the date of diagnosis ({DIAGNOSIS_DATE})",
+        }[dates]
+    )
     return rules
 
 
@@ -79,10 +81,16 @@ class RecordDeidentifier:
     offset: int
 
     @classmethod
-    def for_record(cls, record_id: str, dates: str, date_fields: list[FieldDef],
-                   base_values: dict) -> RecordDeidentifier:
-        return cls(record_id, dates, date_fields, _iso_date(base_values.get(DIAGNOSIS_DATE, "")),
-                   date_offset(record_id))
+    def for_record(
+        cls, record_id: str, dates: str, date_fields: list[FieldDef], base_values: dict
+    ) -> RecordDeidentifier:
+        return cls(
+            record_id,
+            dates,
+            date_fields,
+            _iso_date(base_values.get(DIAGNOSIS_DATE, "")),
+            date_offset(record_id),
+        )
 
     def transform(self, data: dict) -> dict:
         out = dict(data)

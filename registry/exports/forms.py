@@ -6,30 +6,49 @@ from centers.access import Access
 
 from .options import FILE_FORMATS, ExportOptions
 
-FORMAT_CHOICES = [("csv", "CSV (flat, REDCap layout)"), ("dictionary", "Data dictionary CSV"),
-                  ("spss", "SPSS .sav"), ("stata", "Stata .dta"), ("r", "R script (labels)")]
+FORMAT_CHOICES = [
+    ("csv", "CSV (flat, REDCap layout)"),
+    ("dictionary", "Data dictionary CSV"),
+    ("spss", "SPSS .sav"),
+    ("stata", "Stata .dta"),
+    ("r", "R script (labels)"),
+]
 
 
 class ExportForm(forms.Form):
     which = forms.ChoiceField(
-        choices=[("locked", "Locked records only"),
-                 ("all", "All records, with a lock-status column")],
-        initial="locked", widget=forms.RadioSelect)
+        choices=[
+            ("locked", "Locked records only"),
+            ("all", "All records, with a lock-status column"),
+        ],
+        initial="locked",
+        widget=forms.RadioSelect,
+    )
     deidentify = forms.BooleanField(required=False, label="De-identified")
     dates = forms.ChoiceField(
-        choices=[("shift", "Shift each record's dates by a stable offset (0-364 days)"),
-                 ("days", "Replace dates by days from diagnosis"),
-                 ("remove", "Remove dates")],
-        initial="shift", label="Dates (de-identified export)")
-    raw_or_label = forms.ChoiceField(choices=[("raw", "Raw codes"), ("label", "Labels")],
-                                     initial="raw", label="Values")
-    header = forms.ChoiceField(choices=[("raw", "Variable names"), ("label", "Field labels")],
-                               initial="raw", label="Column headers")
+        choices=[
+            ("shift", "Shift each record's dates by a stable offset (0-364 days)"),
+            ("days", "Replace dates by days from diagnosis"),
+            ("remove", "Remove dates"),
+        ],
+        initial="shift",
+        label="Dates (de-identified export)",
+    )
+    raw_or_label = forms.ChoiceField(
+        choices=[("raw", "Raw codes"), ("label", "Labels")], initial="raw", label="Values"
+    )
+    header = forms.ChoiceField(
+        choices=[("raw", "Variable names"), ("label", "Field labels")],
+        initial="raw",
+        label="Column headers",
+    )
     checkbox_label = forms.BooleanField(required=False, label="Checkbox labels (with labels)")
-    data_access_group = forms.BooleanField(required=False, initial=True,
-                                           label="Centre column (redcap_data_access_group)")
-    formats = forms.MultipleChoiceField(choices=FORMAT_CHOICES, initial=list(FILE_FORMATS),
-                                        widget=forms.CheckboxSelectMultiple)
+    data_access_group = forms.BooleanField(
+        required=False, initial=True, label="Centre column (redcap_data_access_group)"
+    )
+    formats = forms.MultipleChoiceField(
+        choices=FORMAT_CHOICES, initial=list(FILE_FORMATS), widget=forms.CheckboxSelectMultiple
+    )
 
     def __init__(self, *args, access: Access, **kwargs) -> None:
         super().__init__(*args, **kwargs)

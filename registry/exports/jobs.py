@@ -46,9 +46,19 @@ def write_status(job_id: str, **changes) -> dict:
 def create_job(*, user, options: ExportOptions) -> str:
     job_id = uuid.uuid4().hex
     job_dir(job_id).mkdir(parents=True, exist_ok=False)
-    write_status(job_id, id=job_id, user_id=user.pk, state="queued", total=0, done=0,
-                 message="Waiting for a worker", zip="", options=options.to_json(),
-                 created_at=datetime.now(UTC).isoformat(timespec="seconds"), finished_at="")
+    write_status(
+        job_id,
+        id=job_id,
+        user_id=user.pk,
+        state="queued",
+        total=0,
+        done=0,
+        message="Waiting for a worker",
+        zip="",
+        options=options.to_json(),
+        created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        finished_at="",
+    )
     return job_id
 
 

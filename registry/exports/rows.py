@@ -22,8 +22,11 @@ class RowBuilder:
         self.cells = CellWriter(version, options)
         self.repeating = set(version.repeating_instruments)
         self.form_order = {form: i for i, form in enumerate(version.dictionary.form_names)}
-        self.date_fields = [f for c in self.columns if (f := c.field) is not None
-                            and c.kind == "value" and (f.is_date or f.is_datetime)]
+        self.date_fields = [
+            f
+            for c in self.columns
+            if (f := c.field) is not None and c.kind == "value" and (f.is_date or f.is_datetime)
+        ]
         self.missing_codes = version.missing_code_values
         self.logic = options.filter_logic.strip()
         self._plans: dict[str | None, tuple] = {}
@@ -59,8 +62,9 @@ class RowBuilder:
         deid = None
         record_id = bundle.record_id
         if self.options.deidentify:
-            deid = RecordDeidentifier.for_record(record_id, self.options.dates,
-                                                 self.date_fields, base)
+            deid = RecordDeidentifier.for_record(
+                record_id, self.options.dates, self.date_fields, base
+            )
             base = deid.transform(base)
             record_id = pseudonym(record_id)
         yield self._row(bundle, record_id, "", "", base, statuses, None)
@@ -104,11 +108,20 @@ class RowBuilder:
             keys[i] = i
         return keys, list(by_field.items()), completes, other
 
-    def _row(self, bundle: RecordBundle, record_id: str, repeat_form: str, instance: str,
-             values: dict, statuses: dict[str, int], only_form: str | None) -> list[str]:
+    def _row(
+        self,
+        bundle: RecordBundle,
+        record_id: str,
+        repeat_form: str,
+        instance: str,
+        values: dict,
+        statuses: dict[str, int],
+        only_form: str | None,
+    ) -> list[str]:
         if not self.options.labels:
-            return self._raw_row(bundle, record_id, repeat_form, instance, values, statuses,
-                                 only_form)
+            return self._raw_row(
+                bundle, record_id, repeat_form, instance, values, statuses, only_form
+            )
         plan = self._plans.get(only_form)
         if plan is None:
             plan = self._plans[only_form] = self._plan(only_form)
@@ -134,8 +147,16 @@ class RowBuilder:
                 out[i] = "locked" if bundle.is_locked else "unlocked"
         return out
 
-    def _raw_row(self, bundle: RecordBundle, record_id: str, repeat_form: str, instance: str,
-                 values: dict, statuses: dict[str, int], only_form: str | None) -> list:
+    def _raw_row(
+        self,
+        bundle: RecordBundle,
+        record_id: str,
+        repeat_form: str,
+        instance: str,
+        values: dict,
+        statuses: dict[str, int],
+        only_form: str | None,
+    ) -> list:
         """Raw codes: computed cells are added to a copy of the values under their column
         index, then the whole row is one C-level lookup (None is written as an empty cell)."""
         plan = self._raw.get(only_form)

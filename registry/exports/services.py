@@ -21,8 +21,7 @@ def export_job_run(*, job_id: str) -> dict:
         return status
     user = User.objects.get(pk=status["user_id"])
     options = options_from_json(status["options"])
-    total = export_records(user, locked_only=options.locked_only,
-                           records=options.records).count()
+    total = export_records(user, locked_only=options.locked_only, records=options.records).count()
     write_status(job_id, state="running", total=total, done=0, message="Building the export")
     last = [0.0]
 
@@ -32,14 +31,22 @@ def export_job_run(*, job_id: str) -> dict:
             write_status(job_id, done=done)
 
     try:
-        result = build_export(user=user, options=options, directory=job_dir(job_id) / "files",
-                              progress=progress)
+        result = build_export(
+            user=user, options=options, directory=job_dir(job_id) / "files", progress=progress
+        )
     except Exception as exc:
         logger.exception("export job %s failed", job_id)
-        return write_status(job_id, state="failed", message=f"The export failed: {exc}",
-                            finished_at=datetime.now(UTC).isoformat(timespec="seconds"))
+        return write_status(
+            job_id,
+            state="failed",
+            message=f"The export failed: {exc}",
+            finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        )
     return write_status(
-        job_id, state="done", done=result.manifest["records"], zip=result.zip_path.name,
+        job_id,
+        state="done",
+        done=result.manifest["records"],
+        zip=result.zip_path.name,
         message=f"{result.manifest['records']} records, {result.manifest['rows']} rows",
         finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
     )

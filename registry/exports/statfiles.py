@@ -72,21 +72,25 @@ def dataframe(csv_path: Path, columns: list[Column], *, days_dates: bool = False
         kind = _kind(c)
         kinds[c.name] = "number" if kind == "date" and days_dates else kind
     parts = []
-    for chunk in pd.read_csv(csv_path, dtype=str, keep_default_na=False, encoding="utf-8",
-                             chunksize=CHUNK_ROWS):
+    for chunk in pd.read_csv(
+        csv_path, dtype=str, keep_default_na=False, encoding="utf-8", chunksize=CHUNK_ROWS
+    ):
         for name, kind in kinds.items():
             series = chunk[name]
             if kind == "number":
-                chunk[name] = pd.to_numeric(series.where(series.map(_is_number)),
-                                            errors="coerce")
+                chunk[name] = pd.to_numeric(series.where(series.map(_is_number)), errors="coerce")
             elif kind == "date":
                 chunk[name] = series.map(_as_date).astype(object)
             else:
                 chunk[name] = series.map(_unguard)
         parts.append(chunk)
     if not parts:
-        return pd.DataFrame({name: pd.Series(dtype=float if kind == "number" else object)
-                             for name, kind in kinds.items()})
+        return pd.DataFrame(
+            {
+                name: pd.Series(dtype=float if kind == "number" else object)
+                for name, kind in kinds.items()
+            }
+        )
     return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
 
 
@@ -102,7 +106,9 @@ def write_sav(csv_path: Path, dest: Path, columns: list[Column], *, days_dates: 
 
     df = dataframe(csv_path, columns, days_dates=days_dates)
     pyreadstat.write_sav(
-        df, str(dest), column_labels={c.name: c.label[:250] for c in columns},
+        df,
+        str(dest),
+        column_labels={c.name: c.label[:250] for c in columns},
         variable_value_labels={c.name: v for c in columns if (v := value_labels(c))},
     )
     data = bytearray(dest.read_bytes())
@@ -114,17 +120,21 @@ def write_dta(csv_path: Path, dest: Path, columns: list[Column], *, days_dates: 
     import pyreadstat
 
     df = dataframe(csv_path, columns, days_dates=days_dates)
-    labels = {c.name: {int(k): v for k, v in labels.items()}
-              for c in columns if (labels := value_labels(c))
-              and all(float(k).is_integer() for k in labels)}
+    labels = {
+        c.name: {int(k): v for k, v in labels.items()}
+        for c in columns
+        if (labels := value_labels(c)) and all(float(k).is_integer() for k in labels)
+    }
     pyreadstat.write_dta(
-        df, str(dest), column_labels={c.name: c.label[:80] for c in columns},
+        df,
+        str(dest),
+        column_labels={c.name: c.label[:80] for c in columns},
         variable_value_labels=labels,
     )
     data = bytearray(dest.read_bytes())
     at = data.find(b"<timestamp>")
     if at >= 0 and data[at + 11] == len(FIXED_DTA_STAMP):
-        data[at + 12:at + 12 + len(FIXED_DTA_STAMP)] = FIXED_DTA_STAMP
+        data[at + 12 : at + 12 + len(FIXED_DTA_STAMP)] = FIXED_DTA_STAMP
     dest.write_bytes(bytes(data))
 
 
@@ -132,15 +142,16 @@ def _r_string(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
-def r_script(csv_name: str, columns: list[Column], missing_codes: list[dict], *,
-             days_dates: bool = False) -> str:
+def r_script(
+    csv_name: str, columns: list[Column], missing_codes: list[dict], *, days_dates: bool = False
+) -> str:
     """Base R: read the CSV as text, strip the neutralising quote, apply factor labels."""
     lines = [
         "# Reads the registry export and applies labels (base R, no packages needed).",
-        f"data <- read.csv({_r_string(csv_name)}, colClasses = \"character\",",
-        "                 na.strings = \"\", encoding = \"UTF-8\", check.names = FALSE)",
+        f'data <- read.csv({_r_string(csv_name)}, colClasses = "character",',
+        '                 na.strings = "", encoding = "UTF-8", check.names = FALSE)',
         "# Cells starting with = + - @ were written with a leading ' (formula neutralising).",
-        "unguard <- function(x) sub(\"^'([=+@\\t\\r-])\", \"\\\\1\", x)",
+        'unguard <- function(x) sub("^\'([=+@\\t\\r-])", "\\\\1", x)',
         "data[] <- lapply(data, unguard)",
         "missing_codes <- c(" + ", ".join(_r_string(m["code"]) for m in missing_codes) + ")",
     ]
@@ -153,15 +164,21 @@ def r_script(csv_name: str, columns: list[Column], missing_codes: list[dict], *,
         if labels:
             levels = ", ".join(_r_string(_code(k)) for k in labels)
             names = ", ".join(_r_string(v) for v in labels.values())
-            lines.append(f"data[[{name}]] <- factor(data[[{name}]], levels = c({levels}), "
-                         f"labels = c({names}))")
+            lines.append(
+                f"data[[{name}]] <- factor(data[[{name}]], levels = c({levels}), "
+                f"labels = c({names}))"
+            )
         elif kind == "number":
-            lines.append(f"data[[{name}]] <- suppressWarnings(as.numeric("
-                         f"ifelse(data[[{name}]] %in% missing_codes, NA, data[[{name}]])))")
+            lines.append(
+                f"data[[{name}]] <- suppressWarnings(as.numeric("
+                f"ifelse(data[[{name}]] %in% missing_codes, NA, data[[{name}]])))"
+            )
         elif kind == "date":
-            lines.append(f"data[[{name}]] <- as.Date(ifelse(data[[{name}]] %in% missing_codes, "
-                         f"NA, data[[{name}]]))")
-        lines.append(f"attr(data[[{name}]], \"label\") <- {_r_string(c.label)}")
+            lines.append(
+                f"data[[{name}]] <- as.Date(ifelse(data[[{name}]] %in% missing_codes, "
+                f"NA, data[[{name}]]))"
+            )
+        lines.append(f'attr(data[[{name}]], "label") <- {_r_string(c.label)}')
     return "\n".join(lines) + "\n"
 
 

@@ -86,9 +86,18 @@ def iter_bundles(records: QuerySet, *, chunk_size: int = CHUNK) -> Iterator[Reco
             sig=FilteredRelation("signatures", condition=Q(signatures__voided_at__isnull=True))
         )
         .order_by(Collate("record_id", "C"))
-        .values_list("pk", "record_id", "center_id", "center__code", "is_locked",
-                     "sig__signer_id", "sig__signer_name", "sig__meaning", "sig__signed_at",
-                     "sig__content_sha256"),
+        .values_list(
+            "pk",
+            "record_id",
+            "center_id",
+            "center__code",
+            "is_locked",
+            "sig__signer_id",
+            "sig__signer_name",
+            "sig__meaning",
+            "sig__signed_at",
+            "sig__content_sha256",
+        ),
         chunk_size,
     )
     data_rows = _server_side(
@@ -99,14 +108,21 @@ def iter_bundles(records: QuerySet, *, chunk_size: int = CHUNK) -> Iterator[Reco
     )
     pending = next(data_rows, None)
     for pk, record_id, center_id, code, locked, *sig in record_rows:
-        bundle = RecordBundle(pk, record_id, center_id, code, locked,
-                              tuple(sig) if sig[-1] else None)
+        bundle = RecordBundle(
+            pk, record_id, center_id, code, locked, tuple(sig) if sig[-1] else None
+        )
         while pending is not None and pending[0] < record_id:
             pending = next(data_rows, None)  # a row of a record filtered out meanwhile
         while pending is not None and pending[0] == record_id:
             data = pending[4]
-            bundle.rows.append((pending[1], pending[2], pending[3],
-                                json.loads(data) if isinstance(data, str) else data))
+            bundle.rows.append(
+                (
+                    pending[1],
+                    pending[2],
+                    pending[3],
+                    json.loads(data) if isinstance(data, str) else data,
+                )
+            )
             pending = next(data_rows, None)
         yield bundle
 
@@ -117,10 +133,7 @@ def _server_side(qs: QuerySet, chunk_size: int) -> Iterator[tuple]:
     sql, params = qs.query.sql_with_params()
     connection.ensure_connection()
     name = f"export_{uuid.uuid4().hex}"
-    with connection.connection.cursor(
-        name=name, withhold=not connection.in_atomic_block
-    ) as cursor:
+    with connection.connection.cursor(name=name, withhold=not connection.in_atomic_block) as cursor:
         cursor.itersize = chunk_size
         cursor.execute(sql, params)
         yield from cursor
-

@@ -50,12 +50,21 @@ def export_page(request: HttpRequest) -> HttpResponse:
         transaction.on_commit(lambda: send_export_job(job_id), robust=True)
         messages.info(request, "The export is being built; this page shows its progress.")
         return redirect("exports:page")
-    scope = ("every centre" if access.reads_all_centers
-             else ", ".join(c.code for c in access.editable_centers))
-    return render(request, "exports/page.html", {
-        "form": form, "jobs": jobs_of(request.user), "scope": scope,
-        "may_include_unlocked": ExportForm.may_include_unlocked(access),
-    })
+    scope = (
+        "every centre"
+        if access.reads_all_centers
+        else ", ".join(c.code for c in access.editable_centers)
+    )
+    return render(
+        request,
+        "exports/page.html",
+        {
+            "form": form,
+            "jobs": jobs_of(request.user),
+            "scope": scope,
+            "may_include_unlocked": ExportForm.may_include_unlocked(access),
+        },
+    )
 
 
 @login_required

@@ -9,6 +9,7 @@ from django.utils import timezone
 from centers.access import access_for
 from centers.models import Center
 from registry.audit import set_audit_context
+from registry.logic import LogicSyntaxError, calculate, field_references
 from registry.models import DictionaryVersion, InstrumentData, Record, RecordCounter
 
 from .errors import EditConflict, PermissionDenied, ReasonRequired, RecordLocked
@@ -122,7 +123,45 @@ def save_instrument(
         row.dictionary_version = dictionary_version
         row.updated_by = user
         row.save()
+        _refresh_dependent_calcs(record, row, dictionary_version, user=user)
         return row
+
+
+def _refresh_dependent_calcs(
+    record: Record, saved: InstrumentData, version: DictionaryVersion, *, user
+) -> None:
+    """Recompute calc fields on the record's other forms that read a field of the saved one
+    (age at diagnosis on enrolment reads the date of diagnosis). Calc values are derived and
+    recomputed on every save, so the row version is left alone: nobody's typing is lost."""
+    dictionary = version.dictionary
+    saved_fields = {f.name for f in dictionary.fields_of(saved.instrument)}
+    targets: dict[str, list] = {}
+    for f in dictionary.fields:
+        if (
+            f.field_type == "calc"
+            and f.form != saved.instrument
+            and field_references(f.calculation) & saved_fields
+        ):
+            targets.setdefault(f.form, []).append(f)
+    if not targets:
+        return
+    rows = InstrumentData.objects.select_for_update().filter(
+        record=record, instrument__in=targets, deleted_at__isnull=True, is_locked=False
+    )
+    codes = version.missing_code_values
+    for row in rows:
+        values = {**record_values(record, exclude=(row.instrument, row.instance)), **row.data}
+        updated = dict(row.data)
+        for f in targets[row.instrument]:
+            try:
+                updated[f.name] = calculate(f.calculation, values, missing_codes=codes)
+            except (LogicSyntaxError, ValueError, TypeError, ZeroDivisionError):
+                updated[f.name] = ""
+            values[f.name] = updated[f.name]
+        if updated != row.data:
+            row.data = updated
+            row.updated_by = user
+            row.save(update_fields=["data", "updated_by", "updated_at"])
 
 
 def delete_record(*, user, record: Record, reason: str) -> None:

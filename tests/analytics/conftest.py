@@ -19,8 +19,13 @@ def case(**follow_up) -> dict:
     return data
 
 
-DEAD = case(vital_status="0", death_date="2013-05-05", last_contact_date="2013-05-05",
-            death_cause="1", disease_status_last="3")
+DEAD = case(
+    vital_status="0",
+    death_date="2013-05-05",
+    last_contact_date="2013-05-05",
+    death_cause="1",
+    disease_status_last="3",
+)
 
 
 @pytest.fixture
@@ -38,8 +43,13 @@ def make_records(dictionary, centers, people):
             enter_case(record, user, dictionary, case=data)
             records.append(record)
         if lock:
-            lock_records(user=user, records=records, password=PASSWORD,
-                         meaning=SIGNATURE_MEANINGS[0], dictionary_version=dictionary)
+            lock_records(
+                user=user,
+                records=records,
+                password=PASSWORD,
+                meaning=SIGNATURE_MEANINGS[0],
+                dictionary_version=dictionary,
+            )
         return records
 
     return make

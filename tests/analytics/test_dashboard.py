@@ -12,8 +12,14 @@ from analytics.narrative import results_paragraph
 from centers.tokens import issue_api_token
 from tests.analytics.conftest import DEAD, case
 
-POOLED_URLS = ["/analytics/", "/analytics/summary.json", "/analytics/curves.csv",
-               "/analytics/analysis-dataset.csv", "/analytics/history/", "/analytics/freshness/"]
+POOLED_URLS = [
+    "/analytics/",
+    "/analytics/summary.json",
+    "/analytics/curves.csv",
+    "/analytics/analysis-dataset.csv",
+    "/analytics/history/",
+    "/analytics/freshness/",
+]
 
 
 @pytest.fixture
@@ -89,12 +95,14 @@ def test_summary_json_content(client, people, snapshot):
     assert set(os_["survival_at"]["12"]) == {"estimate", "ci"}
     assert os_["survival_at"]["12"]["estimate"] == 1.0
     assert os_["excluded"] == [
-        {"record": "BOL-0003", "reason": "last_contact_date is UNK (missing-data code)"}]
+        {"record": "BOL-0003", "reason": "last_contact_date is UNK (missing-data code)"}
+    ]
     assert data["endpoints"]["os_metastatic"]["n"] == 0
     assert data["logrank"]["os_by_centre"]["df"] == 1
     assert set(data["logrank"]["os_by_centre"]) == {"chisq", "df", "p"}
     assert data["logrank"]["os_by_centre"]["p"] == pytest.approx(
-        snapshot.results["logrank"]["os_by_centre"]["p"])
+        snapshot.results["logrank"]["os_by_centre"]["p"]
+    )
 
 
 def test_summary_json_offers_r_default_ci(client, people, snapshot):
@@ -114,12 +122,17 @@ def test_api_token_reads_summary(client, people, snapshot):
     assert response.status_code == 200
     assert response.json()["dataset_version"] == snapshot.dataset_version
     site_token = issue_api_token(user=people["coord_mil"])
-    assert client.get("/analytics/summary.json",
-                      HTTP_AUTHORIZATION=f"Token {site_token}").status_code == 403
-    assert client.get("/analytics/summary.json",
-                      HTTP_AUTHORIZATION="Token " + "0" * 32).status_code == 403
-    csv_response = client.get("/analytics/analysis-dataset.csv",
-                              HTTP_AUTHORIZATION=f"Token {token}")
+    assert (
+        client.get("/analytics/summary.json", HTTP_AUTHORIZATION=f"Token {site_token}").status_code
+        == 403
+    )
+    assert (
+        client.get("/analytics/summary.json", HTTP_AUTHORIZATION="Token " + "0" * 32).status_code
+        == 403
+    )
+    csv_response = client.get(
+        "/analytics/analysis-dataset.csv", HTTP_AUTHORIZATION=f"Token {token}"
+    )
     assert csv_response.status_code == 200
 
 
@@ -127,16 +140,24 @@ def test_analysis_dataset_and_curves_csv(client, people, snapshot):
     client.force_login(people["pi"])
     text = client.get("/analytics/analysis-dataset.csv").content.decode()
     rows = list(csv.DictReader(io.StringIO(text)))
-    assert list(rows[0]) == ["record_id", "centre", "endpoint", "time_months", "event", "stage",
-                             "site_of_origin", "chemotherapy"]
+    assert list(rows[0]) == [
+        "record_id",
+        "centre",
+        "endpoint",
+        "time_months",
+        "event",
+        "stage",
+        "site_of_origin",
+        "chemotherapy",
+    ]
     os_rows = [r for r in rows if r["endpoint"] == "os"]
     assert len(os_rows) == 7 and "BOL-0003" not in {r["record_id"] for r in os_rows}
     assert sum(int(r["event"]) for r in os_rows) == 2
-    curves = list(csv.DictReader(io.StringIO(
-        client.get("/analytics/curves.csv").content.decode())))
+    curves = list(csv.DictReader(io.StringIO(client.get("/analytics/curves.csv").content.decode())))
     os_curve = [r for r in curves if r["endpoint"] == "os" and r["subgroup"] == "all"]
-    assert [float(r["time_months"]) for r in os_curve] == \
-        snapshot.curves["os"]["all"]["All"]["times"]
+    assert [float(r["time_months"]) for r in os_curve] == snapshot.curves["os"]["all"]["All"][
+        "times"
+    ]
     assert {r["ci_method"] for r in curves} == {"log-log"}
 
 
@@ -154,7 +175,8 @@ def test_figures_download_in_three_formats_and_inline(client, people, snapshot):
 
 
 def test_freshness_asks_for_a_reload_when_a_newer_snapshot_lands(
-        client, people, snapshot, make_records, django_capture_on_commit_callbacks):
+    client, people, snapshot, make_records, django_capture_on_commit_callbacks
+):
     client.force_login(people["pi"])
     url = f"/analytics/freshness/?version={snapshot.dataset_version}"
     assert "HX-Refresh" not in client.get(url)
@@ -166,14 +188,16 @@ def test_freshness_asks_for_a_reload_when_a_newer_snapshot_lands(
     assert f"As of dataset version {newest.dataset_version}" in response.content.decode()
 
 
-def test_history_diff_lists_records_and_figures(client, people, snapshot, make_records,
-                                               django_capture_on_commit_callbacks):
+def test_history_diff_lists_records_and_figures(
+    client, people, snapshot, make_records, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         make_records(1, data=DEAD)
     newest = StatisticsSnapshot.objects.latest()
     client.force_login(people["pi"])
-    response = client.get(f"/analytics/history/?a={snapshot.dataset_version}"
-                          f"&b={newest.dataset_version}")
+    response = client.get(
+        f"/analytics/history/?a={snapshot.dataset_version}&b={newest.dataset_version}"
+    )
     diff = response.context["diff"]
     assert diff["added"] == ["MIL-0006"] and diff["removed"] == [] and diff["changed"] == []
     events = next(f for f in diff["figures"] if f["endpoint"] == "os" and f["what"] == "events")

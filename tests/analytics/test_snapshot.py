@@ -45,8 +45,9 @@ def test_nothing_is_computed_before_commit(make_records, django_capture_on_commi
     assert not StatisticsSnapshot.objects.exists()
 
 
-def test_unlock_recomputes_without_the_record(make_records, people,
-                                              django_capture_on_commit_callbacks):
+def test_unlock_recomputes_without_the_record(
+    make_records, people, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         first, _second = make_records(2)
     with django_capture_on_commit_callbacks(execute=True):
@@ -58,8 +59,7 @@ def test_unlock_recomputes_without_the_record(make_records, people,
     assert StatisticsSnapshot.objects.count() == 2
 
 
-def test_duplicate_deliveries_leave_one_snapshot(make_records,
-                                                 django_capture_on_commit_callbacks):
+def test_duplicate_deliveries_leave_one_snapshot(make_records, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False):
         make_records(1)
     version = newest_version()
@@ -69,13 +69,15 @@ def test_duplicate_deliveries_leave_one_snapshot(make_records,
 
 
 def test_out_of_order_deliveries_coalesce_and_older_versions_do_nothing(
-        make_records, django_capture_on_commit_callbacks):
+    make_records, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=False):
         make_records(1)
         make_records(1, data=DEAD)
         make_records(1, centre="BOL")
-    versions = list(LockOutbox.objects.order_by("dataset_version")
-                    .values_list("dataset_version", flat=True))
+    versions = list(
+        LockOutbox.objects.order_by("dataset_version").values_list("dataset_version", flat=True)
+    )
     assert len(versions) == 3
     # The oldest task arrives first: it computes the newest dataset (a burst coalesces).
     assert recompute_statistics.apply(args=[versions[0]], throw=True).get() == versions[2]
@@ -89,7 +91,8 @@ def test_out_of_order_deliveries_coalesce_and_older_versions_do_nothing(
 
 
 def test_a_concurrent_duplicate_returns_the_stored_snapshot(
-        make_records, django_capture_on_commit_callbacks):
+    make_records, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         make_records(1)
     stored = StatisticsSnapshot.objects.get()
@@ -98,22 +101,25 @@ def test_a_concurrent_duplicate_returns_the_stored_snapshot(
     assert StatisticsSnapshot.objects.count() == 1
 
 
-def test_snapshots_are_immutable_in_the_database(make_records,
-                                                 django_capture_on_commit_callbacks):
+def test_snapshots_are_immutable_in_the_database(make_records, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         make_records(1)
     snapshot = StatisticsSnapshot.objects.get()
     statements = [
-        ("UPDATE analytics_statisticssnapshot SET n_locked_records = 99 WHERE id = %s",
-         snapshot.pk),
+        (
+            "UPDATE analytics_statisticssnapshot SET n_locked_records = 99 WHERE id = %s",
+            snapshot.pk,
+        ),
         ("DELETE FROM analytics_statisticssnapshot WHERE id = %s", snapshot.pk),
-        ("UPDATE analytics_snapshotdetail SET duration_ms = 0 WHERE snapshot_id = %s",
-         snapshot.pk),
+        ("UPDATE analytics_snapshotdetail SET duration_ms = 0 WHERE snapshot_id = %s", snapshot.pk),
         ("DELETE FROM analytics_snapshotdetail WHERE snapshot_id = %s", snapshot.pk),
     ]
     for sql, pk in statements:
-        with pytest.raises(DatabaseError, match="immutable"), transaction.atomic(), \
-                connection.cursor() as cursor:
+        with (
+            pytest.raises(DatabaseError, match="immutable"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
             cursor.execute(sql, [pk])
     assert StatisticsSnapshot.objects.get().n_locked_records == 1
 
@@ -133,8 +139,9 @@ def test_details_follow_the_snapshot(make_records, django_capture_on_commit_call
     assert compute_details(dataset_version=snapshot.dataset_version) is None  # idempotent
 
 
-def test_details_of_a_superseded_snapshot_are_skipped(make_records,
-                                                      django_capture_on_commit_callbacks):
+def test_details_of_a_superseded_snapshot_are_skipped(
+    make_records, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=False):
         make_records(1)
     first = services.compute_snapshot()
@@ -145,8 +152,9 @@ def test_details_of_a_superseded_snapshot_are_skipped(make_records,
     assert not SnapshotDetail.objects.exists()
 
 
-def test_only_locked_and_not_deleted_records_count(make_records,
-                                                   django_capture_on_commit_callbacks):
+def test_only_locked_and_not_deleted_records_count(
+    make_records, django_capture_on_commit_callbacks
+):
     make_records(2, lock=False)
     with django_capture_on_commit_callbacks(execute=True):
         make_records(1, data=DEAD)
@@ -159,8 +167,11 @@ def test_only_locked_and_not_deleted_records_count(make_records,
     assert os_row["event"] == "1"
     # 2010-03-04 .. 2013-05-05 = 1158 days
     assert float(os_row["time_months"]) == pytest.approx(1158 / 30.4375, abs=1e-12)
-    assert (os_row["stage"], os_row["site_of_origin"], os_row["chemotherapy"]) == \
-        ("Localized", "Small bowel", "None")
+    assert (os_row["stage"], os_row["site_of_origin"], os_row["chemotherapy"]) == (
+        "Localized",
+        "Small bowel",
+        "None",
+    )
 
 
 def test_content_hash_follows_the_data(make_records, django_capture_on_commit_callbacks):

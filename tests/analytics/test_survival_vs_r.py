@@ -28,6 +28,7 @@ from analytics.survival import (
     logrank,
     reverse_km_followup,
 )
+from tests.tools import require_r
 
 REF_DIR = Path(__file__).resolve().parents[2] / "analytics" / "reference"
 REF = json.loads((REF_DIR / "survival_reference.json").read_text())
@@ -419,16 +420,9 @@ def test_cox_api_and_validation() -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-def _r_available() -> bool:
-    if shutil.which("Rscript") is None:
-        return False
-    probe = subprocess.run(["Rscript", "-e", "library(survival)"], capture_output=True, check=False)
-    return probe.returncode == 0
-
-
-@pytest.mark.skipif(not _r_available(), reason="Rscript with the survival package not found")
 def test_reference_regenerates_identically(tmp_path: Path) -> None:
     """make_reference.R is deterministic: a fresh run reproduces the committed files."""
+    require_r()
     script = tmp_path / "make_reference.R"
     shutil.copy(REF_DIR / "make_reference.R", script)
     subprocess.run(["Rscript", str(script)], check=True, capture_output=True, timeout=300)

@@ -33,8 +33,10 @@ lock_record(user=user, record=record, password=settings.DEMO_PASSWORD,
             meaning=SIGNATURE_MEANINGS[0], dictionary_version=version)
 print("LOCKED", record.record_id)
 """
-TOKEN = ("from centers.models import User; from centers.tokens import issue_api_token; "
-         "print('TOKEN', issue_api_token(user=User.objects.get(username='pi')))")
+TOKEN = (
+    "from centers.models import User; from centers.tokens import issue_api_token; "
+    "print('TOKEN', issue_api_token(user=User.objects.get(username='pi')))"
+)
 
 
 def redis_available() -> bool:
@@ -77,8 +79,9 @@ def wait_for_snapshot(stack, version: int, timeout: float = 60) -> float:
     """Seconds until the snapshot for `version` is stored."""
     started = time.monotonic()
     while time.monotonic() - started < timeout:
-        if query(stack, "SELECT 1 FROM analytics_statisticssnapshot WHERE dataset_version = %s",
-                 version):
+        if query(
+            stack, "SELECT 1 FROM analytics_statisticssnapshot WHERE dataset_version = %s", version
+        ):
             return time.monotonic() - started
         time.sleep(0.05)
     raise AssertionError(f"no snapshot for dataset v{version} within {timeout} s")
@@ -87,9 +90,16 @@ def wait_for_snapshot(stack, version: int, timeout: float = 60) -> float:
 def log_in(stack, username: str) -> requests.Session:
     session = requests.Session()
     session.get(f"{stack.url}/accounts/login/", timeout=10)
-    response = session.post(f"{stack.url}/accounts/login/", timeout=10, data={
-        "username": username, "password": "demo-password",
-        "csrfmiddlewaretoken": session.cookies["csrftoken"]}, allow_redirects=False)
+    response = session.post(
+        f"{stack.url}/accounts/login/",
+        timeout=10,
+        data={
+            "username": username,
+            "password": "demo-password",
+            "csrfmiddlewaretoken": session.cookies["csrftoken"],
+        },
+        allow_redirects=False,
+    )
     assert response.status_code == 302 and "sessionid" in session.cookies
     return session
 
@@ -106,9 +116,12 @@ def test_lock_becomes_a_snapshot_shown_on_the_dashboard(stack):
     seconds = wait_for_snapshot(stack, version, timeout=20)
     assert seconds < 10  # measured in bench/analytics_benchmark.py; well under 2 s here
 
-    (n_locked, hashes), = query(
-        stack, "SELECT n_locked_records, record_hashes FROM analytics_statisticssnapshot "
-               "WHERE dataset_version = %s", version)
+    ((n_locked, hashes),) = query(
+        stack,
+        "SELECT n_locked_records, record_hashes FROM analytics_statisticssnapshot "
+        "WHERE dataset_version = %s",
+        version,
+    )
     assert n_locked == 29 and record_id in hashes
 
     pi = log_in(stack, "pi")
@@ -116,8 +129,11 @@ def test_lock_becomes_a_snapshot_shown_on_the_dashboard(stack):
     assert f"As of dataset version {version}" in html
     assert "29 locked records" in html
     token = re.search(r"TOKEN (\S+)", stack.shell(TOKEN)).group(1)
-    summary = requests.get(f"{stack.url}/analytics/summary.json", timeout=30,
-                           headers={"Authorization": f"Token {token}"}).json()
+    summary = requests.get(
+        f"{stack.url}/analytics/summary.json",
+        timeout=30,
+        headers={"Authorization": f"Token {token}"},
+    ).json()
     assert summary["dataset_version"] == version
     assert summary["endpoints"]["os"]["n"] + len(summary["endpoints"]["os"]["excluded"]) == 29
     coordinator = log_in(stack, "coordinator-mil")
@@ -135,8 +151,8 @@ def test_broker_down_at_lock_time_then_the_sweep_catches_up(stack):
     stack.env["CELERY_BROKER_URL"] = BROKER
     stack.start_worker("-B", "--schedule", stack.beat_schedule)
     wait_for_snapshot(stack, newest_outbox(stack), timeout=60)
-    assert query(stack, "SELECT count(*) FROM registry_lockoutbox WHERE sent_at IS NULL") \
-        == [(0,)]
+    assert query(stack, "SELECT count(*) FROM registry_lockoutbox WHERE sent_at IS NULL") == [(0,)]
     # The burst of six locks coalesced into one recompute of the newest version.
-    assert query(stack, "SELECT dataset_version, n_locked_records FROM "
-                        "analytics_statisticssnapshot") == [(newest_outbox(stack), 28)]
+    assert query(
+        stack, "SELECT dataset_version, n_locked_records FROM analytics_statisticssnapshot"
+    ) == [(newest_outbox(stack), 28)]

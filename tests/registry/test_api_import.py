@@ -21,15 +21,20 @@ def read(response) -> HttpResponse:
     """Record exports are streamed: consume the stream (which also writes their audit)."""
     if not response.streaming:
         return response
-    return HttpResponse(b"".join(response.streaming_content), status=response.status_code,
-                        content_type=response["Content-Type"])
+    return HttpResponse(
+        b"".join(response.streaming_content),
+        status=response.status_code,
+        content_type=response["Content-Type"],
+    )
 
 
 @pytest.fixture
 def api(client, dataset, people):
     cache.clear()
-    tokens = {key: issue_api_token(user=people[key]) for key in
-              ("dm", "coord_mil", "coord_bol", "inv_mil")}
+    tokens = {
+        key: issue_api_token(user=people[key])
+        for key in ("dm", "coord_mil", "coord_bol", "inv_mil")
+    }
 
     def call(who: str, rows=None, **data):
         data.setdefault("token", tokens[who])
@@ -48,16 +53,22 @@ def snapshot() -> list:
 
 def test_errors_reported_per_row_and_nothing_written(api):
     before, records = snapshot(), Record.objects.count()
-    response = api("coord_mil", [
-        {"record_id": "MIL-0003", "tumour_size_mm": "9999x", "date_dx": "2010-02-30"},
-        {"record_id": "MIL-0003", "stage_dx": "7"},
-        {"record_id": "MIL-0004", "sex": "1"},  # valid on its own: still not written
-    ])
+    response = api(
+        "coord_mil",
+        [
+            {"record_id": "MIL-0003", "tumour_size_mm": "9999x", "date_dx": "2010-02-30"},
+            {"record_id": "MIL-0003", "stage_dx": "7"},
+            {"record_id": "MIL-0004", "sex": "1"},  # valid on its own: still not written
+        ],
+    )
     assert response.status_code == 400
     body = json.loads(response.content)
     problems = {(d["record"], d["field_name"], d["value"]) for d in body["details"]}
-    assert problems == {("MIL-0003", "tumour_size_mm", "9999x"),
-                        ("MIL-0003", "date_dx", "2010-02-30"), ("MIL-0003", "stage_dx", "7")}
+    assert problems == {
+        ("MIL-0003", "tumour_size_mm", "9999x"),
+        ("MIL-0003", "date_dx", "2010-02-30"),
+        ("MIL-0003", "stage_dx", "7"),
+    }
     assert '\n"MIL-0003","stage_dx","7","' in body["error"]  # REDCap: record,field,value,msg
     assert snapshot() == before and Record.objects.count() == records
     unknown = api("coord_mil", [{"record_id": "MIL-0003", "shoe_size": "44"}])
@@ -65,38 +76,65 @@ def test_errors_reported_per_row_and_nothing_written(api):
 
 
 def test_import_validates_like_the_forms_and_merges(api):
-    ok = api("coord_mil", [{"record_id": "MIL-0003", "date_dx": "04/03/2010",
-                            "site_of_origin": "2", "diagnosis_pathology_complete": "1"}],
-             dateFormat="DMY")
+    ok = api(
+        "coord_mil",
+        [
+            {
+                "record_id": "MIL-0003",
+                "date_dx": "04/03/2010",
+                "site_of_origin": "2",
+                "diagnosis_pathology_complete": "1",
+            }
+        ],
+        dateFormat="DMY",
+    )
     assert ok.status_code == 200, ok.content
     assert json.loads(ok.content) == {"count": 1}
-    row = InstrumentData.objects.get(record__record_id="MIL-0003",
-                                     instrument="diagnosis_pathology")
+    row = InstrumentData.objects.get(record__record_id="MIL-0003", instrument="diagnosis_pathology")
     assert row.data["date_dx"] == "2010-03-04" and row.status == 1
     # normal: blanks keep stored values; overwrite: blanks erase them
     api("coord_mil", [{"record_id": "MIL-0003", "site_of_origin": "", "tumour_size_mm": "50"}])
     row.refresh_from_db()
     assert row.data["site_of_origin"] == "2" and row.data["tumour_size_mm"] == "50"
-    api("coord_mil", [{"record_id": "MIL-0003", "site_of_origin": "", "tumour_size_mm": "50"}],
-        overwriteBehavior="overwrite")
+    api(
+        "coord_mil",
+        [{"record_id": "MIL-0003", "site_of_origin": "", "tumour_size_mm": "50"}],
+        overwriteBehavior="overwrite",
+    )
     row.refresh_from_db()
     assert row.data["site_of_origin"] == "" and row.data["tumour_size_mm"] == "50"
     # calculations are the server's: age from the stored year of birth and date_dx
     api("coord_mil", [{"record_id": "MIL-0003", "sex": "2", "age_at_dx": "12"}])
     enrolment = InstrumentData.objects.get(record__record_id="MIL-0003", instrument="enrolment")
     assert enrolment.data["age_at_dx"] == "39"
-    checkbox = api("coord_mil", [{"record_id": "MIL-0003", "stage_dx": "3",
-                                  "metastatic_sites___2": "1", "metastatic_sites___6": "0"}],
-                   returnContent="ids")
+    checkbox = api(
+        "coord_mil",
+        [
+            {
+                "record_id": "MIL-0003",
+                "stage_dx": "3",
+                "metastatic_sites___2": "1",
+                "metastatic_sites___6": "0",
+            }
+        ],
+        returnContent="ids",
+    )
     assert json.loads(checkbox.content) == ["MIL-0003"]
     stage = InstrumentData.objects.get(record__record_id="MIL-0003", instrument="stage")
     assert stage.data["metastatic_sites"] == ["2"]
 
 
 def test_repeating_rows_and_new_records(api):
-    rows = [{"record_id": "MIL-0004", "redcap_repeat_instrument": "", "sex": "1"},
-            {"record_id": "MIL-0004", "redcap_repeat_instrument": "relapse",
-             "redcap_repeat_instance": "2", "relapse_date": "2015-01-01", "relapse_type": "2"}]
+    rows = [
+        {"record_id": "MIL-0004", "redcap_repeat_instrument": "", "sex": "1"},
+        {
+            "record_id": "MIL-0004",
+            "redcap_repeat_instrument": "relapse",
+            "redcap_repeat_instance": "2",
+            "relapse_date": "2015-01-01",
+            "relapse_type": "2",
+        },
+    ]
     response = api("coord_mil", rows, returnContent="ids")
     assert response.status_code == 200, response.content
     record = Record.objects.get(record_id="MIL-0004")
@@ -104,9 +142,12 @@ def test_repeating_rows_and_new_records(api):
     assert record.instruments.get(instrument="relapse", instance=2).data["relapse_type"] == "2"
     skipped = api("coord_mil", [{"record_id": "MIL-0009", "sex": "1"}])
     assert skipped.status_code == 400 and "MIL-0005" in json.loads(skipped.content)["error"]
-    auto = api("coord_mil", [{"record_id": "anything", "sex": "2"},
-                             {"record_id": "other", "sex": "1"}],
-               forceAutoNumber="true", returnContent="auto_ids")
+    auto = api(
+        "coord_mil",
+        [{"record_id": "anything", "sex": "2"}, {"record_id": "other", "sex": "1"}],
+        forceAutoNumber="true",
+        returnContent="auto_ids",
+    )
     assert json.loads(auto.content) == ["MIL-0005,anything", "MIL-0006,other"]
 
 
@@ -122,8 +163,12 @@ def test_import_never_places_or_changes_a_record_in_another_centre(api):
         response = api(who, [row])
         assert response.status_code == 400, (who, row)
         assert "own centre" in json.loads(response.content)["error"]
-    auto = api("coord_bol", [{"record_id": "MIL-0001", "sex": "1"}], forceAutoNumber="1",
-               returnContent="ids")
+    auto = api(
+        "coord_bol",
+        [{"record_id": "MIL-0001", "sex": "1"}],
+        forceAutoNumber="1",
+        returnContent="ids",
+    )
     assert json.loads(auto.content) == ["BOL-0002"]  # allocated in the user's own centre
     assert Record.objects.get(record_id="BOL-0002").center.code == "BOL"
     assert Record.objects.count() == records + 1
@@ -139,7 +184,8 @@ def test_locked_records_refuse_import_and_delete(api):
     delete = api("coord_mil", action="delete", **{"records[0]": "MIL-0001"})
     assert delete.status_code == 400 and "locked" in json.loads(delete.content)["error"]
     assert snapshot() == before and Record.objects.visible_to(
-        Record.objects.get(record_id="MIL-0001").created_by).filter(record_id="MIL-0001")
+        Record.objects.get(record_id="MIL-0001").created_by
+    ).filter(record_id="MIL-0001")
 
 
 def test_delete_is_soft_scoped_and_returns_the_count(api):
@@ -153,28 +199,66 @@ def test_delete_is_soft_scoped_and_returns_the_count(api):
 
 
 def test_lock_api_status_lock_and_unlock(api, people):
-    status = json.loads(api("dm", content="lock", action="status",
-                            records="MIL-0001,MIL-0003", returnFormat="json").content)
+    status = json.loads(
+        api(
+            "dm", content="lock", action="status", records="MIL-0001,MIL-0003", returnFormat="json"
+        ).content
+    )
     assert [(s["record"], s["locked"], s["signature_valid"]) for s in status] == [
-        ("MIL-0001", 1, 1), ("MIL-0003", 0, "")]
-    refused = api("coord_mil", content="lock", action="unlock", records="MIL-0001",
-                  reason="typo", returnFormat="json")
+        ("MIL-0001", 1, 1),
+        ("MIL-0003", 0, ""),
+    ]
+    refused = api(
+        "coord_mil",
+        content="lock",
+        action="unlock",
+        records="MIL-0001",
+        reason="typo",
+        returnFormat="json",
+    )
     assert refused.status_code == 403
-    no_reason = api("dm", content="lock", action="unlock", records="MIL-0001",
-                    returnFormat="json")
+    no_reason = api("dm", content="lock", action="unlock", records="MIL-0001", returnFormat="json")
     assert no_reason.status_code == 400
-    ok = api("dm", content="lock", action="unlock", records="MIL-0001",
-             reason="Correct the tumour size", returnFormat="json")
+    ok = api(
+        "dm",
+        content="lock",
+        action="unlock",
+        records="MIL-0001",
+        reason="Correct the tumour size",
+        returnFormat="json",
+    )
     assert ok.status_code == 200 and json.loads(ok.content) == {"count": 1}
     assert not Record.objects.get(record_id="MIL-0001").is_locked
-    wrong = api("inv_mil", content="lock", action="lock", records="MIL-0001",
-                password="not-my-password", meaning="1", returnFormat="json")
+    wrong = api(
+        "inv_mil",
+        content="lock",
+        action="lock",
+        records="MIL-0001",
+        password="not-my-password",
+        meaning="1",
+        returnFormat="json",
+    )
     assert wrong.status_code == 403
-    locked = api("inv_mil", content="lock", action="lock", records="MIL-0001",
-                 password=PASSWORD, meaning="1", returnFormat="json")
+    locked = api(
+        "inv_mil",
+        content="lock",
+        action="lock",
+        records="MIL-0001",
+        password=PASSWORD,
+        meaning="1",
+        returnFormat="json",
+    )
     assert locked.status_code == 200, locked.content
     assert Record.objects.get(record_id="MIL-0001").is_locked
-    incomplete = api("inv_mil", content="lock", action="lock", records="MIL-0003",
-                     password=PASSWORD, meaning="1", returnFormat="json")
-    assert incomplete.status_code == 400 and "not Complete" in json.loads(
-        incomplete.content)["error"]
+    incomplete = api(
+        "inv_mil",
+        content="lock",
+        action="lock",
+        records="MIL-0003",
+        password=PASSWORD,
+        meaning="1",
+        returnFormat="json",
+    )
+    assert (
+        incomplete.status_code == 400 and "not Complete" in json.loads(incomplete.content)["error"]
+    )

@@ -10,6 +10,7 @@ import re
 import pytest
 
 from tests.live import create_live_stack, drop_live_stack
+from tests.tools import require_chromium
 
 pytestmark = pytest.mark.browser
 
@@ -55,6 +56,8 @@ def stack(django_db_setup, django_db_blocker):
 @pytest.fixture
 def page(stack):
     from playwright.sync_api import sync_playwright
+
+    require_chromium()
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)

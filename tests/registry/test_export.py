@@ -21,8 +21,13 @@ from tests.registry.golden.dataset import dataset_fixture  # noqa: F401 - the fi
 
 pytestmark = pytest.mark.django_db
 GOLDEN = Path(__file__).parent / "golden"
-DATA_FILES = ["registry_data.csv", "registry_dictionary.csv", "registry_data.sav",
-              "registry_data.dta", "registry_labels.R"]
+DATA_FILES = [
+    "registry_data.csv",
+    "registry_dictionary.csv",
+    "registry_data.sav",
+    "registry_data.dta",
+    "registry_labels.R",
+]
 
 
 def export(tmp_path, user, name="x", **options):
@@ -41,8 +46,16 @@ def test_locked_dataset_matches_golden_files(dataset, people, tmp_path):
     check_golden(result.directory / "registry_data.csv", "locked_raw.csv")
     check_golden(result.directory / "registry_labels.R", "locked_labels.R")
     check_golden(result.directory / "registry_dictionary.csv", "dictionary.csv")
-    labels = export(tmp_path, people["dm"], "labels", raw_or_label="label", header="label",
-                    checkbox_label=True, locked_only=False, formats=("csv",))
+    labels = export(
+        tmp_path,
+        people["dm"],
+        "labels",
+        raw_or_label="label",
+        header="label",
+        checkbox_label=True,
+        locked_only=False,
+        formats=("csv",),
+    )
     check_golden(labels.directory / "registry_data.csv", "all_labels.csv")
     assert result.manifest["records"] == 3
     assert result.manifest["rows"] == 6  # 3 base rows, 2 therapy lines, 1 relapse
@@ -91,7 +104,7 @@ def test_coordinator_export_never_contains_another_centre(dataset, people, tmp_p
 def test_formula_cells_are_neutralised_and_numbers_kept(dataset, people, tmp_path):
     result = export(tmp_path, people["dm"], formats=("csv",))
     text = (result.directory / "registry_data.csv").read_text()
-    assert "'=HYPERLINK(\"\"http://x\"\")" in text
+    assert '\'=HYPERLINK(""http://x"")' in text
     assert ",'-2+3 looks like a formula," in text
     assert ",'@SUM(A1)," in text
     for line in text.splitlines():
@@ -117,33 +130,48 @@ def test_signature_status_is_rechecked_like_signature_is_valid(dataset, people, 
 
 def test_statistics_files_carry_value_and_variable_labels(dataset, people, tmp_path):
     result = export(tmp_path, people["dm"])
-    for name, reader in (("registry_data.sav", pyreadstat.read_sav),
-                         ("registry_data.dta", pyreadstat.read_dta)):
+    for name, reader in (
+        ("registry_data.sav", pyreadstat.read_sav),
+        ("registry_data.dta", pyreadstat.read_dta),
+    ):
         df, meta = reader(str(result.directory / name))
-        assert list(df["record_id"]) == ["BOL-0001", "BOL-0001", "MIL-0001", "MIL-0002",
-                                         "MIL-0002", "MIL-0002"]
+        assert list(df["record_id"]) == [
+            "BOL-0001",
+            "BOL-0001",
+            "MIL-0001",
+            "MIL-0002",
+            "MIL-0002",
+            "MIL-0002",
+        ]
         labels = dict(zip(meta.column_names, meta.column_labels, strict=True))
         assert labels["date_dx"] == "Date of diagnosis"
         assert meta.variable_value_labels["site_of_origin"][6] == "Other"
-        assert meta.variable_value_labels["metastatic_sites___1"] == {0: "Unchecked",
-                                                                      1: "Checked"}
+        assert meta.variable_value_labels["metastatic_sites___1"] == {0: "Unchecked", 1: "Checked"}
         assert df["tumour_size_mm"].iloc[0] == 80
         assert str(df["date_dx"].iloc[0])[:10] == "2010-03-04"
         assert df["regimen_other"].iloc[5] == "@SUM(A1)"  # neutralising quote stripped
 
 
 def test_r_script_reads_the_csv_with_factor_labels(dataset, people, tmp_path):
-    import shutil
     import subprocess
 
-    if shutil.which("Rscript") is None:
-        pytest.fail("Rscript is needed to check the R script")
+    from tests.tools import require_r
+
+    require_r()
     result = export(tmp_path, people["dm"], formats=("csv", "r"))
-    code = ('source("registry_labels.R"); cat(as.character(data$site_of_origin[data$record_id'
-            ' == "MIL-0002"][1]), attr(data$date_dx, "label"), class(data$date_dx),'
-            ' as.character(data$metastatic_sites___1[4]), data$site_other[4], sep="|")')
-    out = subprocess.run(["Rscript", "-e", code], cwd=result.directory, capture_output=True,
-                         text=True, timeout=60, check=True).stdout
+    code = (
+        'source("registry_labels.R"); cat(as.character(data$site_of_origin[data$record_id'
+        ' == "MIL-0002"][1]), attr(data$date_dx, "label"), class(data$date_dx),'
+        ' as.character(data$metastatic_sites___1[4]), data$site_other[4], sep="|")'
+    )
+    out = subprocess.run(
+        ["Rscript", "-e", code],
+        cwd=result.directory,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
     assert out == 'Other|Date of diagnosis|Date|Checked|=HYPERLINK("http://x")'
 
 
@@ -163,11 +191,23 @@ def test_export_dataset_command(dataset, people, tmp_path):
     from django.core.management import call_command
 
     out = StringIO()
-    call_command("export_dataset", people["dm"].username, str(tmp_path / "cmd"),
-                 "--deidentify", "--dates", "days", "--formats", "csv,dictionary", stdout=out)
+    call_command(
+        "export_dataset",
+        people["dm"].username,
+        str(tmp_path / "cmd"),
+        "--deidentify",
+        "--dates",
+        "days",
+        "--formats",
+        "csv,dictionary",
+        stdout=out,
+    )
     assert "3 records, 6 rows" in out.getvalue()
     assert sorted(p.name for p in (tmp_path / "cmd").iterdir() if p.suffix != ".zip") == [
-        "manifest.json", "registry_data.csv", "registry_dictionary.csv"]
+        "manifest.json",
+        "registry_data.csv",
+        "registry_dictionary.csv",
+    ]
 
 
 def test_empty_export_still_has_every_file(dataset, centers, tmp_path):

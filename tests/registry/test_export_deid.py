@@ -15,10 +15,24 @@ from registry.exports.options import ExportOptions
 from tests.registry.golden.dataset import dataset_fixture  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.django_db
-FREE_TEXT = {"site_other", "pathology_notes", "metastatic_sites_other", "surgery_procedure",
-             "regimen_other"}
-DATES = ["date_dx", "path_review_date", "surgery_date", "therapy_start", "therapy_end",
-         "relapse_date", "salvage_date", "last_contact_date", "death_date"]
+FREE_TEXT = {
+    "site_other",
+    "pathology_notes",
+    "metastatic_sites_other",
+    "surgery_procedure",
+    "regimen_other",
+}
+DATES = [
+    "date_dx",
+    "path_review_date",
+    "surgery_date",
+    "therapy_start",
+    "therapy_end",
+    "relapse_date",
+    "salvage_date",
+    "last_contact_date",
+    "death_date",
+]
 
 
 def rows_of(result) -> list[dict]:
@@ -32,19 +46,32 @@ def export(tmp_path, user, name, **options):
 
 def originals(tmp_path, user) -> dict[tuple, dict]:
     rows = rows_of(export(tmp_path, user, "identified", formats=("csv",)))
-    return {(pseudonym(r["record_id"]), r["redcap_repeat_instrument"],
-             r["redcap_repeat_instance"]): r for r in rows}
+    return {
+        (pseudonym(r["record_id"]), r["redcap_repeat_instrument"], r["redcap_repeat_instance"]): r
+        for r in rows
+    }
 
 
 def test_identifiers_and_free_text_are_removed_everywhere(dataset, people, tmp_path):
     result = export(tmp_path, people["dm"], "deid", deidentify=True, dates="shift")
     rows = rows_of(result)
     assert not (FREE_TEXT | {"mrn"}) & set(rows[0])
-    assert {r["record_id"] for r in rows} == {pseudonym(r) for r in
-                                              ("MIL-0001", "MIL-0002", "BOL-0001")}
+    assert {r["record_id"] for r in rows} == {
+        pseudonym(r) for r in ("MIL-0001", "MIL-0002", "BOL-0001")
+    }
     assert all(len(r["record_id"]) == 16 for r in rows)
-    secrets = [b"MIL-0001", b"MIL-0002", b"BOL-0001", b"H123", b"B-77", b"M-2",
-               b"HYPERLINK", b"looks like a formula", b"SUM(A1)", b"Segmental resection"]
+    secrets = [
+        b"MIL-0001",
+        b"MIL-0002",
+        b"BOL-0001",
+        b"H123",
+        b"B-77",
+        b"M-2",
+        b"HYPERLINK",
+        b"looks like a formula",
+        b"SUM(A1)",
+        b"Segmental resection",
+    ]
     for path in result.directory.iterdir():
         if path.suffix == ".zip":
             continue
@@ -67,8 +94,11 @@ def test_date_shift_is_stable_per_record_and_keeps_intervals(dataset, people, tm
     for row in first:
         key = (row["record_id"], row["redcap_repeat_instrument"], row["redcap_repeat_instance"])
         original = before[key]
-        offset = date_offset(next(r for r in ("MIL-0001", "MIL-0002", "BOL-0001")
-                                  if pseudonym(r) == row["record_id"]))
+        offset = date_offset(
+            next(
+                r for r in ("MIL-0001", "MIL-0002", "BOL-0001") if pseudonym(r) == row["record_id"]
+            )
+        )
         assert 0 <= offset <= 364
         for name in DATES:
             if original[name]:
@@ -86,8 +116,9 @@ def test_days_from_diagnosis_are_exact(dataset, people, tmp_path):
     rows = rows_of(export(tmp_path, people["dm"], "days", deidentify=True, dates="days"))
     dx = {k[0]: date.fromisoformat(r["date_dx"]) for k, r in before.items() if r["date_dx"]}
     for row in rows:
-        original = before[(row["record_id"], row["redcap_repeat_instrument"],
-                           row["redcap_repeat_instance"])]
+        original = before[
+            (row["record_id"], row["redcap_repeat_instrument"], row["redcap_repeat_instance"])
+        ]
         for name in DATES:
             if original[name]:
                 expected = (date.fromisoformat(original[name]) - dx[row["record_id"]]).days

@@ -12,8 +12,14 @@ from registry.exports.jobs import jobs_of, read_status
 from tests.registry.golden.dataset import dataset_fixture  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.django_db
-FORM = {"which": "locked", "dates": "shift", "raw_or_label": "raw", "header": "raw",
-        "data_access_group": "on", "formats": ["csv", "dictionary", "r"]}
+FORM = {
+    "which": "locked",
+    "dates": "shift",
+    "raw_or_label": "raw",
+    "header": "raw",
+    "data_access_group": "on",
+    "formats": ["csv", "dictionary", "r"],
+}
 
 
 def build(client, user, django_capture_on_commit_callbacks, **changes):
@@ -24,8 +30,9 @@ def build(client, user, django_capture_on_commit_callbacks, **changes):
     return jobs_of(user)[0]
 
 
-def test_data_manager_builds_and_downloads(client, dataset, people,
-                                           django_capture_on_commit_callbacks):
+def test_data_manager_builds_and_downloads(
+    client, dataset, people, django_capture_on_commit_callbacks
+):
     client.force_login(people["dm"])
     page = client.get("/exports/")
     assert page.status_code == 200 and b"All records, with a lock-status column" in page.content
@@ -36,13 +43,18 @@ def test_data_manager_builds_and_downloads(client, dataset, people,
     download = client.get(f"/exports/{job['id']}/download/")
     assert download.status_code == 200
     archive = zipfile.ZipFile(io.BytesIO(b"".join(download.streaming_content)))
-    assert sorted(archive.namelist()) == ["manifest.json", "registry_data.csv",
-                                          "registry_dictionary.csv", "registry_labels.R"]
+    assert sorted(archive.namelist()) == [
+        "manifest.json",
+        "registry_data.csv",
+        "registry_dictionary.csv",
+        "registry_labels.R",
+    ]
     assert b"MIL-0003" in archive.read("registry_data.csv")
 
 
-def test_pi_gets_the_locked_dataset_only(client, dataset, people,
-                                         django_capture_on_commit_callbacks):
+def test_pi_gets_the_locked_dataset_only(
+    client, dataset, people, django_capture_on_commit_callbacks
+):
     client.force_login(people["pi"])
     page = client.get("/exports/")
     assert b"All records, with a lock-status column" not in page.content
@@ -53,11 +65,15 @@ def test_pi_gets_the_locked_dataset_only(client, dataset, people,
 
 
 def test_coordinator_export_is_own_centre_and_jobs_are_private(
-        client, dataset, people, django_capture_on_commit_callbacks):
+    client, dataset, people, django_capture_on_commit_callbacks
+):
     job = build(client, people["coord_bol"], django_capture_on_commit_callbacks, which="all")
     download = client.get(f"/exports/{job['id']}/download/")
-    data = zipfile.ZipFile(io.BytesIO(b"".join(download.streaming_content))).read(
-        "registry_data.csv").decode()
+    data = (
+        zipfile.ZipFile(io.BytesIO(b"".join(download.streaming_content)))
+        .read("registry_data.csv")
+        .decode()
+    )
     assert "BOL-0001" in data and "MIL-" not in data
     client.force_login(people["coord_mil"])
     assert client.get(f"/exports/{job['id']}/download/").status_code == 404

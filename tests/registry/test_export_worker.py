@@ -48,8 +48,9 @@ def redis_available() -> bool:
         return False
 
 
-def test_worker_builds_the_export_and_reports_progress(django_db_setup, django_db_blocker,
-                                                       tmp_path):
+def test_worker_builds_the_export_and_reports_progress(
+    django_db_setup, django_db_blocker, tmp_path
+):
     if not redis_available():
         if os.environ.get("REQUIRE_EXTERNAL_SERVICES"):
             pytest.fail(f"Redis is required at {BROKER}")
@@ -71,8 +72,11 @@ def test_worker_builds_the_export_and_reports_progress(django_db_setup, django_d
         assert status["state"] == "done", status
         assert status["total"] == 3 and status["done"] == 3
         with zipfile.ZipFile(root / job / "files" / status["zip"]) as archive:
-            assert sorted(archive.namelist()) == ["manifest.json", "registry_data.csv",
-                                                  "registry_data.sav"]
+            assert sorted(archive.namelist()) == [
+                "manifest.json",
+                "registry_data.csv",
+                "registry_data.sav",
+            ]
             rows = archive.read("registry_data.csv").decode().splitlines()
         assert [r.split(",")[0] for r in rows[1:]] == ["MIL-0001", "MIL-0002", "MIL-0003"]
     finally:

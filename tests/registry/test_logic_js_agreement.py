@@ -22,13 +22,17 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from registry.logic import LogicSyntaxError, calculate, evaluate, is_true
+from tests.tools import require_node
 
 from .test_logic import CASES, MISSING, NOW, SYNTAX_ERRORS, TODAY, VALUES
 
 NODE = shutil.which("node") or "/usr/bin/node"
 RUNNER = Path(__file__).with_name("logic_node_runner.js")
 
-pytestmark = pytest.mark.skipif(not Path(NODE).exists(), reason="node is not installed")
+
+@pytest.fixture(autouse=True)
+def _node():
+    require_node()
 
 
 def python_result(case: dict[str, Any]) -> dict[str, Any]:

@@ -58,8 +58,11 @@ def test_project_information(live):
     instruments = proj.export_instruments()
     assert [i["instrument_name"] for i in instruments][:2] == ["enrolment", "diagnosis_pathology"]
     names = proj.export_field_names()
-    assert {"original_field_name": "relapse_sites", "choice_value": "1",
-            "export_field_name": "relapse_sites___1"} in names
+    assert {
+        "original_field_name": "relapse_sites",
+        "choice_value": "1",
+        "export_field_name": "relapse_sites___1",
+    } in names
 
 
 def test_export_records_json_csv_df_scoped_to_the_centre(live):
@@ -67,8 +70,9 @@ def test_export_records_json_csv_df_scoped_to_the_centre(live):
     records = proj.export_records()
     assert {r["record_id"] for r in records} == {"MIL-0001", "MIL-0002"}
     assert {r["redcap_repeat_instrument"] for r in records} == {"", "relapse"}
-    base = next(r for r in records if r["record_id"] == "MIL-0001"
-                and not r["redcap_repeat_instrument"])
+    base = next(
+        r for r in records if r["record_id"] == "MIL-0001" and not r["redcap_repeat_instrument"]
+    )
     assert base["mrn"] == "MIL-0" and base["enrolment_complete"] == "0"
     text = proj.export_records(format_type="csv")
     assert text.startswith("record_id,redcap_repeat_instrument") and "BOL-" not in text
@@ -76,8 +80,11 @@ def test_export_records_json_csv_df_scoped_to_the_centre(live):
     assert set(df.index) == {"MIL-0001", "MIL-0002"}
     assert sorted(df["year_of_birth"].dropna().astype(int)) == [1950, 1951]
     subset = proj.export_records(records=["MIL-0002"], forms=["relapse"])
-    assert [(r["record_id"], r["redcap_repeat_instance"]) for r in subset
-            if r["redcap_repeat_instrument"]] == [("MIL-0002", 1)]
+    assert [
+        (r["record_id"], r["redcap_repeat_instance"])
+        for r in subset
+        if r["redcap_repeat_instrument"]
+    ] == [("MIL-0002", 1)]
     bol = live["bol"].export_records(format_type="csv")
     assert "MIL-" not in bol and "BOL-0001" in bol
 
@@ -88,8 +95,9 @@ def test_import_and_delete_round_trip(live):
     assert new_id == "MIL-0003"
     result = proj.import_records([{"record_id": new_id, "sex": "2", "year_of_birth": "1961"}])
     assert result == {"count": 1}
-    assert proj.import_records([{"record_id": new_id, "sex": "1"}],
-                               return_content="ids") == [new_id]
+    assert proj.import_records([{"record_id": new_id, "sex": "1"}], return_content="ids") == [
+        new_id
+    ]
     exported = proj.export_records(records=[new_id], fields=["sex", "year_of_birth"])
     assert exported[0]["sex"] == "1" and exported[0]["year_of_birth"] == "1961"
     with pytest.raises(RedcapError, match="year_of_birth"):

@@ -153,6 +153,24 @@ def test_calc_fields_are_read_only_and_computed_on_the_server(coord, record):
     assert 'name="age_at_dx"' in body and "readonly" in body
 
 
+def test_calc_on_another_form_follows_the_field_it_reads(coord, record):
+    """Age at diagnosis lives on enrolment but reads the date of diagnosis on a later form."""
+    post(coord, record, "enrolment", {"year_of_birth": "1960", "sex": "1"})
+    enrolment = InstrumentData.objects.get(record=record, instrument="enrolment")
+    assert enrolment.data["age_at_dx"] == ""
+    post(coord, record, "diagnosis_pathology", {"date_dx": "04/03/2010"})
+    enrolment.refresh_from_db()
+    assert enrolment.data["age_at_dx"] == "49"
+    assert enrolment.version == 1  # derived value: an open enrolment form does not conflict
+    post(coord, record, "diagnosis_pathology", {"date_dx": "04/09/2012"}, version=1)
+    enrolment.refresh_from_db()
+    assert enrolment.data["age_at_dx"] == "52"
+    change = AuditEvent.objects.filter(
+        record_id=record.record_id, instrument="enrolment", field="age_at_dx"
+    ).latest("seq")
+    assert (change.old_value, change.new_value) == ("49", "52")
+
+
 def test_save_and_next_and_save_and_exit(coord, record):
     response = post(coord, record, "primary_surgery", {"surgery_done": "0"}, action="next")
     assert response.url == url(record, "systemic_therapy")

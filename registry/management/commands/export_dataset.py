@@ -17,8 +17,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("username", help="who exports (scoping and audit)")
         parser.add_argument("directory", help="where the files and the zip are written")
-        parser.add_argument("--all-records", action="store_true",
-                            help="all records, with a registry_lock_status column")
+        parser.add_argument(
+            "--all-records",
+            action="store_true",
+            help="all records, with a registry_lock_status column",
+        )
         parser.add_argument("--deidentify", action="store_true")
         parser.add_argument("--dates", choices=DATE_MODES, default="shift")
         parser.add_argument("--labels", action="store_true", help="labels instead of codes")
@@ -38,5 +41,7 @@ class Command(BaseCommand):
         )
         result = build_export(user=user, options=options, directory=Path(directory))
         manifest = result.manifest
-        self.stdout.write(f"{result.zip_path} ({manifest['records']} records, "
-                          f"{manifest['rows']} rows, dataset v{manifest['dataset_version']})")
+        self.stdout.write(
+            f"{result.zip_path} ({manifest['records']} records, "
+            f"{manifest['rows']} rows, dataset v{manifest['dataset_version']})"
+        )

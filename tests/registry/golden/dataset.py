@@ -15,33 +15,63 @@ from tests.fixtures_records import COMPLETE_CASE, PASSWORD, enter_case
 METASTATIC = copy.deepcopy(COMPLETE_CASE)
 METASTATIC["enrolment"][0].update(mrn="M-2", year_of_birth="1915")
 METASTATIC["diagnosis_pathology"][0].update(
-    date_dx="2012-06-15", site_of_origin="6", site_other="=HYPERLINK(\"http://x\")",
-    pathology_notes="-2+3 looks like a formula", path_review_date="2012-07-01")
+    date_dx="2012-06-15",
+    site_of_origin="6",
+    site_other='=HYPERLINK("http://x")',
+    pathology_notes="-2+3 looks like a formula",
+    path_review_date="2012-07-01",
+)
 METASTATIC["stage"] = [{"stage_dx": "3", "metastatic_sites": ["1", "3"]}]
 METASTATIC["primary_surgery"] = [{"surgery_done": "0"}]
 METASTATIC["systemic_therapy"] = [
-    {"therapy_setting": "3", "therapy_line": "1", "regimen": "2",
-     "therapy_start": "2012-07-10", "therapy_end": "2012-11-20", "best_response": "2"},
-    {"therapy_setting": "3", "therapy_line": "2", "regimen": "8", "regimen_other": "@SUM(A1)",
-     "therapy_start": "2013-02-01", "best_response": "4"},
+    {
+        "therapy_setting": "3",
+        "therapy_line": "1",
+        "regimen": "2",
+        "therapy_start": "2012-07-10",
+        "therapy_end": "2012-11-20",
+        "best_response": "2",
+    },
+    {
+        "therapy_setting": "3",
+        "therapy_line": "2",
+        "regimen": "8",
+        "regimen_other": "@SUM(A1)",
+        "therapy_start": "2013-02-01",
+        "best_response": "4",
+    },
 ]
 METASTATIC["relapse"] = []
-METASTATIC["follow_up"] = [{"last_contact_date": "2014-01-31", "vital_status": "0",
-                            "death_date": "2014-01-31", "death_cause": "1",
-                            "disease_status_last": "3"}]
+METASTATIC["follow_up"] = [
+    {
+        "last_contact_date": "2014-01-31",
+        "vital_status": "0",
+        "death_date": "2014-01-31",
+        "death_cause": "1",
+        "disease_status_last": "3",
+    }
+]
 
 RELAPSED = copy.deepcopy(COMPLETE_CASE)
 RELAPSED["enrolment"][0].update(sex="1", mrn="B-77")
-RELAPSED["relapse"] = [{"relapse_date": "2012-09-01", "relapse_type": "1",
-                        "relapse_sites": ["1"], "salvage_surgery": "1",
-                        "salvage_date": "2012-10-01", "status_after_salvage": "1"}]
-
+RELAPSED["relapse"] = [
+    {
+        "relapse_date": "2012-09-01",
+        "relapse_type": "1",
+        "relapse_sites": ["1"],
+        "salvage_surgery": "1",
+        "salvage_date": "2012-10-01",
+        "status_after_salvage": "1",
+    }
+]
 
 
 def diagnosis_first(case: dict) -> dict:
     """Enter the diagnosis before enrolment, so the age calculation sees date_dx."""
-    return {"diagnosis_pathology": case["diagnosis_pathology"],
-            **{k: v for k, v in case.items() if k != "diagnosis_pathology"}}
+    return {
+        "diagnosis_pathology": case["diagnosis_pathology"],
+        **{k: v for k, v in case.items() if k != "diagnosis_pathology"},
+    }
 
 
 COMPLETE = diagnosis_first(COMPLETE_CASE)
@@ -66,10 +96,20 @@ def build_dataset(centers: dict, people: dict, version) -> dict:
     unfinished = create_record(user=mil, center=centers["MIL"])
     enter_case(unfinished, mil, version, UNFINISHED, status=FormStatus.INCOMPLETE)
     records["mil3"] = unfinished
-    lock_records(user=people["inv_mil"], records=[records["mil1"], records["mil2"]],
-                 password=PASSWORD, meaning=SIGNATURE_MEANINGS[0], dictionary_version=version)
-    lock_records(user=people["inv_bol"], records=[records["bol1"]], password=PASSWORD,
-                 meaning=SIGNATURE_MEANINGS[0], dictionary_version=version)
+    lock_records(
+        user=people["inv_mil"],
+        records=[records["mil1"], records["mil2"]],
+        password=PASSWORD,
+        meaning=SIGNATURE_MEANINGS[0],
+        dictionary_version=version,
+    )
+    lock_records(
+        user=people["inv_bol"],
+        records=[records["bol1"]],
+        password=PASSWORD,
+        meaning=SIGNATURE_MEANINGS[0],
+        dictionary_version=version,
+    )
     for record in records.values():
         record.refresh_from_db()
     return records
