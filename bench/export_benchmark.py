@@ -264,7 +264,9 @@ def main() -> None:
     }
     if args.bundle:
         report["bundle"] = child("bundle", db, args.out)
-    print(json.dumps(report, indent=2))
+    from bench.common import write_result
+
+    write_result(f"export_{args.records}", report)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,11 @@ urlpatterns = [
     path("records/lock/", locking.bulk_lock, name="bulk_lock"),
     path("records/<str:record_id>/", records.record_home, name="record"),
     path("records/<str:record_id>/lock/", locking.lock, name="lock"),
+    path(
+        "records/<str:record_id>/<str:instrument>/<int:instance>/lock/",
+        locking.instrument_lock,
+        name="instrument_lock",
+    ),
     path("records/<str:record_id>/unlock/", locking.unlock, name="unlock"),
     path("records/<str:record_id>/acknowledge/", locking.acknowledge, name="acknowledge"),
     path("records/<str:record_id>/history/", audit.record_history, name="record_history"),

@@ -34,6 +34,15 @@ class BulkLockForm(SignatureForm):
         self.fields["records"].choices = [(r, r) for r in record_ids]
 
 
+class FormLockForm(forms.Form):
+    """Locking one form instance (REDCap's per-form lock): the password confirms who locks."""
+
+    password = forms.CharField(
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        label="Your password",
+    )
+
+
 class UnlockForm(forms.Form):
     reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}),

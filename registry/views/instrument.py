@@ -165,7 +165,7 @@ def instrument_form(request, record_id: str, instrument: str, instance: int):
         raise Http404("No such instance")  # new instances are numbered without gaps
     access = access_for(request.user)
     can_edit = access.can_edit_center(record.center_id)
-    readonly = record.is_locked or not can_edit
+    readonly = record.is_locked or not can_edit or bool(row and row.is_locked)
     form_kwargs = _form_kwargs(
         request, record, version, instrument, instance, row, readonly, access.can_raise_queries
     )
@@ -229,6 +229,8 @@ def instrument_form(request, record_id: str, instrument: str, instance: int):
             "row": row,
             "form": form,
             "readonly": readonly,
+            "can_lock_form": access.can_lock_center(record.center_id),
+            "is_data_manager": access.is_data_manager,
             "conflict": conflict,
             "status_field": form[STATUS_FIELD],
             "version_field": form[VERSION_FIELD],

@@ -5,15 +5,28 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as Forbidden
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from centers.access import access_for
-from registry.forms.locking import AcknowledgeForm, BulkLockForm, SignatureForm, UnlockForm
-from registry.models import Record
+from registry.forms.locking import (
+    AcknowledgeForm,
+    BulkLockForm,
+    FormLockForm,
+    SignatureForm,
+    UnlockForm,
+)
+from registry.models import InstrumentData, Record
 from registry.quality import findings_for
 from registry.services.errors import LockRefused, RegistryError
-from registry.services.locking import lock_blockers, lock_record, lock_records, unlock_record
+from registry.services.locking import (
+    lock_blockers,
+    lock_instrument,
+    lock_record,
+    lock_records,
+    unlock_instrument,
+    unlock_record,
+)
 from registry.services.queries import finding_acknowledge
 from registry.services.records import get_record_for_user
 
@@ -67,6 +80,35 @@ def lock(request, record_id: str):
         },
         status=status,
     )
+
+
+@login_required
+@require_POST
+def instrument_lock(request, record_id: str, instrument: str, instance: int):
+    """Lock (site investigator, password) or unlock (data manager, reason) one form instance."""
+    record = get_record_for_user(request.user, record_id)
+    row = get_object_or_404(
+        InstrumentData.objects.select_related("record"),
+        record=record,
+        instrument=instrument,
+        instance=instance,
+        deleted_at__isnull=True,
+    )
+    unlocking = request.POST.get("action") == "unlock"
+    form = UnlockForm(request.POST) if unlocking else FormLockForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+    else:
+        try:
+            if unlocking:
+                unlock_instrument(user=request.user, row=row, reason=form.cleaned_data["reason"])
+                messages.success(request, "The form is unlocked.")
+            else:
+                lock_instrument(user=request.user, row=row, password=form.cleaned_data["password"])
+                messages.success(request, "The form is locked.")
+        except RegistryError as exc:
+            messages.error(request, str(exc))
+    return redirect("registry:instrument", record.record_id, instrument, instance)
 
 
 @login_required

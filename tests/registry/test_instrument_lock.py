@@ -75,3 +75,35 @@ def test_unlock_by_sql_needs_a_reason(locked_form):
                 "UPDATE registry_instrumentdata SET is_locked = false WHERE id = %s",
                 [locked_form.pk],
             )
+
+
+def test_the_form_page_locks_and_unlocks_one_form(client, complete_record, people):
+    from django.urls import reverse
+
+    page = reverse("registry:instrument", args=[complete_record.record_id, "stage", 1])
+    lock_url = reverse("registry:instrument_lock", args=[complete_record.record_id, "stage", 1])
+    client.force_login(people["coord_mil"])
+    assert 'id="form-lock"' not in client.get(page).content.decode()  # coordinators cannot lock
+    client.post(lock_url, {"action": "lock", "password": PASSWORD})
+    assert not InstrumentData.objects.get(record=complete_record, instrument="stage").is_locked
+
+    client.force_login(people["inv_mil"])
+    assert 'id="form-lock"' in client.get(page).content.decode()
+    client.post(lock_url, {"action": "lock", "password": "wrong"})
+    assert not InstrumentData.objects.get(record=complete_record, instrument="stage").is_locked
+    response = client.post(lock_url, {"action": "lock", "password": PASSWORD}, follow=True)
+    assert "The form is locked." in response.content.decode()
+    assert InstrumentData.objects.get(record=complete_record, instrument="stage").is_locked
+
+    client.force_login(people["coord_mil"])
+    body = client.get(page).content.decode()
+    assert 'id="form-locked"' in body and 'id="save-stay"' not in body
+
+    client.force_login(people["dm"])
+    client.post(lock_url, {"action": "unlock", "reason": " "})
+    assert InstrumentData.objects.get(record=complete_record, instrument="stage").is_locked
+    client.post(lock_url, {"action": "unlock", "reason": "Stage corrected after review"})
+    assert not InstrumentData.objects.get(record=complete_record, instrument="stage").is_locked
+
+    client.force_login(people["coord_bol"])  # another centre: the form does not exist for them
+    assert client.post(lock_url, {"action": "lock", "password": PASSWORD}).status_code == 404
