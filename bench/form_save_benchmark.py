@@ -33,9 +33,9 @@ INSERT INTO registry_record (record_id, center_id, sequence, is_locked, syntheti
   SELECT 'MIL-' || lpad(n::text, 6, '0'), c.id, n, false, true, now(), now()
   FROM centers_center c, generate_series(100, 99 + {records}) n WHERE c.code = 'MIL';
 INSERT INTO registry_instrumentdata (record_id, instrument, instance, data, status,
-  ever_completed, version, dictionary_version_id, updated_at)
+  ever_completed, version, dictionary_version_id, updated_at, is_locked)
   SELECT r.id, f.form, 1, '{{"note": "bench"}}'::jsonb, (r.sequence % 3), false, 1,
-         (SELECT max(id) FROM registry_dictionaryversion), now()
+         (SELECT max(id) FROM registry_dictionaryversion), now(), false
   FROM registry_record r
   CROSS JOIN (VALUES ('enrolment'), ('diagnosis_pathology'), ('stage'), ('primary_surgery'),
                      ('follow_up')) f(form)

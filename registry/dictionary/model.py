@@ -217,17 +217,21 @@ class Dictionary:
 
     @property
     def forms(self) -> list[tuple[str, str]]:
-        seen: dict[str, str] = {}
-        for f in self.fields:
-            seen.setdefault(f.form, form_label(f.form))
-        return list(seen.items())
+        return [(name, form_label(name)) for name in self._fields_by_form]
 
     @property
     def form_names(self) -> list[str]:
-        return [name for name, _ in self.forms]
+        return list(self._fields_by_form)
 
     def fields_of(self, form: str) -> tuple[FieldDef, ...]:
-        return tuple(f for f in self.fields if f.form == form)
+        return self._fields_by_form.get(form, ())
+
+    @cached_property
+    def _fields_by_form(self) -> dict[str, tuple[FieldDef, ...]]:
+        grouped: dict[str, list[FieldDef]] = {}
+        for f in self.fields:
+            grouped.setdefault(f.form, []).append(f)
+        return {form: tuple(fields) for form, fields in grouped.items()}
 
     def field(self, name: str) -> FieldDef:
         """The field called ``name``; KeyError if there is none."""

@@ -7,7 +7,8 @@ Dates are typed and shown day first (dd/mm/yyyy) and stored ISO.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from functools import cached_property
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Div, Field, Layout
@@ -44,7 +45,7 @@ class InstrumentForm(forms.Form):
         stored: Mapping | None = None,
         readonly: bool = False,
         ever_completed: bool = False,
-        tools: Mapping[str, str] | None = None,
+        tools: Callable[[], Mapping[str, str]] | None = None,
         **kwargs,
     ) -> None:
         super().__init__(*args, **kwargs)
@@ -57,7 +58,7 @@ class InstrumentForm(forms.Form):
         self.readonly = readonly
         self.ever_completed = ever_completed
         self.cleaned_instrument: CleanedInstrument | None = None
-        self.tools = tools or {}
+        self._tools = tools
         self.missing_initial: dict[str, str] = {}
         stored = stored or {}
         for f in self.fields_def:
@@ -86,10 +87,19 @@ class InstrumentForm(forms.Form):
         if readonly:
             for bound in self.fields.values():
                 bound.disabled = True
-        self.helper = FormHelper()
-        self.helper.form_tag = False
-        self.helper.disable_csrf = True
-        self.helper.layout = self._layout()
+
+    @cached_property
+    def helper(self) -> FormHelper:
+        """Built only when the form is rendered: a successful save never needs it."""
+        helper = FormHelper()
+        helper.form_tag = False
+        helper.disable_csrf = True
+        helper.layout = self._layout()
+        return helper
+
+    @cached_property
+    def tools(self) -> Mapping[str, str]:
+        return self._tools() if self._tools else {}
 
     def missing_value(self, name: str) -> str:
         if self.is_bound:

@@ -48,8 +48,13 @@ def create_record(*, user, center: Center, synthetic: bool = False) -> Record:
 def record_values(record: Record, *, exclude: tuple[str, int] | None = None) -> dict:
     """All values of a record for logic (non-repeating instruments, plus the first instance of
     repeating ones so a field there can still be referenced)."""
-    values: dict = {}
     rows = record.instruments.filter(deleted_at__isnull=True).order_by("-instance")
+    return merged_values(rows, exclude)
+
+
+def merged_values(rows, exclude: tuple[str, int] | None = None) -> dict:
+    """Rows ordered by descending instance, so the first instance's values win."""
+    values: dict = {}
     for row in rows:
         if exclude and (row.instrument, row.instance) == exclude:
             continue
@@ -145,12 +150,16 @@ def _refresh_dependent_calcs(
             targets.setdefault(f.form, []).append(f)
     if not targets:
         return
-    rows = InstrumentData.objects.select_for_update().filter(
-        record=record, instrument__in=targets, deleted_at__isnull=True, is_locked=False
+    rows = list(
+        InstrumentData.objects.select_for_update()
+        .filter(record=record, deleted_at__isnull=True)
+        .order_by("-instance")
     )
     codes = version.missing_code_values
     for row in rows:
-        values = {**record_values(record, exclude=(row.instrument, row.instance)), **row.data}
+        if row.instrument not in targets or row.is_locked:
+            continue
+        values = {**merged_values(rows, (row.instrument, row.instance)), **row.data}
         updated = dict(row.data)
         for f in targets[row.instrument]:
             try:

@@ -7,8 +7,9 @@ from django.http import Http404
 from registry.models import DictionaryVersion, FormStatus
 from registry.services.dictionary import current_dictionary_version
 
-# Dictionary versions never change: each is parsed once per process.
-_PARSED: dict[tuple[int, str], object] = {}
+# Dictionary versions never change: each is loaded and parsed once per process, and a request
+# only asks the database which version is current.
+_LOADED: dict[tuple[int, int, str], DictionaryVersion] = {}
 STATUS_CSS = {  # css suffix of registry.css status-dot classes
     None: ("none", "No data"),
     FormStatus.INCOMPLETE: ("0", "Incomplete"),
@@ -18,15 +19,15 @@ STATUS_CSS = {  # css suffix of registry.css status-dot classes
 
 
 def dictionary_version() -> DictionaryVersion:
+    key = DictionaryVersion.objects.values_list("pk", "number", "sha256").current()
+    if key in _LOADED:
+        return _LOADED[key]
     try:
         version = current_dictionary_version()
     except LookupError:
         raise Http404("No data dictionary has been imported yet.") from None
-    key = (version.pk, version.sha256)
-    if key in _PARSED:
-        version.__dict__["dictionary"] = _PARSED[key]
-    else:
-        _PARSED[key] = version.dictionary
+    version.dictionary  # noqa: B018 - parse it once, here
+    _LOADED[(version.pk, version.number, version.sha256)] = version
     return version
 
 

@@ -31,8 +31,8 @@ from registry.services.errors import (
 )
 from registry.services.records import (
     get_record_for_user,
+    merged_values,
     next_instance,
-    record_values,
     save_instrument,
 )
 
@@ -154,9 +154,8 @@ def instrument_form(request, record_id: str, instrument: str, instance: int):
     if instrument not in dictionary.form_names:
         raise Http404("No such instrument")
     repeating = instrument in version.repeating_instruments
-    row = InstrumentData.objects.filter(
-        record=record, instrument=instrument, instance=instance, deleted_at__isnull=True
-    ).first()
+    rows = list(record.instruments.filter(deleted_at__isnull=True).order_by("-instance"))
+    row = next((r for r in rows if (r.instrument, r.instance) == (instrument, instance)), None)
     if row is None and (
         instance < 1
         or (not repeating and instance != 1)
@@ -166,8 +165,9 @@ def instrument_form(request, record_id: str, instrument: str, instance: int):
     access = access_for(request.user)
     can_edit = access.can_edit_center(record.center_id)
     readonly = record.is_locked or not can_edit or bool(row and row.is_locked)
+    context = merged_values(rows, exclude=(instrument, instance))
     form_kwargs = _form_kwargs(
-        request, record, version, instrument, instance, row, readonly, access.can_raise_queries
+        record, version, instrument, instance, row, context, readonly, access.can_raise_queries
     )
     status, conflict = 200, None
     if request.method == "POST":
@@ -247,28 +247,32 @@ def instrument_form(request, record_id: str, instrument: str, instance: int):
     )
 
 
-def _form_kwargs(request, record, version, instrument, instance, row, readonly, can_raise) -> dict:
+def _form_kwargs(record, version, instrument, instance, row, context, readonly, can_raise) -> dict:
     dictionary = version.dictionary
     fields = list(dictionary.fields_of(instrument))
-    open_queries: dict[str, int] = {}
-    for field in (
-        record.queries.filter(instrument=instrument, instance=instance)
-        .exclude(status=Query.Status.CLOSED)
-        .values_list("field", flat=True)
-    ):
-        open_queries[field] = open_queries.get(field, 0) + 1
+
+    def tools() -> dict[str, str]:  # only when the form is rendered
+        open_queries: dict[str, int] = {}
+        for field in (
+            record.queries.filter(instrument=instrument, instance=instance)
+            .exclude(status=Query.Status.CLOSED)
+            .values_list("field", flat=True)
+        ):
+            open_queries[field] = open_queries.get(field, 0) + 1
+        return _tools(record, fields, instrument, instance, can_raise, open_queries)
+
     stored = row.data if row else _defaults(fields)
     initial = {STATUS_FIELD: row.status if row else 0, VERSION_FIELD: row.version if row else 0}
     return {
         "dictionary": dictionary,
         "instrument": instrument,
-        "context": record_values(record, exclude=(instrument, instance)),
+        "context": context,
         "missing_codes": version.missing_codes,
         "stored": stored,
         "readonly": readonly,
         "ever_completed": bool(row and row.ever_completed),
         "initial": initial,
-        "tools": _tools(record, fields, instrument, instance, can_raise, open_queries),
+        "tools": tools,
     }
 
 
