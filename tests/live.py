@@ -63,7 +63,15 @@ class LiveStack:
         """Run Python inside the app (as the application role) and return its stdout."""
         return self.manage("shell", "-v", "0", "-c", code).stdout
 
-    def start_server(self, *, workers: int = 2, threads: int = 4, env: dict | None = None) -> str:
+    def start_server(
+        self,
+        *,
+        workers: int = 2,
+        threads: int = 4,
+        env: dict | None = None,
+        probe_path: str = "/accounts/login/",
+        probe_headers: dict | None = None,
+    ) -> str:
         port = free_port()
         command = [
             sys.executable,
@@ -96,7 +104,8 @@ class LiveStack:
         self.url = f"http://127.0.0.1:{port}"
         for _ in range(150):
             try:
-                urllib.request.urlopen(self.url + "/accounts/login/", timeout=1)  # noqa: S310
+                probe = urllib.request.Request(self.url + probe_path, headers=probe_headers or {})
+                urllib.request.urlopen(probe, timeout=1)  # noqa: S310
                 return self.url
             except OSError:
                 if proc.poll() is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,3 +59,49 @@ def test_dockerfile_runs_unprivileged_and_collects_static():
 def test_healthz_answers(client, db):
     response = client.get("/healthz/")
     assert response.status_code == 200 and response.content == b"ok"
+
+
+def test_the_web_health_check_passes_against_production_settings(
+    django_db_setup, django_db_blocker
+):
+    """Run compose's own health-check command against gunicorn in production mode: it must pass
+    although production answers 400 to unknown hosts and redirects plain http to https."""
+    import subprocess
+    import sys
+    import urllib.error
+    import urllib.request
+
+    from tests.live import create_live_stack, drop_live_stack
+
+    command = compose()["services"]["web"]["healthcheck"]["test"]
+    assert command[:3] == ["CMD", "python", "-c"]
+    production = {
+        "DJANGO_MODE": "production",
+        "SECRET_KEY": "x" * 60,
+        "ALLOWED_HOSTS": "registry.example.org,other.example.org",
+        "DJANGO_TEST_FAST_HASHER": "",
+    }
+    with django_db_blocker.unblock():
+        stack = create_live_stack()
+    try:
+        stack.start_server(
+            env=production,
+            probe_path="/healthz/",
+            probe_headers={"Host": "registry.example.org", "X-Forwarded-Proto": "https"},
+        )
+        port = stack.url.rsplit(":", 1)[1]
+        with pytest.raises(urllib.error.HTTPError) as refused:  # a bare request is refused
+            urllib.request.urlopen(stack.url + "/healthz/", timeout=5)  # noqa: S310
+        assert refused.value.code == 400
+        code = command[3].replace("127.0.0.1:8000", f"127.0.0.1:{port}")
+        result = subprocess.run(
+            [sys.executable, "-c", code],
+            env={"ALLOWED_HOSTS": production["ALLOWED_HOSTS"], "PATH": "/usr/bin:/bin"},
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        assert result.returncode == 0, result.stderr
+    finally:
+        with django_db_blocker.unblock():
+            drop_live_stack(stack)
