@@ -19,8 +19,21 @@ SITE_ROLES = {Role.SITE_COORDINATOR, Role.SITE_INVESTIGATOR}
 STUDY_WIDE_ROLES = {Role.PRINCIPAL_INVESTIGATOR, Role.DATA_MANAGER, Role.MONITOR}
 
 
+class DateFormat(models.TextChoices):
+    DMY = "dmy", "dd/mm/yyyy (day first: Italy, most of Europe)"
+    MDY = "mdy", "mm/dd/yyyy (month first: United States)"
+    YMD = "ymd", "yyyy-mm-dd (ISO 8601)"
+
+
 class User(AbstractUser):
     """A person with a log-in. Roles come from memberships, never from this row."""
+
+    date_format = models.CharField(
+        max_length=3,
+        choices=DateFormat.choices,
+        default=DateFormat.DMY,
+        help_text="How this person types and reads dates in the forms; stored dates are ISO.",
+    )
 
     def __str__(self) -> str:
         return self.full_name

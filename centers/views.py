@@ -4,6 +4,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from .access import access_for
+from .forms import DateFormatForm
 from .tokens import issue_api_token
 
 
@@ -18,11 +19,22 @@ def home(request):
 @require_http_methods(["GET", "POST"])
 def profile(request):
     new_token = None
-    if request.method == "POST":
+    date_form = DateFormatForm(instance=request.user)
+    if request.method == "POST" and "date_format" in request.POST:
+        date_form = DateFormatForm(request.POST, instance=request.user)
+        if date_form.is_valid():
+            date_form.save()
+            messages.success(request, "Dates in the forms now use the format you chose.")
+            return redirect("profile")
+    elif request.method == "POST":
         new_token = issue_api_token(user=request.user)
         messages.success(request, "A new API token was created. Copy it now: it is shown once.")
     tokens = request.user.api_tokens.filter(revoked_at__isnull=True)
-    return render(request, "centers/profile.html", {"tokens": tokens, "new_token": new_token})
+    return render(
+        request,
+        "centers/profile.html",
+        {"tokens": tokens, "new_token": new_token, "date_form": date_form},
+    )
 
 
 def healthz(request):

@@ -46,6 +46,7 @@ class InstrumentForm(forms.Form):
         readonly: bool = False,
         ever_completed: bool = False,
         tools: Callable[[], Mapping[str, str]] | None = None,
+        date_order: str = "dmy",
         **kwargs,
     ) -> None:
         super().__init__(*args, **kwargs)
@@ -59,16 +60,17 @@ class InstrumentForm(forms.Form):
         self.ever_completed = ever_completed
         self.cleaned_instrument: CleanedInstrument | None = None
         self._tools = tools
+        self.date_order = date_order
         self.missing_initial: dict[str, str] = {}
         stored = stored or {}
         for f in self.fields_def:
-            self.fields[f.name] = form_field(f, readonly=readonly)
+            self.fields[f.name] = form_field(f, readonly=readonly, date_order=date_order)
             value = stored.get(f.name, "")
             code = missing_code(f, value, self.code_values)
             if code:
                 self.missing_initial[f.name] = code
             else:
-                self.initial[f.name] = display_value(f, value)
+                self.initial[f.name] = display_value(f, value, date_order)
         self.fields[STATUS_FIELD] = forms.TypedChoiceField(
             choices=FormStatus.choices,
             coerce=int,
@@ -238,7 +240,7 @@ class InstrumentForm(forms.Form):
             context=self.context,
             status=status,
             missing_codes=self.code_values,
-            input_date_order="dmy",
+            input_date_order=self.date_order,
         )
         self.cleaned_instrument = result
         for name, message in result.errors.items():

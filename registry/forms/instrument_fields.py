@@ -18,13 +18,16 @@ REQUIRED_MARK = mark_safe(  # noqa: S308 - a constant
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(.*)$")
 
 
-def display_value(f: FieldDef, stored: object) -> object:
-    """How a stored value is shown in the form: ISO dates as dd/mm/yyyy."""
-    if isinstance(stored, str) and (f.is_date or f.is_datetime):
+DATE_PLACEHOLDERS = {"dmy": "dd/mm/yyyy", "mdy": "mm/dd/yyyy", "ymd": "yyyy-mm-dd"}
+
+
+def display_value(f: FieldDef, stored: object, date_order: str = "dmy") -> object:
+    """How a stored value is shown in the form: ISO dates in the user's date format."""
+    if isinstance(stored, str) and (f.is_date or f.is_datetime) and date_order != "ymd":
         m = _ISO_DATE.match(stored)
         if m:
             y, mo, d, rest = m.groups()
-            return f"{d}/{mo}/{y}{rest}"
+            return f"{d}/{mo}/{y}{rest}" if date_order == "dmy" else f"{mo}/{d}/{y}{rest}"
     return stored
 
 
@@ -51,7 +54,7 @@ def _choices(f: FieldDef) -> list[tuple[str, str]]:
     return [(c.code, c.label) for c in f.choices]
 
 
-def form_field(f: FieldDef, *, readonly: bool) -> forms.Field:
+def form_field(f: FieldDef, *, readonly: bool, date_order: str = "dmy") -> forms.Field:
     common = {"required": False, "label": _label(f), "help_text": f.note or ""}
     attrs: dict[str, str] = {}
     if readonly or f.readonly or f.field_type == "calc":
@@ -69,7 +72,9 @@ def form_field(f: FieldDef, *, readonly: bool) -> forms.Field:
     if f.field_type == "slider":
         attrs.update(type="number", min=f.validation_min or "0", max=f.validation_max or "100")
     if f.is_date:
-        attrs.update(placeholder="dd/mm/yyyy", inputmode="numeric", autocomplete="off")
+        attrs.update(
+            placeholder=DATE_PLACEHOLDERS[date_order], inputmode="numeric", autocomplete="off"
+        )
     elif f.is_datetime:
-        attrs.update(placeholder="dd/mm/yyyy hh:mm", autocomplete="off")
+        attrs.update(placeholder=DATE_PLACEHOLDERS[date_order] + " hh:mm", autocomplete="off")
     return forms.CharField(widget=forms.TextInput(attrs=attrs), **common)

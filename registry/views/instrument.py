@@ -169,6 +169,7 @@ def instrument_form(request, record_id: str, instrument: str, instance: int):
     form_kwargs = _form_kwargs(
         record, version, instrument, instance, row, context, readonly, access.can_raise_queries
     )
+    form_kwargs["date_order"] = request.user.date_format
     status, conflict = 200, None
     if request.method == "POST":
         if not can_edit:
@@ -240,6 +241,7 @@ def instrument_form(request, record_id: str, instrument: str, instance: int):
                 "values": form_kwargs["context"],
                 "missing_codes": version.missing_code_values,
                 "today": date.today().isoformat(),  # noqa: DTZ011 - the coordinator's day
+                "date_order": request.user.date_format,
             },
             "form_names": dictionary.forms,
         },

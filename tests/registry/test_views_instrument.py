@@ -65,6 +65,28 @@ def test_dates_typed_day_first_are_stored_iso_and_shown_day_first(coord, record)
     assert 'value="20/03/2010"' in body
 
 
+def test_each_person_types_dates_in_their_own_format(coord, record, people):
+    """A coordinator who chose month-first dates on their profile types and reads 03/20/2010;
+    the stored value is ISO either way."""
+    assert 'name="date_format"' in coord.get(reverse("profile")).content.decode()
+    coord.post(reverse("profile"), {"date_format": "mdy"})
+    people["coord_mil"].refresh_from_db()
+    assert people["coord_mil"].date_format == "mdy"
+    values = {"surgery_done": "1", "surgery_date": "03/20/2010", "margins": "0", "rupture": "0"}
+    assert post(coord, record, "primary_surgery", values).status_code == 302
+    row = InstrumentData.objects.get(record=record, instrument="primary_surgery")
+    assert row.data["surgery_date"] == "2010-03-20"
+    body = coord.get(url(record)).content.decode()
+    assert 'value="03/20/2010"' in body and 'placeholder="mm/dd/yyyy"' in body
+    assert '"date_order": "mdy"' in body  # the browser's Today button and logic use it too
+    coord.post(reverse("profile"), {"date_format": "ymd"})
+    assert 'value="2010-03-20"' in coord.get(url(record)).content.decode()
+    response = coord.post(reverse("profile"), {"date_format": "xyz"})
+    assert response.status_code == 200 and "not one of the available choices" in (
+        response.content.decode()
+    )
+
+
 def test_validation_errors_are_inline_and_typed_values_kept(coord, record):
     response = post(
         coord,

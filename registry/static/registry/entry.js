@@ -27,10 +27,17 @@
     return w.querySelector('select.registry-missing');
   }
   function pad(n) { return (n < 10 ? '0' : '') + n; }
+  var dateOrder = ctx.date_order || 'dmy';  // the user's date format; stored dates are ISO
   function toIso(text) {
     var m = /^\s*(\d{1,2})[\/\-.](\d{1,2})[\/\-.](\d{4})(.*)$/.exec(text || '');
-    if (!m) return (text || '').trim();
-    return m[3] + '-' + pad(+m[2]) + '-' + pad(+m[1]) + m[4];
+    if (!m || dateOrder === 'ymd') return (text || '').trim();
+    var day = dateOrder === 'dmy' ? m[1] : m[2], month = dateOrder === 'dmy' ? m[2] : m[1];
+    return m[3] + '-' + pad(+month) + '-' + pad(+day) + m[4];
+  }
+  function formatDate(d) {
+    var y = d.getFullYear(), mo = pad(d.getMonth() + 1), day = pad(d.getDate());
+    if (dateOrder === 'ymd') return y + '-' + mo + '-' + day;
+    return dateOrder === 'dmy' ? day + '/' + mo + '/' + y : mo + '/' + day + '/' + y;
   }
 
   function valueOf(w) {
@@ -182,8 +189,7 @@
     var button = event.target.closest('.registry-today');
     if (!button) return;
     var input = document.getElementById(button.getAttribute('data-target'));
-    var now = new Date();
-    input.value = pad(now.getDate()) + '/' + pad(now.getMonth() + 1) + '/' + now.getFullYear();
+    input.value = formatDate(new Date());
     input.dispatchEvent(new Event('change', { bubbles: true }));
     input.focus();
   });
