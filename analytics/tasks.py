@@ -8,9 +8,9 @@ from django.db import DatabaseError
 
 from . import details, services
 
-
-@shared_task(
-    name="analytics.recompute_statistics",
+# Both tasks are idempotent, so a delivery lost with its worker is redelivered and database
+# hiccups are retried with back-off.
+RELIABLE = dict(
     acks_late=True,
     reject_on_worker_lost=True,
     autoretry_for=(DatabaseError,),
@@ -20,23 +20,16 @@ from . import details, services
     max_retries=8,
     ignore_result=True,
 )
+
+
+@shared_task(name="analytics.recompute_statistics", **RELIABLE)
 def recompute_statistics(dataset_version: int) -> int | None:
     """Idempotent, keyed by dataset version; returns the version of the snapshot it stored."""
     snapshot = services.recompute_for_version(dataset_version=int(dataset_version))
     return snapshot.dataset_version if snapshot else None
 
 
-@shared_task(
-    name="analytics.compute_snapshot_details",
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=(DatabaseError,),
-    retry_backoff=2,
-    retry_backoff_max=120,
-    retry_jitter=True,
-    max_retries=8,
-    ignore_result=True,
-)
+@shared_task(name="analytics.compute_snapshot_details", **RELIABLE)
 def compute_snapshot_details(dataset_version: int) -> int | None:
     """Cox models and subgroup curves for a stored snapshot; idempotent."""
     detail = details.compute_details(dataset_version=int(dataset_version))

@@ -7,25 +7,14 @@ import json
 
 import pytest
 from django.core.cache import cache
-from django.http import HttpResponse
 
 from centers.tokens import issue_api_token
 from registry.models import InstrumentData, Record
 from tests.fixtures_records import PASSWORD
+from tests.registry.api_calls import read
 from tests.registry.golden.dataset import dataset_fixture  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.django_db
-
-
-def read(response) -> HttpResponse:
-    """Record exports are streamed: consume the stream (which also writes their audit)."""
-    if not response.streaming:
-        return response
-    return HttpResponse(
-        b"".join(response.streaming_content),
-        status=response.status_code,
-        content_type=response["Content-Type"],
-    )
 
 
 @pytest.fixture
