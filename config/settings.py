@@ -173,6 +173,13 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 API_RATE_LIMIT_PER_MINUTE = env.int("API_RATE_LIMIT_PER_MINUTE", default=600)
+# A shared cache (Redis) makes the API rate limit count across all server processes; without
+# one each process counts for itself (the demo has a single process).
+CACHE_URL = env.str("CACHE_URL", default="")
+if CACHE_URL:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+    }
 DEMO_PASSWORD = "demo-password"  # noqa: S105 - demo users only; refused in production mode
 
 if PRODUCTION:

@@ -91,3 +91,33 @@ def test_embedded_postgres_starts_with_triggers_and_jsonb(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "(True, '1')" in result.stdout
     assert "running after stop: False" in result.stdout
+
+
+def test_with_a_shared_cache_the_api_rate_limit_counts_across_processes():
+    """Two server processes share one count through CACHE_URL (Redis): the fourth call of a
+    three-per-minute limit is refused although each process has seen only two."""
+    import redis
+
+    from tests.tools import require
+
+    url = "redis://127.0.0.1:6379/14"
+    try:
+        redis.Redis.from_url(url).flushdb()
+        reachable = True
+    except redis.exceptions.ConnectionError:
+        reachable = False
+    require(reachable, f"Redis at {url}")
+    code = (
+        "from registry.api.ratelimit import over_limit; "
+        "print(over_limit('shared-token'), over_limit('shared-token'))"
+    )
+    env = {"CACHE_URL": url, "API_RATE_LIMIT_PER_MINUTE": "3"}
+    first = run_manage("shell", "-v", "0", "-c", code, env_extra=env)
+    second = run_manage("shell", "-v", "0", "-c", code, env_extra=env)
+    assert first.returncode == 0 and second.returncode == 0, first.stderr + second.stderr
+    assert first.stdout.split() == ["0", "0"]
+    allowed, refused = (int(n) for n in second.stdout.split())
+    if refused == 0:  # the calendar minute turned between the runs: the count restarted
+        return test_with_a_shared_cache_the_api_rate_limit_counts_across_processes()
+    assert allowed == 0 and 1 <= refused <= 60
+    redis.Redis.from_url(url).flushdb()

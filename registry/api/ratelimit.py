@@ -1,5 +1,5 @@
 """Per-token rate limit: API_RATE_LIMIT_PER_MINUTE calls per calendar minute, counted in Django's
-cache (configure a shared cache, e.g. Redis, when several server processes run). Over the limit
+cache (CACHE_URL=redis://... makes it one count across all server processes). Over the limit
 the call gets 429 with Retry-After; the count resets the next minute (no permanent bans)."""
 
 from __future__ import annotations
