@@ -121,6 +121,8 @@ def save_instrument(
                 "This form has been marked Complete before: give a reason for the change."
             )
         set_audit_context(user=user, reason=reason.strip())
+        before = row.data or {}
+        changed_fields = {k for k in before.keys() | data.keys() if before.get(k) != data.get(k)}
         row.data = data
         row.status = status
         row.ever_completed = row.ever_completed or status == 2
@@ -128,24 +130,30 @@ def save_instrument(
         row.dictionary_version = dictionary_version
         row.updated_by = user
         row.save()
-        _refresh_dependent_calcs(record, row, dictionary_version, user=user)
+        if changed_fields:
+            _refresh_dependent_calcs(record, row, changed_fields, dictionary_version, user=user)
         return row
 
 
 def _refresh_dependent_calcs(
-    record: Record, saved: InstrumentData, version: DictionaryVersion, *, user
+    record: Record,
+    saved: InstrumentData,
+    changed_fields: set[str],
+    version: DictionaryVersion,
+    *,
+    user,
 ) -> None:
-    """Recompute calc fields on the record's other forms that read a field of the saved one
-    (age at diagnosis on enrolment reads the date of diagnosis). Calc values are derived and
-    recomputed on every save, so the row version is left alone: nobody's typing is lost."""
+    """Recompute calc fields on the record's other forms that read a field just changed on the
+    saved one (age at diagnosis on enrolment reads the date of diagnosis). Calc values are
+    derived and recomputed on every save, so the row version is left alone: nobody's typing is
+    lost."""
     dictionary = version.dictionary
-    saved_fields = {f.name for f in dictionary.fields_of(saved.instrument)}
     targets: dict[str, list] = {}
     for f in dictionary.fields:
         if (
             f.field_type == "calc"
             and f.form != saved.instrument
-            and field_references(f.calculation) & saved_fields
+            and field_references(f.calculation) & changed_fields
         ):
             targets.setdefault(f.form, []).append(f)
     if not targets:
