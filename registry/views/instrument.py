@@ -36,7 +36,7 @@ from registry.services.records import (
     save_instrument,
 )
 
-from .common import dictionary_version
+from .common import dictionary_version, status_css
 
 
 def _defaults(fields: list[FieldDef]) -> dict:
@@ -243,10 +243,21 @@ def instrument_form(request, record_id: str, instrument: str, instance: int):
                 "today": date.today().isoformat(),  # noqa: DTZ011 - the coordinator's day
                 "date_order": request.user.date_format,
             },
-            "form_names": dictionary.forms,
+            "form_names": _form_nav(dictionary.forms, rows),
         },
         status=status,
     )
+
+
+def _form_nav(forms_: list[tuple[str, str]], rows: list[InstrumentData]) -> list[tuple]:
+    """The side menu: each form with its status dot (the lowest status of its instances)."""
+    statuses: dict[str, list[int]] = {}
+    for r in rows:
+        statuses.setdefault(r.instrument, []).append(r.status)
+    return [
+        (name, label, *status_css(min(statuses[name]) if name in statuses else None))
+        for name, label in forms_
+    ]
 
 
 def _form_kwargs(record, version, instrument, instance, row, context, readonly, can_raise) -> dict:

@@ -193,6 +193,15 @@ def test_calc_on_another_form_follows_the_field_it_reads(coord, record):
     assert (change.old_value, change.new_value) == ("49", "52")
 
 
+def test_the_side_menu_shows_each_forms_status(coord, record):
+    post(coord, record, "stage", {"stage_dx": "1"}, status=2)
+    body = coord.get(url(record, "enrolment")).content.decode()
+    menu = body.split('aria-label="Instruments"')[1].split("</nav>")[0]
+    stage = menu.split("/stage/1/")[0].rsplit("<li", 1)[1]
+    enrolment = menu.split("/enrolment/1/")[0].rsplit("<li", 1)[1]
+    assert "status-2" in stage and "status-none" in enrolment
+
+
 def test_save_and_next_and_save_and_exit(coord, record):
     response = post(coord, record, "primary_surgery", {"surgery_done": "0"}, action="next")
     assert response.url == url(record, "systemic_therapy")
