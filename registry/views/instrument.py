@@ -88,7 +88,13 @@ def _tools(
 
 
 def changes_since(
-    record: Record, instrument: str, instance: int, started: int, dictionary
+    record: Record,
+    instrument: str,
+    instance: int,
+    started: int,
+    dictionary,
+    *,
+    date_order: str = "dmy",
 ) -> list[dict]:
     """What others changed in this instance after the version the user started from."""
     events = AuditEvent.objects.filter(
@@ -114,15 +120,15 @@ def changes_since(
             dict(
                 d,
                 who=", ".join(sorted(d["who"])),
-                old_shown=_shown(f, d["old"]),
-                new_shown=_shown(f, d["new"]),
+                old_shown=_shown(f, d["old"], date_order),
+                new_shown=_shown(f, d["new"], date_order),
             )
         )
     return shown
 
 
-def _shown(f: FieldDef | None, value) -> str:
-    """A stored value as a person reads it: choice labels beside codes, dates day first."""
+def _shown(f: FieldDef | None, value, date_order: str) -> str:
+    """A stored value as a person reads it: choice labels beside codes, dates in their format."""
     if value is None or value == "" or value == []:
         return ""
     if f is None:
@@ -132,7 +138,7 @@ def _shown(f: FieldDef | None, value) -> str:
         return ", ".join(f"{v} ({labels[v]})" if v in labels else v for v in value)
     if value in labels:
         return f"{value} ({labels[value]})"
-    return str(display_value(f, value))
+    return str(display_value(f, value, date_order))
 
 
 def _next_url(record: Record, forms_: list[str], instrument: str, action: str) -> str:
@@ -192,7 +198,14 @@ def instrument_form(request, record_id: str, instrument: str, instance: int):
             except EditConflict as exc:
                 conflict = {
                     "message": str(exc),
-                    "changes": changes_since(record, instrument, instance, started, dictionary),
+                    "changes": changes_since(
+                        record,
+                        instrument,
+                        instance,
+                        started,
+                        dictionary,
+                        date_order=request.user.date_format,
+                    ),
                 }
                 data = request.POST.copy()
                 data[VERSION_FIELD] = str(exc.current.version if exc.current else 0)
