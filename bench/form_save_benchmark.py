@@ -40,6 +40,8 @@ INSERT INTO registry_instrumentdata (record_id, instrument, instance, data, stat
   CROSS JOIN (VALUES ('enrolment'), ('diagnosis_pathology'), ('stage'), ('primary_surgery'),
                      ('follow_up')) f(form)
   WHERE r.sequence >= 100;
+ANALYZE registry_record;
+ANALYZE registry_instrumentdata;
 """
 
 
