@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
@@ -169,6 +170,10 @@ CELERY_BEAT_SCHEDULE = {
     "send-pending-lock-outbox": {
         "task": "registry.sweep_lock_outbox",
         "schedule": env.int("OUTBOX_SWEEP_SECONDS", default=30),
+    },
+    "verify-integrity-nightly": {
+        "task": "registry.verify_integrity",
+        "schedule": crontab(hour=2, minute=30),
     },
 }
 

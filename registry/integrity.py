@@ -53,3 +53,27 @@ def locked_without_signature() -> list[str]:
         .exclude(signatures__voided_at__isnull=True)
         .values_list("record_id", flat=True)
     )
+
+
+def check_all() -> dict:
+    """Everything `verify_audit` checks, as one report; `problem` names the first break."""
+    chain = verify_audit_chain()
+    bad = verify_signatures()
+    unsigned = locked_without_signature()
+    problem = ""
+    if chain.broken_at is not None:
+        problem = f"audit chain broken at event #{chain.broken_at}: {chain.problem}"
+    elif bad:
+        problem = (
+            f"signature #{bad[0].pk} on record {bad[0].record.record_id} does not match the "
+            f"signed content ({len(bad)} mismatched signature(s))"
+        )
+    elif unsigned:
+        problem = f"locked record(s) without a valid signature: {', '.join(unsigned)}"
+    return {
+        "ok": not problem,
+        "events_checked": chain.checked,
+        "problem": problem,
+        "mismatched_signatures": [s.pk for s in bad],
+        "unsigned_locked_records": unsigned,
+    }

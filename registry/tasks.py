@@ -1,11 +1,28 @@
+import logging
+
 from celery import shared_task
 
-from . import outbox
+from . import integrity, outbox
+from .audit import record_event
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(name="registry.sweep_lock_outbox", ignore_result=True)
 def sweep_lock_outbox() -> int:
     return outbox.send_pending()
+
+
+@shared_task(name="registry.verify_integrity", ignore_result=True)
+def verify_integrity() -> bool:
+    """Nightly (celery beat): re-walk the audit chain and re-check every signature, as
+    `manage.py verify_audit` does. The result is itself an audit event; a break is logged
+    at CRITICAL so that the server's log monitoring raises it."""
+    report = integrity.check_all()
+    record_event("integrity_check", details=report)
+    if not report["ok"]:
+        logger.critical("registry integrity check failed: %s", report["problem"])
+    return report["ok"]
 
 
 # The export task lives with the exports; importing it here registers it with the worker.

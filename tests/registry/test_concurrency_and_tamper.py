@@ -149,6 +149,9 @@ def test_hundred_interleavings_hundred_conflicts_no_silent_overwrite(stack):
 def test_tampering_behind_the_apps_back_is_named_by_verify_audit(stack):
     locked = stack.shell(LOCK_ONE).split()
     assert stack.manage("verify_audit").returncode == 0
+    assert "intact: True" in stack.shell(
+        "from registry.tasks import verify_integrity; print('intact:', verify_integrity())"
+    )
     first, second = locked[-2], locked[-1]
 
     # 1. Signature copy: move the first record's signature to the second record.
@@ -166,6 +169,24 @@ def test_tampering_behind_the_apps_back_is_named_by_verify_audit(stack):
     copied = stack.manage("verify_audit", check=False)
     assert copied.returncode != 0
     assert "signature" in copied.stderr and second in copied.stderr
+
+    # The nightly check finds it too, logs it at CRITICAL and leaves its result in the trail.
+    nightly = stack.manage(
+        "shell",
+        "-v",
+        "0",
+        "-c",
+        "from registry.tasks import verify_integrity; print('intact:', verify_integrity())",
+        check=False,
+    )
+    assert "intact: False" in nightly.stdout
+    assert "integrity check failed" in nightly.stderr and second in nightly.stderr
+    recorded = stack.shell(
+        "from registry.models import AuditEvent; "
+        "e = AuditEvent.objects.filter(action='integrity_check').latest('seq'); "
+        "print(e.details['ok'], e.details['problem'])"
+    )
+    assert recorded.startswith("False signature #") and second in recorded
 
 
 def test_changed_signed_value_and_rewritten_audit_event_are_detected(stack):
