@@ -227,3 +227,46 @@ def test_coordinator_enters_a_complete_case(stack, page):
     assert stored["follow_up"][1]["followup_months"] == "62"  # the server agrees with the page
     assert stored["stage"][1]["metastatic_sites"] == []
     assert stored["diagnosis_pathology"][1]["mitotic_count"] == "UNK"
+
+
+def tab_to(page, selector: str, limit: int = 120) -> None:
+    """Press Tab until the element matching `selector` has the focus (keyboard only)."""
+    for _ in range(limit):
+        if page.evaluate(f"document.activeElement.matches({json.dumps(selector)})"):
+            return
+        page.keyboard.press("Tab")
+    raise AssertionError(f"{selector} cannot be reached with the Tab key")
+
+
+def test_a_form_can_be_filled_and_saved_with_the_keyboard_only(stack, page):
+    page.goto("/accounts/login/")
+    tab_to(page, 'input[name="username"]')
+    page.keyboard.type("coordinator-mil")
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/records/$"))
+
+    tab_to(page, "#add-record")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/records/MIL-\d+/enrolment/1/$"))
+    record_id = re.search(r"/records/(MIL-\d+)/", page.url).group(1)
+
+    page.goto(f"/records/{record_id}/stage/1/")
+    tab_to(page, 'input[name="stage_dx"]')
+    page.keyboard.press("Space")  # Localized
+    page.keyboard.press("ArrowDown")  # Locally advanced
+    page.keyboard.press("ArrowDown")  # Metastatic: the metastatic sites appear
+    tab_to(page, 'input[name="metastatic_sites"]')
+    page.keyboard.press("Space")  # Liver
+    tab_to(page, 'select[name="__status"]')
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")  # Complete
+    tab_to(page, "#save-stay")
+    page.keyboard.press("Enter")
+    page.wait_for_load_state()
+
+    saved = json.loads(stack.shell(STATUSES.replace("MIL-0001", record_id)).strip())
+    status, data = saved["stage"]
+    assert status == 2
+    assert data["stage_dx"] == "3" and data["metastatic_sites"] == ["1"]
