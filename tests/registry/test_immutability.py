@@ -139,6 +139,38 @@ def test_unlock_by_raw_sql_needs_a_reason_and_a_voided_signature(locked_record):
             )
 
 
+def test_raw_sql_unlock_needs_a_data_manager_as_the_actor(locked_record, people):
+    """Even with a reason and the signature voided, raw SQL cannot unlock unless the
+    transaction's actor is an active data manager; the unlock is then audited under that name."""
+    unlock = [
+        "UPDATE registry_signature SET voided_at = now(), void_reason = 'x' "
+        "WHERE record_id = %s AND voided_at IS NULL",
+        "UPDATE registry_record SET is_locked = false WHERE id = %s",
+    ]
+    for actor in ("", str(people["coord_mil"].pk), str(people["pi"].pk)):
+        with pytest.raises(DatabaseError, match="only a data manager"), transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT set_config('registry.reason', 'sneaky', true),"
+                    " set_config('registry.actor_id', %s, true)",
+                    [actor],
+                )
+                for statement in unlock:
+                    cursor.execute(statement, [locked_record.pk])
+    locked_record.refresh_from_db()
+    assert locked_record.is_locked
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT set_config('registry.reason', 'Correction requested by the site', true),"
+            " set_config('registry.actor_id', %s, true)",
+            [str(people["dm"].pk)],
+        )
+        for statement in unlock:
+            cursor.execute(statement, [locked_record.pk])
+    locked_record.refresh_from_db()
+    assert not locked_record.is_locked
+
+
 @pytest.mark.parametrize(
     "sql",
     [
