@@ -22,7 +22,7 @@ PRODUCTION = MODE == "production"
 
 if PRODUCTION:
     SECRET_KEY = env.str("SECRET_KEY")
-    DEBUG = env.bool("DEBUG", default=False)
+    DEBUG = False  # never in production, whatever the environment says
     ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
 else:
     SECRET_KEY = env.str("SECRET_KEY", default="insecure-development-key-never-used-in-production")
@@ -101,7 +101,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "centers.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "centers.backends.RegistryBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

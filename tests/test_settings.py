@@ -121,3 +121,32 @@ def test_with_a_shared_cache_the_api_rate_limit_counts_across_processes():
         return test_with_a_shared_cache_the_api_rate_limit_counts_across_processes()
     assert allowed == 0 and 1 <= refused <= 60
     redis.Redis.from_url(url).flushdb()
+
+
+def test_production_forces_debug_off_and_refuses_the_demo_password():
+    code = (
+        "from django.conf import settings; from django.contrib.auth import authenticate; "
+        "from centers.backends import password_is_valid; "
+        "from centers.models import User; u = User(username='x'); "
+        "u.set_password(settings.DEMO_PASSWORD); "
+        "print(settings.DEBUG, password_is_valid(u, settings.DEMO_PASSWORD), "
+        "u.check_password(settings.DEMO_PASSWORD))"
+    )
+    result = run_manage(
+        "shell",
+        "-v",
+        "0",
+        "-c",
+        code,
+        env_extra={
+            "DJANGO_MODE": "production",
+            "DEBUG": "true",
+            "SECRET_KEY": "x" * 64,
+            "ALLOWED_HOSTS": "registry.example.org",
+            "DATABASE_URL": os.environ.get(
+                "DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres"
+            ),
+        },
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "False", "True"]

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from centers.access import access_for
+from centers.backends import password_is_valid
 from registry.audit import record_event, set_audit_context
 from registry.models import DictionaryVersion, FormStatus, Query, Record, Signature
 from registry.outbox import announce_dataset_change
@@ -97,7 +98,7 @@ def lock_records(
     dictionary_version: DictionaryVersion,
 ) -> list[Signature]:
     """One action, one signature per record; all or nothing."""
-    if not user.check_password(password):
+    if not password_is_valid(user, password):
         record_event(
             "signature_failed", user=user, details={"records": [r.record_id for r in records]}
         )
@@ -185,7 +186,7 @@ def lock_instrument(*, user, row, password: str) -> None:
 
     if not access_for(user).can_lock_center(row.record.center_id):
         raise PermissionDenied("Only a site investigator of this centre can lock a form.")
-    if not user.check_password(password):
+    if not password_is_valid(user, password):
         record_event("signature_failed", user=user, record=row.record, instrument=row.instrument)
         raise PermissionDenied("The password is not correct; the form was not locked.")
     with transaction.atomic():

@@ -73,3 +73,18 @@ def test_logout_invalidates_the_session(client, alice):
 def test_password_validators_are_on():
     names = [v["NAME"].rsplit(".", 1)[-1] for v in settings.AUTH_PASSWORD_VALIDATORS]
     assert {"MinimumLengthValidator", "CommonPasswordValidator"} <= set(names)
+
+
+def test_the_demo_password_opens_nothing_in_production(db, settings, centers):
+    from centers.backends import RegistryBackend
+
+    user = factories.coordinator(centers["MIL"], username="demo-left-over")
+    user.set_password(settings.DEMO_PASSWORD)
+    user.save()
+    backend = RegistryBackend()
+    assert backend.authenticate(None, username="demo-left-over", password=settings.DEMO_PASSWORD)
+    settings.PRODUCTION = True
+    assert (
+        backend.authenticate(None, username="demo-left-over", password=settings.DEMO_PASSWORD)
+        is None
+    )
