@@ -63,8 +63,11 @@ class InstrumentForm(forms.Form):
         self.date_order = date_order
         self.missing_initial: dict[str, str] = {}
         stored = stored or {}
+        self.stored = stored
         for f in self.fields_def:
             self.fields[f.name] = form_field(f, readonly=readonly, date_order=date_order)
+            if f.readonly and f.field_type != "calc":  # @READONLY: shown, never taken from input
+                self.fields[f.name].disabled = True
             value = stored.get(f.name, "")
             code = missing_code(f, value, self.code_values)
             if code:
@@ -133,11 +136,11 @@ class InstrumentForm(forms.Form):
                     f.name,
                     MISSING_SUFFIX,
                     f.label or f.name,
-                    " disabled" if self.readonly else "",
+                    " disabled" if self.readonly or f.readonly else "",
                     options,
                 )
             )
-            if not self.readonly:  # the first code (UNK by default) in one click
+            if not (self.readonly or f.readonly):  # the first code (UNK by default), one click
                 first = self.missing_codes[0]
                 parts.append(
                     format_html(
@@ -221,6 +224,9 @@ class InstrumentForm(forms.Form):
         """The raw values, a chosen missing-data code replacing the field's own input."""
         values: dict = {}
         for f in self.fields_def:
+            if f.readonly and f.field_type != "calc":
+                values[f.name] = self.stored.get(f.name, [] if f.is_checkbox else "")
+                continue
             code = self.data.get(f.name + MISSING_SUFFIX, "")
             if f.is_checkbox:
                 values[f.name] = [code] if code else self.data.getlist(f.name)

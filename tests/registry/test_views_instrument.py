@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -379,3 +381,43 @@ def test_an_unrelated_redcap_dictionary_renders_and_saves(client, centers, peopl
         assert saved.status_code == 302, (form, saved.context and saved.context["form"].errors)
     screening = client.get(url(record, "screening")).content.decode()
     assert "Welcome to the HEART-LITE screening form." in screening  # descriptive text
+
+
+def test_action_tags_on_the_form_and_on_save(client, centers, people):
+    """@TODAY/@DEFAULT fill a new form, @READONLY fields are shown but never taken from the
+    submission (a crafted POST cannot change them), @HIDDEN fields are not shown, @NOMISSING
+    fields offer no missing-data code."""
+    from pathlib import Path
+
+    from django.utils import timezone
+
+    from registry.services.dictionary import import_dictionary
+
+    csv_text = (Path(__file__).parent / "fixtures" / "kitchen_sink_dictionary.csv").read_text()
+    import_dictionary(
+        csv_text=csv_text, project={"missing_codes": [{"code": "UNK", "label": "Unknown"}]}
+    )
+    record = create_record(user=people["coord_mil"], center=centers["MIL"])
+    client.force_login(people["coord_mil"])
+    today = timezone.localdate()
+
+    contact = client.get(url(record, "contact")).content.decode()
+    field_html = contact.split('data-field="contact_date"')[1].split("registry-tools")[0]
+    assert f'value="{today:%d/%m/%Y}"' in field_html and "disabled" in field_html
+    assert 'value="18:30"' in contact  # @DEFAULT
+    client.post(
+        url(record, "contact"),
+        {"__status": "0", "__version": "0", "contact_date": "01/01/2000", "best_time": "09:00"},
+    )
+    row = InstrumentData.objects.get(record=record, instrument="contact")
+    assert row.data["contact_date"] == today.isoformat() and row.data["best_time"] == "09:00"
+
+    consent = client.get(url(record, "consent")).content.decode()
+    tag = re.search(r'<div[^>]*id="field-consent_version"[^>]*>', consent).group(0)
+    assert "d-none" in tag  # @HIDDEN
+    assert 'name="withdrawn__missing"' not in consent  # @NOMISSING
+    client.post(
+        url(record, "consent"), {"__status": "0", "__version": "0", "consent_version": "v9"}
+    )
+    row = InstrumentData.objects.get(record=record, instrument="consent")
+    assert row.data["consent_version"] == "v2.1"
