@@ -4,24 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import connection
+from centers.audit_context import set_actor
 
 from .models import AuditEvent
 
 
 def set_audit_context(*, user=None, reason: str = "") -> None:
     """Tell this transaction's triggers who acts and why (transaction-local settings)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT set_config('registry.actor_id', %s, true),"
-            " set_config('registry.actor_name', %s, true),"
-            " set_config('registry.reason', %s, true)",
-            [
-                str(user.pk) if user is not None and user.pk else "",
-                user.full_name if user is not None and user.pk else "",
-                reason or "",
-            ],
-        )
+    set_actor(user, reason)
 
 
 def record_event(

@@ -1,0 +1,109 @@
+"""People, centres and roles, managed by data managers in the Django admin (/admin/). A data
+manager needs no staff flag or model permissions: the role is the permission. Nobody is
+deleted (deactivate instead), and superuser and staff flags stay with superusers."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin
+
+from .access import access_for
+from .audit_context import set_actor
+from .models import Center, Membership, User
+
+
+def _is_data_manager(request) -> bool:
+    user = request.user
+    return user.is_active and user.is_authenticated and access_for(user).is_data_manager
+
+
+_default_has_permission = admin.site.has_permission
+
+
+def _has_permission(request) -> bool:
+    return _default_has_permission(request) or _is_data_manager(request)
+
+
+admin.site.has_permission = _has_permission
+
+
+class DataManagerAdmin(admin.ModelAdmin):
+    """Open to data managers (and superusers); nothing can be deleted."""
+
+    def _allowed(self, request) -> bool:
+        return request.user.is_superuser or _is_data_manager(request)
+
+    def has_module_permission(self, request) -> bool:
+        return self._allowed(request)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return self._allowed(request)
+
+    def has_add_permission(self, request) -> bool:
+        return self._allowed(request)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return self._allowed(request)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def save_model(self, request, obj, form, change) -> None:
+        set_actor(request.user)  # the admin's transaction: the audit triggers name the editor
+        super().save_model(request, obj, form, change)
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 1
+    fields = ("role", "center")
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return request.user.is_superuser or _is_data_manager(request)
+
+    has_add_permission = has_view_permission
+    has_change_permission = has_view_permission
+    has_delete_permission = has_view_permission  # removing a role; audited by a trigger
+
+
+@admin.register(User)
+class RegistryUserAdmin(DataManagerAdmin, UserAdmin):
+    inlines = [MembershipInline]
+    list_display = ("username", "first_name", "last_name", "email", "is_active", "roles")
+    list_filter = ("is_active", "memberships__role", "memberships__center")
+    fieldsets = (
+        (None, {"fields": ("username", "password")}),
+        ("Person", {"fields": ("first_name", "last_name", "email", "date_format")}),
+        ("Access", {"fields": ("is_active", "last_login", "date_joined")}),
+    )
+    readonly_fields = ("last_login", "date_joined")
+
+    @admin.display(description="roles")
+    def roles(self, user: User) -> str:
+        return ", ".join(
+            f"{m.get_role_display()}{f' ({m.center.code})' if m.center else ''}"
+            for m in user.memberships.select_related("center")
+        )
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is not None and request.user.is_superuser:
+            fieldsets = (*fieldsets, ("Superuser only", {"fields": ("is_staff", "is_superuser")}))
+        return fieldsets
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if not request.user.is_superuser:  # a data manager cannot edit a superuser
+            queryset = queryset.filter(is_superuser=False)
+        return queryset
+
+
+@admin.register(Center)
+class CenterAdmin(DataManagerAdmin):
+    list_display = ("code", "name", "city")
+    search_fields = ("code", "name", "city")
