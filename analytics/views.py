@@ -4,6 +4,8 @@ progress only."""
 
 from __future__ import annotations
 
+import hashlib
+
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -13,6 +15,7 @@ from django.views.decorators.http import require_GET
 
 from centers.access import access_for
 from centers.tokens import user_for_token
+from registry.audit import record_event
 
 from . import presentation as present
 from .models import StatisticsSnapshot
@@ -28,9 +31,7 @@ def _pooled_user(request: HttpRequest, *, token: bool = False):
     user = request.user
     header = request.headers.get("Authorization", "")
     if token and header.startswith("Token "):
-        user = user_for_token(header[6:].strip())
-        if user is None:
-            raise PermissionDenied("Invalid API token.")
+        user = user_for_token(header[6:].strip())  # an unknown token: 401, as with none
     if not user or not user.is_authenticated:
         return None
     if not access_for(user).sees_pooled_dashboard:
@@ -46,6 +47,24 @@ def _snapshot(request: HttpRequest) -> StatisticsSnapshot | None:
             raise Http404("No such dataset version")
         return qs.filter(dataset_version=int(version)).first()
     return qs.order_by("-dataset_version").first()
+
+
+def _audited(
+    request: HttpRequest, user, response: HttpResponse, what: str, snapshot
+) -> HttpResponse:
+    """Every download of results is in the audit trail: who, what, which snapshot, which bytes."""
+    record_event(
+        "results_export",
+        user=user,
+        details={
+            "what": what,
+            "dataset_version": snapshot.dataset_version,
+            "query": request.GET.dict(),
+            "via_token": request.headers.get("Authorization", "").startswith("Token "),
+            "sha256": hashlib.sha256(response.content).hexdigest(),
+        },
+    )
+    return response
 
 
 def _unauthenticated() -> JsonResponse:
@@ -121,7 +140,7 @@ def progress(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def figure(request: HttpRequest, version: int, name: str, fmt: str) -> HttpResponse:
-    _pooled_user(request)
+    user = _pooled_user(request)
     snapshot = (
         StatisticsSnapshot.objects.defer("curves", "record_hashes", "analysis_dataset_gz")
         .filter(dataset_version=version)
@@ -138,19 +157,20 @@ def figure(request: HttpRequest, version: int, name: str, fmt: str) -> HttpRespo
     response = HttpResponse(data, content_type=present.CONTENT_TYPES[fmt])
     filename = f"gi-lms_v{version}_{name}_{ci}.{fmt}"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return _audited(request, user, response, f"figure {name}.{fmt}", snapshot)
 
 
 @require_GET
 def summary_json(request: HttpRequest) -> HttpResponse:
-    if _pooled_user(request, token=True) is None:
+    user = _pooled_user(request, token=True)
+    if user is None:
         return _unauthenticated()
     snapshot = _snapshot(request)
     if snapshot is None:
         return JsonResponse({"detail": "No statistics yet: no record has been locked."}, status=404)
     ci = present.ci_method_from(request.GET.get("ci"))
     results = present.results_for(snapshot, ci)
-    return JsonResponse(
+    response = JsonResponse(
         {
             "dataset_version": snapshot.dataset_version,
             "computed_at": snapshot.computed_at.isoformat(),
@@ -168,6 +188,7 @@ def summary_json(request: HttpRequest) -> HttpResponse:
             "counts": results.get("counts", {}),
         }
     )
+    return _audited(request, user, response, "summary.json", snapshot)
 
 
 def _csv(text: str, filename: str) -> HttpResponse:
@@ -178,27 +199,35 @@ def _csv(text: str, filename: str) -> HttpResponse:
 
 @require_GET
 def curves_csv(request: HttpRequest) -> HttpResponse:
-    if _pooled_user(request, token=True) is None:
+    user = _pooled_user(request, token=True)
+    if user is None:
         return _unauthenticated()
     snapshot = _snapshot(request)
     if snapshot is None:
         raise Http404("No statistics yet")
     ci = present.ci_method_from(request.GET.get("ci"))
-    return _csv(present.curves_csv(snapshot, ci), f"gi-lms_v{snapshot.dataset_version}_curves.csv")
+    response = _csv(
+        present.curves_csv(snapshot, ci), f"gi-lms_v{snapshot.dataset_version}_curves.csv"
+    )
+    return _audited(request, user, response, "curves.csv", snapshot)
 
 
 @require_GET
 def analysis_dataset_csv(request: HttpRequest) -> HttpResponse:
-    if _pooled_user(request, token=True) is None:
+    user = _pooled_user(request, token=True)
+    if user is None:
         return _unauthenticated()
     snapshot = _snapshot(request)
     if snapshot is None:
         raise Http404("No statistics yet")
-    snapshot = StatisticsSnapshot.objects.only("pk", "analysis_dataset_gz").get(pk=snapshot.pk)
-    return _csv(
+    snapshot = StatisticsSnapshot.objects.only("pk", "dataset_version", "analysis_dataset_gz").get(
+        pk=snapshot.pk
+    )
+    response = _csv(
         present.dataset_csv_text(snapshot),
         f"gi-lms_v{snapshot.dataset_version}_analysis_dataset.csv",
     )
+    return _audited(request, user, response, "analysis-dataset.csv", snapshot)
 
 
 @login_required

@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from centers.access import access_for
+from registry.audit import record_event
 from registry.dictionary import DictionaryInvalid
 from registry.forms.dictionary import DictionaryUploadForm
 from registry.models import DictionaryVersion
@@ -74,4 +75,9 @@ def dictionary_csv(request, number: int):
     version = get_object_or_404(DictionaryVersion, number=number)
     response = HttpResponse(version.source_csv, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="dictionary-v{number}.csv"'
+    record_event(
+        "dictionary_export",
+        user=request.user,
+        details={"version": number, "sha256": version.sha256},
+    )
     return response

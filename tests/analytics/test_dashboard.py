@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from analytics.models import StatisticsSnapshot
 from analytics.narrative import results_paragraph
 from centers.tokens import issue_api_token
+from registry.models import AuditEvent
 from tests.analytics.conftest import DEAD, case
 
 POOLED_URLS = [
@@ -126,14 +128,18 @@ def test_api_token_reads_summary(client, people, snapshot):
         client.get("/analytics/summary.json", HTTP_AUTHORIZATION=f"Token {site_token}").status_code
         == 403
     )
-    assert (
-        client.get("/analytics/summary.json", HTTP_AUTHORIZATION="Token " + "0" * 32).status_code
-        == 403
-    )
+    unknown = client.get("/analytics/summary.json", HTTP_AUTHORIZATION="Token " + "0" * 32)
+    assert unknown.status_code == 401 and unknown["WWW-Authenticate"] == "Token"
     csv_response = client.get(
         "/analytics/analysis-dataset.csv", HTTP_AUTHORIZATION=f"Token {token}"
     )
     assert csv_response.status_code == 200
+    downloads = AuditEvent.objects.filter(action="results_export").order_by("seq")
+    assert [(e.actor_name, e.details["what"], e.details["via_token"]) for e in downloads] == [
+        (people["pi"].full_name, "summary.json", True),
+        (people["pi"].full_name, "analysis-dataset.csv", True),
+    ]
+    assert downloads.last().details["sha256"] == hashlib.sha256(csv_response.content).hexdigest()
 
 
 def test_analysis_dataset_and_curves_csv(client, people, snapshot):

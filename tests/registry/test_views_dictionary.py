@@ -35,6 +35,10 @@ def test_versions_and_download(client, dictionary, people):
     assert page.context["current"].number == 1
     response = client.get("/dictionary/1/csv/")
     assert response.content.decode() == gi_lms_dictionary_csv()
+    from registry.models import AuditEvent
+
+    event = AuditEvent.objects.filter(action="dictionary_export").get()
+    assert event.actor_name == people["dm"].full_name and event.details["version"] == 1
 
 
 def test_invalid_dictionary_shows_row_and_column_errors(client, dictionary, people):
