@@ -5,6 +5,7 @@ progress only."""
 from __future__ import annotations
 
 import hashlib
+from functools import wraps
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -65,6 +66,21 @@ def _audited(
         },
     )
     return response
+
+
+def _results_download(view):
+    """GET views for the PI's results by session or API token: 401 without either, and the
+    view gets the user and the asked-for snapshot (None when there is none yet)."""
+
+    @require_GET
+    @wraps(view)
+    def wrapper(request: HttpRequest) -> HttpResponse:
+        user = _pooled_user(request, token=True)
+        if user is None:
+            return _unauthenticated()
+        return view(request, user, _snapshot(request))
+
+    return wrapper
 
 
 def _unauthenticated() -> JsonResponse:
@@ -160,12 +176,8 @@ def figure(request: HttpRequest, version: int, name: str, fmt: str) -> HttpRespo
     return _audited(request, user, response, f"figure {name}.{fmt}", snapshot)
 
 
-@require_GET
-def summary_json(request: HttpRequest) -> HttpResponse:
-    user = _pooled_user(request, token=True)
-    if user is None:
-        return _unauthenticated()
-    snapshot = _snapshot(request)
+@_results_download
+def summary_json(request: HttpRequest, user, snapshot: StatisticsSnapshot | None) -> HttpResponse:
     if snapshot is None:
         return JsonResponse({"detail": "No statistics yet: no record has been locked."}, status=404)
     ci = present.ci_method_from(request.GET.get("ci"))
@@ -197,12 +209,8 @@ def _csv(text: str, filename: str) -> HttpResponse:
     return response
 
 
-@require_GET
-def curves_csv(request: HttpRequest) -> HttpResponse:
-    user = _pooled_user(request, token=True)
-    if user is None:
-        return _unauthenticated()
-    snapshot = _snapshot(request)
+@_results_download
+def curves_csv(request: HttpRequest, user, snapshot: StatisticsSnapshot | None) -> HttpResponse:
     if snapshot is None:
         raise Http404("No statistics yet")
     ci = present.ci_method_from(request.GET.get("ci"))
@@ -212,12 +220,10 @@ def curves_csv(request: HttpRequest) -> HttpResponse:
     return _audited(request, user, response, "curves.csv", snapshot)
 
 
-@require_GET
-def analysis_dataset_csv(request: HttpRequest) -> HttpResponse:
-    user = _pooled_user(request, token=True)
-    if user is None:
-        return _unauthenticated()
-    snapshot = _snapshot(request)
+@_results_download
+def analysis_dataset_csv(
+    request: HttpRequest, user, snapshot: StatisticsSnapshot | None
+) -> HttpResponse:
     if snapshot is None:
         raise Http404("No statistics yet")
     snapshot = StatisticsSnapshot.objects.only("pk", "dataset_version", "analysis_dataset_gz").get(

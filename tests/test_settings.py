@@ -98,15 +98,10 @@ def test_with_a_shared_cache_the_api_rate_limit_counts_across_processes():
     three-per-minute limit is refused although each process has seen only two."""
     import redis
 
-    from tests.tools import require
+    from tests.tools import require_redis
 
     url = "redis://127.0.0.1:6379/14"
-    try:
-        redis.Redis.from_url(url).flushdb()
-        reachable = True
-    except redis.exceptions.ConnectionError:
-        reachable = False
-    require(reachable, f"Redis at {url}")
+    require_redis(url)
     code = (
         "from registry.api.ratelimit import over_limit; "
         "print(over_limit('shared-token'), over_limit('shared-token'))"

@@ -39,3 +39,16 @@ def require_chromium() -> None:
 
 def require_node() -> None:
     require(shutil.which("node") is not None, "Node.js (apt-get install nodejs)")
+
+
+def require_redis(url: str) -> None:
+    """Redis at `url`, its database emptied first (each test uses its own db number, so stale
+    messages from an earlier run go)."""
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).flushdb()
+        reachable = True
+    except redis.exceptions.ConnectionError:
+        reachable = False
+    require(reachable, f"Redis at {url}")

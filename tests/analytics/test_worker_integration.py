@@ -4,7 +4,6 @@ down at lock time, the lock still succeeds and the periodic sweep catches up."""
 
 from __future__ import annotations
 
-import os
 import re
 import time
 
@@ -13,6 +12,7 @@ import pytest
 import requests
 
 from tests.live import create_live_stack, drop_live_stack
+from tests.tools import require_redis
 
 pytestmark = pytest.mark.worker
 BROKER = "redis://127.0.0.1:6379/5"
@@ -39,23 +39,9 @@ TOKEN = (
 )
 
 
-def redis_available() -> bool:
-    import redis
-
-    try:
-        client = redis.Redis.from_url(BROKER, socket_connect_timeout=1)
-        client.flushdb()  # our own db number: stale messages from an earlier run go
-        return True
-    except redis.exceptions.ConnectionError:
-        return False
-
-
 @pytest.fixture
 def stack(django_db_setup, django_db_blocker, tmp_path):
-    if not redis_available():
-        if os.environ.get("REQUIRE_EXTERNAL_SERVICES"):
-            pytest.fail(f"Redis is required at {BROKER}")
-        pytest.skip(f"Redis is not reachable at {BROKER}")
+    require_redis(BROKER)
     with django_db_blocker.unblock():
         live = create_live_stack(broker_url=BROKER, extra_env={"OUTBOX_SWEEP_SECONDS": "1"})
     live.beat_schedule = str(tmp_path / "beat-schedule")

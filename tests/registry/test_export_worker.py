@@ -4,13 +4,13 @@ in the job's status file, while the web process only enqueues it."""
 from __future__ import annotations
 
 import json
-import os
 import time
 import zipfile
 
 import pytest
 
 from tests.live import create_live_stack, drop_live_stack
+from tests.tools import require_redis
 
 pytestmark = pytest.mark.worker
 BROKER = "redis://127.0.0.1:6379/9"
@@ -38,23 +38,10 @@ print("JOB", job)
 """
 
 
-def redis_available() -> bool:
-    import redis
-
-    try:
-        redis.Redis.from_url(BROKER, socket_connect_timeout=1).flushdb()
-        return True
-    except redis.exceptions.ConnectionError:
-        return False
-
-
 def test_worker_builds_the_export_and_reports_progress(
     django_db_setup, django_db_blocker, tmp_path
 ):
-    if not redis_available():
-        if os.environ.get("REQUIRE_EXTERNAL_SERVICES"):
-            pytest.fail(f"Redis is required at {BROKER}")
-        pytest.skip(f"Redis is not reachable at {BROKER}")
+    require_redis(BROKER)
     root = tmp_path / "exports"
     with django_db_blocker.unblock():
         stack = create_live_stack(broker_url=BROKER, extra_env={"EXPORT_ROOT": str(root)})
