@@ -149,6 +149,7 @@ class LockOutbox(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     send_attempts = models.PositiveIntegerField(default=0)
+    computed_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"dataset v{self.dataset_version} ({self.action})"
