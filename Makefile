@@ -41,7 +41,11 @@ format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
 
 bench: $(STAMP)
-	$(PY) bench/run_all.py
+ifdef DATABASE_URL
+	$(PY) bench/run_all.py $(BENCH_ARGS)
+else
+	$(EMBEDDED) $(PY) bench/run_all.py $(BENCH_ARGS)
+endif
 
 stop-db: $(STAMP)
 	$(PY) -m config.embedded_db stop

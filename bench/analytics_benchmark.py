@@ -27,8 +27,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from common import database_url  # noqa: E402
+
 BROKER = os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/6")
-PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 EXTRA = 4  # records locked through the services: one warm-up lock, three measured locks
 MEANING = "I reviewed this record and approve it as complete and accurate."
 
@@ -36,7 +37,7 @@ MEANING = "I reviewed this record and approve it as complete and accurate."
 def _env(db: str) -> dict:
     return dict(
         os.environ,
-        DATABASE_URL=f"{PG}/{db}",
+        DATABASE_URL=database_url(db),
         CELERY_BROKER_URL=BROKER,
         DJANGO_SETTINGS_MODULE="config.settings",
         DJANGO_TEST_FAST_HASHER="1",
@@ -265,7 +266,7 @@ def bulk_load(db: str, n: int) -> None:
 
     from registry.demo import build_cohort
 
-    with psycopg.connect(f"{PG}/{db}", autocommit=False) as conn:
+    with psycopg.connect(database_url(db), autocommit=False) as conn:
         centers = dict(conn.execute("SELECT code, id FROM centers_center").fetchall())
         signers = dict(
             conn.execute(
@@ -391,7 +392,7 @@ def run_size(n: int) -> dict:
     import redis
 
     db = f"bench_analytics_{n}"
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
+    with psycopg.connect(database_url("postgres"), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{db}"')
     redis.Redis.from_url(BROKER).flushdb()
@@ -408,7 +409,7 @@ def run_size(n: int) -> dict:
     finally:
         worker.terminate()
         worker.wait(30)
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
+    with psycopg.connect(database_url("postgres"), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
     timed = measured["locks"][1:]  # the first lock warms the worker up
     return {

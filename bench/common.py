@@ -16,6 +16,22 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 
+def database_url(name: str) -> str:
+    """The URL of database `name` on the server DATABASE_URL names (or the embedded PostgreSQL),
+    parsed as the settings parse it, socket directory included. Does not configure Django, so a
+    benchmark can still point DATABASE_URL at a database it creates before django.setup()."""
+    import environ
+
+    from config.database_urls import database_url as url_for
+
+    configured = os.environ.get("DATABASE_URL")
+    if not configured:
+        from config.embedded_db import ensure_running
+
+        configured = ensure_running()
+    return url_for(environ.Env.db_url_config(configured), name=name)
+
+
 def django_setup() -> None:
     import django
 

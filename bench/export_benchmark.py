@@ -8,7 +8,7 @@ Creates a fresh database (bench_export_<n>), migrates it, loads the GI-LMS dicti
 <n> synthetic locked records with COPY (services bypassed; triggers stay on, so the audit trail
 is written and each record gets a real signature row before it is locked), then measures, in a
 fresh child process each: the export (rows/s, peak RSS growth sampled every 20 ms) and the COPY.
-DATABASE_URL names the server (default postgres://postgres@127.0.0.1:5432/postgres).
+DATABASE_URL names the server (default: the embedded PostgreSQL, as the app).
 """
 
 from __future__ import annotations
@@ -27,8 +27,9 @@ sys.path.insert(0, str(ROOT))
 
 
 def _db_url(name: str) -> str:
-    base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
-    return base.rsplit("/", 1)[0] + "/" + name
+    from common import database_url
+
+    return database_url(name)
 
 
 def _rss_mb() -> float:

@@ -28,6 +28,14 @@ def pytest_configure(config):
         raise pytest.UsageError("CI must run on the external PostgreSQL (DATABASE_URL unset)")
 
 
+def pytest_collection_modifyitems(items):
+    """Tests in modules that build a live stack are marked `live`, so that `.ci/run` can run them
+    again on the embedded PostgreSQL (the newcomer's path) without a list to keep up to date."""
+    for item in items:
+        if getattr(getattr(item, "module", None), "create_live_stack", None) is not None:
+            item.add_marker(pytest.mark.live)
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     """After migrating as the owner, log in as the application role, as production does."""

@@ -18,14 +18,9 @@ from pathlib import Path
 import psycopg
 from django.conf import settings
 
+from config.database_urls import allow_login, database_url
+
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def _url(settings_dict: dict, *, user: str, name: str) -> str:
-    host, port = settings_dict.get("HOST") or "", settings_dict.get("PORT") or ""
-    if host.startswith("/"):
-        return f"postgres://{user}@/{name}?host={host}" + (f"&port={port}" if port else "")
-    return f"postgres://{user}@{host or '127.0.0.1'}:{port or 5432}/{name}"
 
 
 def free_port() -> int:
@@ -154,7 +149,7 @@ def create_live_stack(*, broker_url: str = "", extra_env: dict | None = None) ->
     owner = settings.DATABASES["default"]
     owner_user = os.environ.get("LIVE_OWNER_USER") or _owner_user()
     name = f"live_{uuid.uuid4().hex[:10]}"
-    admin_url = _url(owner, user=owner_user, name="postgres")
+    admin_url = database_url(owner, user=owner_user, name="postgres")
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     env = dict(
@@ -168,17 +163,18 @@ def create_live_stack(*, broker_url: str = "", extra_env: dict | None = None) ->
     )
     stack = LiveStack(
         name=name,
-        owner_url=_url(owner, user=owner_user, name=name),
-        app_url=_url(owner, user=settings.DATABASE_APP_ROLE, name=name),
+        owner_url=database_url(owner, user=owner_user, name=name),
+        app_url=database_url(owner, user=settings.DATABASE_APP_ROLE, name=name),
         env=env,
     )
     stack.manage("migrate", "--noinput", as_owner=True)
+    allow_login(stack.owner_url, settings.DATABASE_APP_ROLE)
     return stack
 
 
 def drop_live_stack(stack: LiveStack) -> None:
     stack.stop()
-    admin_url = _url(settings.DATABASES["default"], user=_owner_user(), name="postgres")
+    admin_url = database_url(settings.DATABASES["default"], user=_owner_user(), name="postgres")
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{stack.name}" WITH (FORCE)')
 
