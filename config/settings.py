@@ -32,6 +32,7 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
     "django.contrib.admin",
+    "centers",  # before auth: its changepassword command (one-time passwords) wins
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -42,7 +43,6 @@ INSTALLED_APPS = [
     "bootstrap",
     "django_htmx",
     "axes",
-    "centers",
     "registry",
     "analytics",
 ]
