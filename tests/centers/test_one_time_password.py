@@ -12,7 +12,6 @@ from django.core.cache import cache
 from django.core.management import call_command
 from django.test import Client
 
-from centers.management.commands.changepassword import Command as ChangePassword
 from centers.models import User
 from centers.tokens import issue_api_token
 from registry.models import AuditEvent, Record
@@ -168,6 +167,8 @@ def test_the_admin_password_change_page_is_the_counted_one(client, people):
 
 
 def test_manage_py_changepassword_sets_a_one_time_password(people, monkeypatch):
+    from centers.management.commands.changepassword import Command as ChangePassword
+
     monkeypatch.setattr(ChangePassword, "_get_pass", lambda self, prompt="": SET_BY_DM)
     call_command("changepassword", "ivan")
     ivan = User.objects.get(username="ivan")

@@ -137,9 +137,16 @@ def test_every_signing_path_and_the_log_in_page_share_one_counter(
 def test_a_right_signature_before_the_limit_resets_the_counter_as_a_log_in_does(
     client, complete_record, people, django_capture_on_commit_callbacks
 ):
+    from axes.models import AccessAttempt
+    from django.db.models import Sum
+
     client.force_login(people["inv_mil"])
     for _ in range(LIMIT - 1):
         sign_on_the_web(client, complete_record, "guess")
+    failures = AccessAttempt.objects.filter(username="ivan").aggregate(
+        n=Sum("failures_since_start")
+    )
+    assert failures["n"] == LIMIT - 1
     with django_capture_on_commit_callbacks(execute=True):
         assert sign_on_the_web(client, complete_record, PASSWORD).status_code == 302
     assert log_in("ivan", "guess").status_code == 200  # one failure: not locked
