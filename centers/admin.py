@@ -6,9 +6,12 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+from django.db import transaction
+from django.shortcuts import redirect
 
 from .access import access_for
 from .audit_context import set_actor
+from .forms import OneTimePasswordForm
 from .models import Center, Membership, User
 
 
@@ -25,6 +28,13 @@ def _has_permission(request) -> bool:
 
 
 admin.site.has_permission = _has_permission
+
+
+def _own_password_change(request, extra_context=None):
+    return redirect("password_change")  # one page, counted by the lockout (centers.reauth)
+
+
+admin.site.password_change = _own_password_change
 
 
 class DataManagerAdmin(admin.ModelAdmin):
@@ -73,7 +83,11 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(User)
 class RegistryUserAdmin(DataManagerAdmin, UserAdmin):
+    """A password set here is one-time (the person changes it at the next log-in and signs
+    nothing until then), and the audit names who set it."""
+
     inlines = [MembershipInline]
+    change_password_form = OneTimePasswordForm
     list_display = ("username", "first_name", "last_name", "email", "is_active", "roles")
     list_filter = ("is_active", "memberships__role", "memberships__center")
     fieldsets = (
@@ -95,6 +109,17 @@ class RegistryUserAdmin(DataManagerAdmin, UserAdmin):
         if obj is not None and request.user.is_superuser:
             fieldsets = (*fieldsets, ("Superuser only", {"fields": ("is_staff", "is_superuser")}))
         return fieldsets
+
+    def save_model(self, request, obj, form, change) -> None:
+        if not change and obj.has_usable_password():
+            obj.must_change_password = True  # a new person's first password is one-time
+        super().save_model(request, obj, form, change)
+
+    def user_change_password(self, request, id, form_url=""):
+        # Django's view saves outside save_model: give its transaction the editor as actor.
+        with transaction.atomic():
+            set_actor(request.user, reason="password set in the admin")
+            return super().user_change_password(request, id, form_url)
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)

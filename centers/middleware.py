@@ -1,4 +1,4 @@
-"""Idle timeout and absolute session lifetime."""
+"""Idle timeout and absolute session lifetime; a one-time password is changed first."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import time
 from django.conf import settings
 from django.contrib.auth import logout
 from django.shortcuts import redirect, resolve_url
+from django.urls import reverse
 
 IDLE_KEY = "_last_seen"
 STARTED_KEY = "_session_started"
@@ -34,4 +35,24 @@ class SessionTimeoutMiddleware:
             # Refreshing the idle clock at most once a minute spares a session write per request.
             if now - last_seen > REFRESH_SECONDS or IDLE_KEY not in request.session:
                 request.session[IDLE_KEY] = now
+        return self.get_response(request)
+
+
+class PasswordChangeRequiredMiddleware:
+    """A person whose password was set by someone else changes it before anything else: every
+    page sends them to the password change page (log-out stays open; the API refuses their
+    signatures itself, see centers.reauth)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = request.user
+        if (
+            user.is_authenticated
+            and user.must_change_password
+            and not request.path.startswith("/api/")
+            and request.path not in {reverse("password_change"), reverse("logout")}
+        ):
+            return redirect("password_change")
         return self.get_response(request)

@@ -34,6 +34,11 @@ class User(AbstractUser):
         default=DateFormat.DMY,
         help_text="How this person types and reads dates in the forms; stored dates are ISO.",
     )
+    must_change_password = models.BooleanField(
+        default=False,
+        help_text="Set when someone else sets this person's password: it is one-time, to be "
+        "changed at the next log-in, and no signature is accepted until then.",
+    )
 
     def __str__(self) -> str:
         return self.full_name

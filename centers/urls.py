@@ -7,6 +7,11 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "accounts/password/change/",
+        views.OwnPasswordChangeView.as_view(),
+        name="password_change",
+    ),
     path("profile/", views.profile, name="profile"),
     path("healthz/", views.healthz, name="healthz"),
 ]

@@ -1,10 +1,15 @@
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
 from django.views.decorators.http import require_http_methods
 
 from .access import access_for
-from .forms import DateFormatForm
+from .audit_context import set_actor
+from .forms import DateFormatForm, OwnPasswordChangeForm
 from .tokens import issue_api_token
 
 
@@ -47,3 +52,22 @@ def healthz(request):
         cursor.execute("SELECT id FROM django_migrations ORDER BY id LIMIT 1")
         cursor.fetchone()
     return HttpResponse("ok", content_type="text/plain")
+
+
+class OwnPasswordChangeView(auth_views.PasswordChangeView):
+    """The person changes their own password: required after someone else set it (one-time);
+    audited with the person as the actor."""
+
+    form_class = OwnPasswordChangeForm
+    template_name = "centers/password_change.html"
+    success_url = reverse_lazy("profile")
+
+    def get_form_kwargs(self) -> dict:
+        return {**super().get_form_kwargs(), "request": self.request}
+
+    def form_valid(self, form: OwnPasswordChangeForm) -> HttpResponse:
+        with transaction.atomic():
+            set_actor(self.request.user, reason="password changed by its owner")
+            response = super().form_valid(form)
+        messages.success(self.request, "Your password is changed.")
+        return response

@@ -32,6 +32,7 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
     "django.contrib.admin",
+    "centers",  # before auth: its changepassword command (one-time passwords) wins
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -42,7 +43,6 @@ INSTALLED_APPS = [
     "bootstrap",
     "django_htmx",
     "axes",
-    "centers",
     "registry",
     "analytics",
 ]
@@ -55,6 +55,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "centers.middleware.SessionTimeoutMiddleware",
+    "centers.middleware.PasswordChangeRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -131,6 +132,18 @@ AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
+# Signatures and the password change page count as log-in attempts (centers.reauth): axes keeps
+# their POST data, so every secret they carry is masked ("password" always is).
+AXES_SENSITIVE_PARAMETERS = [
+    "username",
+    "ip_address",
+    "token",
+    "data",
+    "old_password",
+    "new_password1",
+    "new_password2",
+    "csrfmiddlewaretoken",
+]
 # Lockout is by username, as asked: an IP-based lockout would lock out a whole hospital behind
 # one NAT address. Failures are still audited with the client address.
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]

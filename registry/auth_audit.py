@@ -1,6 +1,11 @@
-"""Log-ins, log-outs and failed log-ins go to the audit trail (Django's auth signals)."""
+"""Log-ins, log-outs, failed log-ins and lockouts go to the audit trail (Django's auth signals
+and django-axes' lockout signal). Failed signature passwords are counted as failed log-ins
+(centers.reauth) but audited by the signing service, with the records they were for."""
 
+from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+
+from centers.reauth import SIGNATURE
 
 
 def _logged_in(sender, request, user, **kwargs):
@@ -19,10 +24,34 @@ def _logged_out(sender, request, user, **kwargs):
 def _login_failed(sender, credentials, request=None, **kwargs):
     from .audit import record_event
 
-    record_event("login_failed", details={"username": str(credentials.get("username", ""))[:150]})
+    if credentials.get("purpose") == SIGNATURE:
+        return
+    details = {"username": str(credentials.get("username", ""))[:150]}
+    if credentials.get("purpose"):  # a password re-entered while logged in (centers.reauth)
+        details["purpose"] = str(credentials["purpose"])
+    record_event("login_failed", details=details)
+
+
+def _locked_out(sender, request, username, ip_address, **kwargs):
+    """Each refusal by the lockout (log-in page or signature) is one event."""
+    from .audit import record_event
+
+    user = getattr(request, "user", None)
+    credentials = getattr(request, "axes_credentials", None) or {}
+    record_event(
+        "account_locked_out",
+        user=user if user is not None and user.is_authenticated else None,
+        details={
+            "username": str(username or "")[:150],
+            "ip_address": str(ip_address or ""),
+            "during": str(credentials.get("purpose", "log-in")),
+            "failures": getattr(request, "axes_failures_since_start", None),
+        },
+    )
 
 
 def connect() -> None:
     user_logged_in.connect(_logged_in, dispatch_uid="registry_audit_login")
     user_logged_out.connect(_logged_out, dispatch_uid="registry_audit_logout")
     user_login_failed.connect(_login_failed, dispatch_uid="registry_audit_login_failed")
+    user_locked_out.connect(_locked_out, dispatch_uid="registry_audit_locked_out")

@@ -5,7 +5,7 @@ and audit as the web pages (registry.services.locking)."""
 from __future__ import annotations
 
 from django.db import transaction
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 
 from registry.models import Record
@@ -34,7 +34,7 @@ def _records(user, params: Params) -> list[Record]:
     return [found[rid] for rid in dict.fromkeys(ids)]
 
 
-def lock(user, params: Params, fmt: str) -> HttpResponse:
+def lock(user, params: Params, fmt: str, *, request: HttpRequest | None = None) -> HttpResponse:
     action = params.choice("action", ("status", "lock", "unlock"), "status")
     records = _records(user, params)
     try:
@@ -48,6 +48,7 @@ def lock(user, params: Params, fmt: str) -> HttpResponse:
                 password=params.get("password"),
                 meaning=meaning,
                 dictionary_version=current_dictionary_version(),
+                request=request,
             )
         elif action == "unlock":
             with transaction.atomic():

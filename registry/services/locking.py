@@ -6,11 +6,13 @@ import hashlib
 import json
 from datetime import UTC
 
+from django.conf import settings
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone
 
 from centers.access import access_for
-from centers.backends import password_is_valid
+from centers.reauth import PasswordCheck, check_signing_password
 from registry.audit import record_event, set_audit_context
 from registry.models import DictionaryVersion, FormStatus, Query, Record, Signature
 from registry.outbox import announce_dataset_change
@@ -64,6 +66,29 @@ def current_signature(record: Record) -> Signature | None:
     return record.signatures.filter(voided_at__isnull=True).first()
 
 
+def require_signing_password(
+    *, user, password: str, request: HttpRequest | None, refused: str, **audit
+) -> None:
+    """The signer's password, checked under the log-in lockout (centers.reauth); a refusal
+    is audited (with ``audit``: the records or form it was for) and raised with ``refused``."""
+    check = check_signing_password(user=user, password=password, request=request)
+    if check is PasswordCheck.OK:
+        return
+    record_event("signature_failed", user=user, reason=check.value, **audit)
+    if check is PasswordCheck.LOCKED_OUT:
+        minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+        raise PermissionDenied(
+            "Your account is locked after too many wrong passwords, for log-in and for "
+            f"signing; try again in {minutes} minutes or ask a data manager. {refused}"
+        )
+    if check is PasswordCheck.MUST_CHANGE_PASSWORD:
+        raise PermissionDenied(
+            "Your password was set by someone else and is one-time: change it first "
+            f"(/accounts/password/change/). {refused}"
+        )
+    raise PermissionDenied(f"The password is not correct; {refused[0].lower()}{refused[1:]}")
+
+
 def lock_blockers(record: Record, dictionary_version: DictionaryVersion) -> list[str]:
     """Why this record cannot be locked yet (empty: it can)."""
     blockers = []
@@ -96,13 +121,16 @@ def lock_records(
     password: str,
     meaning: str,
     dictionary_version: DictionaryVersion,
+    request: HttpRequest | None = None,
 ) -> list[Signature]:
     """One action, one signature per record; all or nothing."""
-    if not password_is_valid(user, password):
-        record_event(
-            "signature_failed", user=user, details={"records": [r.record_id for r in records]}
-        )
-        raise PermissionDenied("The password is not correct; nothing was signed.")
+    require_signing_password(
+        user=user,
+        password=password,
+        request=request,
+        refused="Nothing was signed.",
+        details={"records": [r.record_id for r in records]},
+    )
     if not meaning.strip():
         raise LockRefused("Choose the meaning of your signature.")
     access = access_for(user)
@@ -147,7 +175,13 @@ def lock_records(
 
 
 def lock_record(
-    *, user, record: Record, password: str, meaning: str, dictionary_version: DictionaryVersion
+    *,
+    user,
+    record: Record,
+    password: str,
+    meaning: str,
+    dictionary_version: DictionaryVersion,
+    request: HttpRequest | None = None,
 ) -> Signature:
     return lock_records(
         user=user,
@@ -155,6 +189,7 @@ def lock_record(
         password=password,
         meaning=meaning,
         dictionary_version=dictionary_version,
+        request=request,
     )[0]
 
 
@@ -180,15 +215,20 @@ def unlock_record(*, user, record: Record, reason: str) -> None:
         announce_dataset_change(action="unlock", record_ids=[current.record_id])
 
 
-def lock_instrument(*, user, row, password: str) -> None:
+def lock_instrument(*, user, row, password: str, request: HttpRequest | None = None) -> None:
     """REDCap's per-form lock: the instance becomes read-only until a data manager unlocks it."""
     from registry.models import InstrumentData
 
     if not access_for(user).can_lock_center(row.record.center_id):
         raise PermissionDenied("Only a site investigator of this centre can lock a form.")
-    if not password_is_valid(user, password):
-        record_event("signature_failed", user=user, record=row.record, instrument=row.instrument)
-        raise PermissionDenied("The password is not correct; the form was not locked.")
+    require_signing_password(
+        user=user,
+        password=password,
+        request=request,
+        refused="The form was not locked.",
+        record=row.record,
+        instrument=row.instrument,
+    )
     with transaction.atomic():
         set_audit_context(user=user, reason="instrument locked")
         current = InstrumentData.objects.select_for_update().get(pk=row.pk)

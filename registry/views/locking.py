@@ -18,7 +18,7 @@ from registry.forms.locking import (
 )
 from registry.models import InstrumentData, Record
 from registry.quality import findings_for
-from registry.services.errors import LockRefused, RegistryError
+from registry.services.errors import LockRefused, PermissionDenied, RegistryError
 from registry.services.locking import (
     lock_blockers,
     lock_instrument,
@@ -51,6 +51,7 @@ def lock(request, record_id: str):
                 password=form.cleaned_data["password"],
                 meaning=form.cleaned_data["meaning"],
                 dictionary_version=version,
+                request=request,
             )
         except LockRefused as exc:
             form.add_error(None, str(exc))
@@ -104,7 +105,12 @@ def instrument_lock(request, record_id: str, instrument: str, instance: int):
                 unlock_instrument(user=request.user, row=row, reason=form.cleaned_data["reason"])
                 messages.success(request, "The form is unlocked.")
             else:
-                lock_instrument(user=request.user, row=row, password=form.cleaned_data["password"])
+                lock_instrument(
+                    user=request.user,
+                    row=row,
+                    password=form.cleaned_data["password"],
+                    request=request,
+                )
                 messages.success(request, "The form is locked.")
         except RegistryError as exc:
             messages.error(request, str(exc))
@@ -186,7 +192,11 @@ def bulk_lock(request):
                     password=form.cleaned_data["password"],
                     meaning=form.cleaned_data["meaning"],
                     dictionary_version=version,
+                    request=request,
                 )
+            except PermissionDenied as exc:
+                form.add_error("password", str(exc))
+                status = 403
             except RegistryError as exc:
                 form.add_error(None, str(exc))
                 status = 409
