@@ -11,7 +11,6 @@ from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from centers.tokens import issue_api_token
-from registry.hostile_input import describe_problem, json_nesting_depth, printable_name, scrub
 from registry.models import AuditEvent, DictionaryVersion, InstrumentData, Record
 from tests.fixtures_records import PASSWORD
 from tests.registry.api_calls import read
@@ -202,6 +201,8 @@ def test_the_boundary_runs_before_sessions_and_csrf():
 
 
 def test_describe_problem_and_its_helpers():
+    from registry.hostile_input import describe_problem, json_nesting_depth, printable_name, scrub
+
     assert describe_problem("line\nbreak\ttab") is None
     assert describe_problem("tab\t", multiline=False) == "a control character (U+0009)"
     assert describe_problem("\ufffd") == "bytes that are not valid UTF-8"
