@@ -6,6 +6,7 @@ from typing import Any
 
 from centers.audit_context import set_actor
 
+from .hostile_input import scrub
 from .models import AuditEvent
 
 
@@ -27,18 +28,21 @@ def record_event(
     reason: str = "",
     details: dict | None = None,
 ) -> AuditEvent:
-    """Append one event. The database assigns seq, time, hash chain and fills the actor."""
+    """Append one event. The database assigns seq, time, hash chain and fills the actor.
+
+    Text that PostgreSQL cannot store (NUL, lone surrogates) is escaped, never refused: a
+    refusal of hostile input must always be recordable (registry.hostile_input)."""
     return AuditEvent.objects.create(
         action=action,
         actor_id=user.pk if user is not None and user.pk else None,
         actor_name=user.full_name if user is not None and user.pk else "",
         center_id=record.center_id if record is not None else None,
         record_id=record.record_id if record is not None else "",
-        instrument=instrument,
+        instrument=scrub(instrument),
         instance=instance,
-        field=field,
-        old_value=old,
-        new_value=new,
-        reason=reason,
-        details=details or {},
+        field=scrub(field),
+        old_value=scrub(old),
+        new_value=scrub(new),
+        reason=scrub(reason),
+        details=scrub(details or {}),
     )

@@ -1,5 +1,9 @@
 """Reading REDCap API parameters: PHP-style arrays (``fields[0]=a``, ``fields[]=a``) or
-comma-joined (``fields=a,b``), and case-insensitive booleans (``True``, ``true``, ``1``)."""
+comma-joined (``fields=a,b``), and case-insensitive booleans (``True``, ``true``, ``1``).
+
+The API's boundary for hostile bytes (registry.hostile_input): ``Params.refusal()`` names the
+first parameter that holds any, before anything is looked up; ``for_audit()`` is what the audit
+trail may store of the parameters."""
 
 from __future__ import annotations
 
@@ -8,6 +12,8 @@ from datetime import datetime
 
 from django.http import QueryDict
 from django.utils import timezone
+
+from registry.hostile_input import describe_problem, integer_out_of_range, printable_name, scrub
 
 from .responses import ApiError
 
@@ -18,6 +24,27 @@ TRUE_WORDS = {"true", "1", "yes", "y", "on"}
 class Params:
     def __init__(self, data: QueryDict) -> None:
         self.data = data
+
+    def refusal(self) -> ApiError | None:
+        """A 400 naming the first parameter that holds what the registry refuses, or None."""
+        for name, values in self.data.lists():
+            if name == "data":
+                continue  # checked cell by cell when parsed, naming row and field
+            problem = describe_problem(name, multiline=False)
+            if problem:
+                return ApiError(f"A parameter name ('{printable_name(name)}') contains {problem}")
+            for value in values:
+                problem = describe_problem(value)
+                if problem:
+                    return ApiError(f"The parameter '{name}' contains {problem}")
+                if integer_out_of_range(value):
+                    return ApiError(f"The parameter '{name}' is a number out of range")
+        return None
+
+    def for_audit(self, secret: set[str]) -> dict[str, list[str]]:
+        """The parameters as the audit trail keeps them: no secrets, no raw hostile bytes."""
+        kept = (k for k in self.data if k not in secret)
+        return {printable_name(k, 200): scrub(self.data.getlist(k)) for k in kept}
 
     def get(self, name: str, default: str = "") -> str:
         value = self.data.get(name)

@@ -19,6 +19,13 @@ from centers.access import access_for
 from registry.csv_safety import DANGEROUS_FIRST
 from registry.exports.columns import REPEAT_INSTANCE, REPEAT_INSTRUMENT, export_columns
 from registry.exports.options import ExportOptions
+from registry.hostile_input import (
+    MAX_CELL_CHARS,
+    MAX_JSON_DEPTH,
+    describe_problem,
+    json_nesting_depth,
+    printable_name,
+)
 from registry.models import DictionaryVersion, Record
 from registry.services.dictionary import current_dictionary_version
 
@@ -27,6 +34,7 @@ from .params import Params
 from .responses import ApiError
 
 IGNORED_COLUMNS = {"redcap_data_access_group", "registry_lock_status", "redcap_event_name"}
+MAX_INSTANCE = 2**31 - 1  # InstrumentData.instance is a PostgreSQL integer
 DATE_ORDERS = {"YMD": "ymd", "MDY": "mdy", "DMY": "dmy"}
 
 
@@ -40,6 +48,8 @@ def parse_data(params: Params) -> list[dict]:
     if not text:
         raise ApiError("No data were provided (the 'data' parameter is empty)")
     if fmt == "json":
+        if json_nesting_depth(text) > MAX_JSON_DEPTH:
+            raise ApiError(f"The JSON data are nested deeper than {MAX_JSON_DEPTH} levels")
         try:
             rows = json.loads(text)
         except json.JSONDecodeError as exc:
@@ -48,11 +58,51 @@ def parse_data(params: Params) -> list[dict]:
             rows = [rows]
         if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
             raise ApiError("The JSON data must be a list of objects (one per row)")
-        return [{str(k): _text(v) for k, v in row.items()} for row in rows]
-    if fmt == "csv":
+        parsed = [{str(k): _text(v) for k, v in row.items()} for row in rows]
+        first_row = 1
+    elif fmt == "csv":
         reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-        return [{k: _unguard(v or "") for k, v in row.items() if k is not None} for row in reader]
-    raise ApiError("Import in xml format is not supported by this registry; use json or csv")
+        try:
+            parsed = [
+                {k: _unguard(v or "") for k, v in row.items() if k is not None} for row in reader
+            ]
+        except csv.Error as exc:
+            raise ApiError(f"The CSV data cannot be read (line {reader.line_num}): {exc}") from None
+        first_row = 2  # the header is row 1, as a spreadsheet shows it
+    else:
+        raise ApiError("Import in xml format is not supported by this registry; use json or csv")
+    errors = [e for n, row in enumerate(parsed, start=first_row) for e in _hostile_cells(n, row)]
+    if errors:
+        raise ApiError(_summary(errors), details=errors)
+    return parsed
+
+
+def _hostile_cells(number: int, row: dict) -> list[dict]:
+    """Each name and value holding what registry.hostile_input refuses, by row and field; the
+    value itself is never repeated."""
+    rid = row.get("record_id")
+    rid = rid if isinstance(rid, str) and describe_problem(rid, multiline=False) is None else ""
+    errors = []
+    for name, value in row.items():
+        problem = describe_problem(name, multiline=False)
+        if problem:
+            errors.append(
+                _err(
+                    rid,
+                    printable_name(name),
+                    "",
+                    f"Row {number}: the field name contains {problem}",
+                )
+            )
+            continue
+        for text in value if isinstance(value, list) else [value]:
+            problem = describe_problem(text)
+            if problem is None and len(text) > MAX_CELL_CHARS:
+                problem = f"more than {MAX_CELL_CHARS} characters"
+            if problem:
+                errors.append(_err(rid, name, "", f"Row {number}: the value contains {problem}"))
+                break
+    return errors
 
 
 def _text(value) -> str | list:
@@ -118,13 +168,13 @@ def import_records(user, params: Params) -> dict:
         if form and form not in repeating:
             errors.append(_err(rid, REPEAT_INSTRUMENT, form, "Not a repeating instrument"))
             continue
-        if form and not (instance.isdigit() and int(instance) > 0) and instance != "new":
+        if form and not _instance_ok(instance):
             errors.append(
                 _err(
                     rid,
                     REPEAT_INSTANCE,
                     instance,
-                    "The repeat instance must be a positive whole number",
+                    f"The repeat instance must be a whole number from 1 to {MAX_INSTANCE}",
                 )
             )
             continue
@@ -160,6 +210,12 @@ def import_records(user, params: Params) -> dict:
     except _Rollback:
         raise ApiError(_summary(errors), details=errors) from None
     return result
+
+
+def _instance_ok(instance: str) -> bool:
+    if instance == "new":
+        return True
+    return instance.isascii() and instance.isdigit() and 0 < int(instance) <= MAX_INSTANCE
 
 
 def _resolve(user, rid: str, force_auto: bool, errors: list[dict]) -> Record | None:

@@ -13,6 +13,8 @@ from django.views.decorators.http import require_POST
 
 from centers.tokens import token_digest, user_for_token
 from registry.audit import record_event
+from registry.hostile_input import scrub
+from registry.middleware import validates_own_input
 from registry.services.errors import PermissionDenied, RegistryError
 
 from . import lock, project
@@ -48,6 +50,7 @@ def _formats(params: Params) -> tuple[str, str]:
 
 @csrf_exempt
 @require_POST
+@validates_own_input
 def api(request: HttpRequest) -> HttpResponse:
     params = Params(request.POST)
     fmt, return_fmt = _formats(params)
@@ -76,17 +79,18 @@ def api(request: HttpRequest) -> HttpResponse:
             "api_call",
             user=user,
             details={
-                "content": content,
-                "action": action,
+                "content": scrub(content),
+                "action": scrub(action),
                 "status": status,
-                **summary,
-                "params": {
-                    k: request.POST.getlist(k) for k in request.POST if k not in SECRET_PARAMS
-                },
+                **scrub(summary),
+                "params": params.for_audit(SECRET_PARAMS),
             },
         )
 
     try:
+        refusal = params.refusal()  # hostile bytes: refused (and audited) before any look-up
+        if refusal is not None:
+            raise refusal
         response, summary = _dispatch(
             user, params, content, action, fmt, return_fmt, audit, request=request
         )

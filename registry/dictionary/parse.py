@@ -10,6 +10,8 @@ import csv
 import io
 import re
 
+from registry.hostile_input import describe_problem
+
 from .action_tags import malformed_default
 from .cells import check_validation, parse_choices
 from .checks import check_dictionary
@@ -48,6 +50,9 @@ def parse_dictionary_csv(text: str) -> Dictionary:
         raise DictionaryInvalid([error]) from None
     if not records:
         raise DictionaryInvalid([DictionaryError(1, "", "the file is empty")])
+    hostile = _hostile_cells(records)
+    if hostile:
+        raise DictionaryInvalid(hostile)
     header_errors = _check_header(records[0])
     if header_errors:
         raise DictionaryInvalid(header_errors)
@@ -66,6 +71,19 @@ def parse_dictionary_bytes(data: bytes) -> Dictionary:
         )
         raise DictionaryInvalid([DictionaryError(1, "", message)]) from None
     return parse_dictionary_csv(text)
+
+
+def _hostile_cells(records: list[list[str]]) -> list[DictionaryError]:
+    """Cells holding NUL, lone surrogates or control characters (registry.hostile_input),
+    by row and column, without repeating them."""
+    errors = []
+    for row, cells in enumerate(records, start=1):
+        for index, cell in enumerate(cells):
+            problem = describe_problem(cell)
+            if problem:
+                column = COLUMNS[index] if index < len(COLUMNS) else f"column {index + 1}"
+                errors.append(DictionaryError(row, column, f"the cell contains {problem}"))
+    return errors
 
 
 def _check_header(header: list[str]) -> list[DictionaryError]:

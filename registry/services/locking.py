@@ -232,6 +232,8 @@ def lock_instrument(*, user, row, password: str, request: HttpRequest | None = N
     with transaction.atomic():
         set_audit_context(user=user, reason="instrument locked")
         current = InstrumentData.objects.select_for_update().get(pk=row.pk)
+        if Record.objects.filter(pk=current.record_id, is_locked=True).exists():
+            raise LockRefused("The record is locked and signed: its forms are locked with it.")
         if current.status != FormStatus.COMPLETE:
             raise LockRefused("Only a Complete form can be locked.")
         if current.is_locked:
@@ -252,6 +254,8 @@ def unlock_instrument(*, user, row, reason: str) -> None:
     with transaction.atomic():
         set_audit_context(user=user, reason=reason.strip())
         current = InstrumentData.objects.select_for_update().get(pk=row.pk)
+        if Record.objects.filter(pk=current.record_id, is_locked=True).exists():
+            raise LockRefused("The record is locked and signed: unlock the record first.")
         if not current.is_locked:
             raise LockRefused("This form is not locked.")
         current.is_locked = False

@@ -251,11 +251,17 @@ def test_from_json_with_validate_reports_logic_problems() -> None:
     )
 
 
+# Labels take line breaks and tabs; other control characters, NUL and U+FFFD are refused on
+# upload (registry.hostile_input), so they are not part of the round trip.
 _label = st.text(
-    st.characters(blacklist_categories=("Cs",), blacklist_characters="\r"), max_size=30
+    st.one_of(
+        st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="\ufffd"),
+        st.sampled_from("\n\t"),
+    ),
+    max_size=30,
 )
 _choice_label = st.text(
-    st.characters(blacklist_categories=("Cs", "Zs", "Cc"), blacklist_characters="|"),
+    st.characters(blacklist_categories=("Cs", "Zs", "Cc"), blacklist_characters="|\ufffd"),
     min_size=1,
     max_size=12,
 )
