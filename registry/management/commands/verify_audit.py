@@ -13,6 +13,8 @@ class Command(BaseCommand):
         "the chain head to keep as the next anchor. Without an anchor, deleting the newest "
         "events or rewriting an event and re-computing every later hash cannot be detected."
     )
+    # It reads the database only; it must run (nightly, from cron) whatever the project's config.
+    requires_system_checks = []
 
     def add_arguments(self, parser):
         parser.add_argument(
