@@ -5,6 +5,7 @@ owner: they are in test_tamper_evidence.py."""
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import zipfile
@@ -14,6 +15,7 @@ from django.core.management import CommandError, call_command
 
 from registry.audit import record_event
 from registry.exports.build import build_export
+from registry.exports.jobs import jobs_of
 from registry.exports.options import ExportOptions
 from registry.models import AuditEvent
 from registry.tasks import verify_integrity
@@ -90,3 +92,27 @@ def test_each_export_manifest_carries_the_chain_head(dataset, people, tmp_path, 
     assert manifest["audit_chain_head"] == f"{export_event.seq}:{export_event.hash}"
     assert "verify_audit --anchor" in manifest["audit_chain_head_use"]
     assert "1 anchor(s) held" in verify(capsys, "--anchor", manifest["audit_chain_head"])
+
+
+def test_the_export_page_shows_the_chain_head_to_keep(
+    client, dataset, people, django_capture_on_commit_callbacks
+):
+    client.force_login(people["dm"])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/exports/",
+            {
+                "which": "locked",
+                "dates": "shift",
+                "raw_or_label": "raw",
+                "header": "raw",
+                "formats": ["csv"],
+            },
+        )
+    assert response.status_code == 302
+    job = jobs_of(people["dm"])[0]
+    status = client.get(f"/exports/{job['id']}/status/").content.decode()
+    download = client.get(f"/exports/{job['id']}/download/")
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(download.streaming_content)))
+    manifest = json.loads(archive.read("manifest.json"))
+    assert f"audit chain head {manifest['audit_chain_head']}" in status
