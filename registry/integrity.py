@@ -53,13 +53,18 @@ def verify_dictionary_versions() -> tuple[int, list[str]]:
         )
         versions = cursor.fetchall()
         cursor.execute(
-            "SELECT (new_value->>'version')::bigint, new_value->>'content_sha256' "
+            "SELECT seq, CASE WHEN new_value->>'version' ~ '^[0-9]{1,9}$' "
+            "THEN (new_value->>'version')::int END, new_value->>'content_sha256' "
             "FROM registry_auditevent WHERE action = 'dictionary_version' ORDER BY seq"
         )
-        recorded: dict[int, set[str]] = {}
-        for number, digest in cursor.fetchall():
-            recorded.setdefault(number, set()).add(digest)
+        events = cursor.fetchall()
     problems = []
+    recorded: dict[int, set[str]] = {}
+    for seq, number, digest in events:
+        if number is None:
+            problems.append(f"audit event #{seq} does not name a dictionary version")
+            continue
+        recorded.setdefault(number, set()).add(digest)
     for number, stored, recomputed in versions:
         hashes = recorded.pop(number, set())
         if stored != recomputed:

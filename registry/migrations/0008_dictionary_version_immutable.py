@@ -55,6 +55,22 @@ END $$;
 CREATE TRIGGER registry_dictionary_audit AFTER INSERT ON registry_dictionaryversion
   FOR EACH ROW EXECUTE FUNCTION registry_dictionary_audit();
 
+-- Only that trigger writes a version's creation event: one inserted directly (by the app role, or
+-- through registry_audit_insert) would let a forged content hash stand next to the real one.
+CREATE OR REPLACE FUNCTION registry_dictionary_event_guard() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  IF pg_trigger_depth() < 2 THEN
+    RAISE EXCEPTION 'registry: dictionary_version events are written by the database only'
+      USING ERRCODE = 'insufficient_privilege';
+  END IF;
+  RETURN NEW;
+END $$;
+
+CREATE TRIGGER registry_audit_dictionary_guard BEFORE INSERT ON registry_auditevent
+  FOR EACH ROW WHEN (NEW.action = 'dictionary_version')
+  EXECUTE FUNCTION registry_dictionary_event_guard();
+
 CREATE TRIGGER registry_dictionary_immutable BEFORE UPDATE OR DELETE
   ON registry_dictionaryversion FOR EACH ROW
   EXECUTE FUNCTION registry_reject_change('dictionary versions are immutable');
@@ -67,6 +83,8 @@ DROP TRIGGER IF EXISTS registry_dictionary_no_truncate ON registry_dictionaryver
 DROP TRIGGER IF EXISTS registry_dictionary_immutable ON registry_dictionaryversion;
 DROP TRIGGER IF EXISTS registry_dictionary_audit ON registry_dictionaryversion;
 DROP TRIGGER IF EXISTS registry_dictionary_hash ON registry_dictionaryversion;
+DROP TRIGGER IF EXISTS registry_audit_dictionary_guard ON registry_auditevent;
+DROP FUNCTION IF EXISTS registry_dictionary_event_guard();
 DROP FUNCTION IF EXISTS registry_dictionary_audit();
 DROP FUNCTION IF EXISTS registry_dictionary_before_insert();
 DROP FUNCTION IF EXISTS registry_dictionary_content_hash(registry_dictionaryversion);

@@ -4,10 +4,13 @@ each insert is audited with the version's content hash; an identical upload crea
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import DatabaseError, connection, transaction
 
+from registry.audit import record_event
 from registry.dictionary import gi_lms_dictionary_csv
 from registry.integrity import check_all, verify_dictionary_versions
 from registry.models import AuditEvent, DictionaryVersion
@@ -118,3 +121,22 @@ def test_an_identical_import_through_the_service_says_which_version_it_matches(d
     # Other project settings are a different dictionary version.
     project = {**dictionary.project, "missing_codes": [{"code": "NK", "label": "Not known"}]}
     assert import_dictionary(csv_text=gi_lms_dictionary_csv(), project=project).number == 2
+
+
+def test_a_version_event_cannot_be_forged_by_the_app_role(dictionary):
+    forged = {"version": 1, "sha256": dictionary.sha256, "content_sha256": "0" * 64}
+
+    def through_the_orm():
+        record_event("dictionary_version", new=forged)
+
+    def through_the_audit_function():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT registry_audit_insert('dictionary_version', NULL, '', '', NULL, '', "
+                "NULL, %s::jsonb, '{}'::jsonb)",
+                [json.dumps(forged)],
+            )
+
+    for forge in (through_the_orm, through_the_audit_function):
+        assert "written by the database only" in refused(forge)
+    assert verify_dictionary_versions() == (1, [])
