@@ -15,13 +15,16 @@ def sweep_lock_outbox() -> int:
 
 @shared_task(name="registry.verify_integrity", ignore_result=True)
 def verify_integrity() -> bool:
-    """Nightly (celery beat): re-walk the audit chain and re-check every signature, as
-    `manage.py verify_audit` does. The result is itself an audit event; a break is logged
-    at CRITICAL so that the server's log monitoring raises it."""
+    """Nightly (celery beat): re-walk the audit chain and re-check every dictionary version and
+    signature, as `manage.py verify_audit` does. The result is itself an audit event; a break is
+    logged at CRITICAL so that the server's log monitoring raises it, and the chain head is
+    logged (and kept in the event) to be kept as an anchor outside the database."""
     report = integrity.check_all()
     record_event("integrity_check", details=report)
     if not report["ok"]:
         logger.critical("registry integrity check failed: %s", report["problem"])
+    else:
+        logger.info("registry integrity check passed; audit chain head %s", report["chain_head"])
     return report["ok"]
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from django.db import connection, transaction
 
 from registry.audit import record_event
+from registry.audit_anchors import event_anchor
 from registry.csv_safety import safe_cell
 from registry.dictionary import COLUMNS, Dictionary
 from registry.models import DictionaryVersion, InstrumentData
@@ -165,7 +166,7 @@ def build_export(
             )
         )
     # Audited after the snapshot transaction: the audit chain is written in its own.
-    record_event(
+    event = record_event(
         "export",
         user=user,
         details={
@@ -175,6 +176,12 @@ def build_export(
             "dataset_version": dataset_version,
             "files": files,
         },
+    )
+    # The event recording this export is the chain head to keep with it (README, Audit anchors).
+    manifest["audit_chain_head"] = str(event_anchor(event.seq))
+    manifest["audit_chain_head_use"] = (
+        "keep this SEQ:HASH outside the registry; `manage.py verify_audit --anchor SEQ:HASH` "
+        "proves the audit trail still holds this event unchanged and was not cut before it"
     )
     (directory / "manifest.json").write_text(
         json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8"

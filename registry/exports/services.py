@@ -47,6 +47,7 @@ def export_job_run(*, job_id: str) -> dict:
         state="done",
         done=result.manifest["records"],
         zip=result.zip_path.name,
-        message=f"{result.manifest['records']} records, {result.manifest['rows']} rows",
+        message=f"{result.manifest['records']} records, {result.manifest['rows']} rows; "
+        f"audit chain head {result.manifest['audit_chain_head']} (keep it with the export)",
         finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
     )

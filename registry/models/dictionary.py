@@ -12,7 +12,9 @@ class DictionaryVersionQuerySet(models.QuerySet):
 
 
 class DictionaryVersion(models.Model):
-    """One imported REDCap data dictionary. Versions are never edited, only superseded."""
+    """One imported REDCap data dictionary. Versions are never edited, only superseded: the
+    database refuses UPDATE, DELETE and TRUNCATE (migration 0008), fills content_sha256 on insert
+    and records it in the audit chain, where `verify_audit` re-checks it."""
 
     number = models.PositiveIntegerField(unique=True)
     fields = models.JSONField(help_text="Parsed field definitions (registry.dictionary).")
@@ -24,6 +26,12 @@ class DictionaryVersion(models.Model):
     )
     source_csv = models.TextField()
     sha256 = models.CharField(max_length=64)
+    content_sha256 = models.CharField(
+        max_length=64,
+        blank=True,
+        editable=False,
+        help_text="SHA-256 of everything the version says; set by the database.",
+    )
     note = models.TextField(blank=True)
     confirmed_changes = models.JSONField(default=list, blank=True)
     created_by = models.ForeignKey(

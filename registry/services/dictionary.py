@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from registry.audit import record_event, set_audit_context
 from registry.dictionary import (
@@ -16,9 +16,11 @@ from registry.dictionary import (
 )
 from registry.models import DictionaryVersion, InstrumentData
 
-from .errors import DictionaryChangeRefused
+from .errors import DictionaryChangeRefused, DictionaryUnchanged
 
 DEFAULT_ANALYSIS = "gi_lms"
+# Imports take turns (the app role may not SELECT ... FOR UPDATE a table it cannot update).
+IMPORT_LOCK = 727202
 
 
 def current_dictionary_version() -> DictionaryVersion:
@@ -38,13 +40,22 @@ def import_dictionary(
 ) -> DictionaryVersion:
     """Parse, check against collected data, and store as the next version.
 
-    Raises DictionaryInvalid (row/column errors) or DictionaryChangeRefused (affected records)."""
+    Raises DictionaryInvalid (row/column errors), DictionaryChangeRefused (affected records) or
+    DictionaryUnchanged (same fields and settings as the current version, whatever the bytes)."""
     new = parse_dictionary_csv(csv_text)
     with transaction.atomic():
         set_audit_context(user=user, reason=note)
-        previous = DictionaryVersion.objects.select_for_update().order_by("-number").first()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [IMPORT_LOCK])
+        previous = DictionaryVersion.objects.order_by("-number").first()
         project = project if project is not None else (previous.project if previous else {})
         changes, affected = [], {}
+        if previous is not None and _same_meaning(previous, new.to_json(), project):
+            raise DictionaryUnchanged(
+                f"This dictionary is identical to the current version {previous.number} "
+                "(same fields and settings); no new version was created.",
+                current=previous,
+            )
         if previous is not None:
             changes = compare_dictionaries(previous.dictionary, new)
             if changes:
@@ -72,6 +83,7 @@ def import_dictionary(
             confirmed_changes=[c.to_json() for c in changes] if confirm_changes else [],
             created_by=user if user is not None and user.pk else None,
         )
+        version.refresh_from_db(fields=["content_sha256"])  # computed by the database
         record_event(
             "dictionary_import",
             user=user,
@@ -79,6 +91,7 @@ def import_dictionary(
             details={
                 "version": version.number,
                 "sha256": version.sha256,
+                "content_sha256": version.content_sha256,
                 "fields": len(new.fields),
                 "changes": [c.to_json() for c in changes],
                 "confirmed": confirm_changes,
@@ -90,14 +103,21 @@ def import_dictionary(
 
 def import_default_dictionary(user=None) -> DictionaryVersion:
     """The GI-LMS study dictionary; does nothing if it is already the current version."""
-    csv_text = gi_lms_dictionary_csv()
-    current = DictionaryVersion.objects.current()
-    digest = hashlib.sha256(csv_text.encode("utf-8")).hexdigest()
-    if current is not None and current.sha256 == digest:
-        return current
-    return import_dictionary(
-        csv_text=csv_text, user=user, project=gi_lms_project(), note="GI-LMS study dictionary"
-    )
+    try:
+        return import_dictionary(
+            csv_text=gi_lms_dictionary_csv(),
+            user=user,
+            project=gi_lms_project(),
+            note="GI-LMS study dictionary",
+        )
+    except DictionaryUnchanged as unchanged:
+        return unchanged.current
+
+
+def _same_meaning(version: DictionaryVersion, fields: list[dict], project: dict) -> bool:
+    """Identical means the same parsed fields and project settings: a file re-saved with other
+    line endings or quoting says the same thing and must not look like a change."""
+    return version.fields == fields and version.project == project
 
 
 def _values_by_record() -> dict[str, dict]:

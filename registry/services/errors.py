@@ -40,3 +40,11 @@ class DictionaryChangeRefused(RegistryError):
         super().__init__(message)
         self.changes = changes
         self.affected = affected
+
+
+class DictionaryUnchanged(RegistryError):
+    """The upload means exactly what the current version says; no version was created."""
+
+    def __init__(self, message: str, *, current) -> None:
+        super().__init__(message)
+        self.current = current

@@ -15,7 +15,7 @@ from registry.dictionary import DictionaryInvalid
 from registry.forms.dictionary import DictionaryUploadForm
 from registry.models import DictionaryVersion
 from registry.services.dictionary import import_dictionary
-from registry.services.errors import DictionaryChangeRefused
+from registry.services.errors import DictionaryChangeRefused, DictionaryUnchanged
 
 
 def _require_data_manager(user) -> None:
@@ -50,6 +50,9 @@ def dictionary_home(request):
                 data["csv_text"] = form.cleaned_data["csv_text"]
                 form = DictionaryUploadForm(data)
                 status = 409
+            except DictionaryUnchanged as exc:
+                messages.info(request, str(exc))
+                return redirect("registry:dictionary")
             else:
                 messages.success(request, f"Dictionary version {version.number} is now current.")
                 return redirect("registry:dictionary")

@@ -21,6 +21,10 @@ def test_round_trip_through_the_commands(tmp_path, capsys, dictionary):
     assert exported == gi_lms_dictionary_csv()
     path = tmp_path / "again.csv"
     path.write_text(exported)
+    call_command("import_dictionary", str(path))  # the same dictionary: no new version
+    assert "identical to the current version 1" in capsys.readouterr().out
+    assert DictionaryVersion.objects.count() == 1
+    path.write_text(exported.replace("Pathology notes", "Pathology remarks"))
     call_command("import_dictionary", str(path))
     assert DictionaryVersion.objects.current().number == dictionary.number + 1
     assert DictionaryVersion.objects.current().project == dictionary.project

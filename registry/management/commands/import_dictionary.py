@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from registry.dictionary import DictionaryInvalid
 from registry.services.dictionary import import_dictionary
-from registry.services.errors import DictionaryChangeRefused
+from registry.services.errors import DictionaryChangeRefused, DictionaryUnchanged
 
 
 class Command(BaseCommand):
@@ -40,4 +40,7 @@ class Command(BaseCommand):
                     f"records: {', '.join(map(str, records))}"
                 )
             raise CommandError(f"{exc} Re-run with --confirm-changes to accept.") from exc
+        except DictionaryUnchanged as exc:
+            self.stdout.write(self.style.WARNING(str(exc)))
+            return
         self.stdout.write(self.style.SUCCESS(f"imported as dictionary version {version.number}"))
