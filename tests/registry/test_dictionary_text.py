@@ -310,3 +310,23 @@ def test_a_file_that_is_not_utf8_is_refused_by_name(client, db, people):
     assert response.status_code == 400
     assert "not UTF-8" in response.content.decode()
     assert not DictionaryVersion.objects.exists()
+
+
+def test_no_template_source_is_built_at_run_time():
+    """crispy's HTML() compiles its string as a template and `|safe` trusts whatever it gets:
+    neither appears in the registry's code or templates (dictionary text goes through
+    render_dictionary_text and fixed templates instead)."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    sources = [*(root / "registry").rglob("*.py"), *(root / "analytics").rglob("*.py")]
+    templates = list((root / "templates").rglob("*.html"))
+    assert [
+        p.name
+        for p in sources
+        if "from crispy_forms.layout import HTML" in p.read_text()
+        or "layout.HTML(" in p.read_text()
+        or " HTML(" in p.read_text()
+    ] == []
+    assert [p.name for p in templates if "|safe" in p.read_text()] == []
+    assert [p.name for p in sources if "Template(" in p.read_text()] == []
