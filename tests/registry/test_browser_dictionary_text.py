@@ -126,6 +126,8 @@ def pages_of(role: str, facts: dict) -> list[tuple[str, bool]]:
 
 @pytest.mark.parametrize("role", ["coordinator", "investigator", "monitor", "pi", "data-manager"])
 def test_no_dictionary_payload_runs_for_any_role(stack, browser, role):
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     context = browser.new_context(base_url=stack.url)
     context.set_default_timeout(15_000)
     page = context.new_page()
@@ -138,9 +140,12 @@ def test_no_dictionary_payload_runs_for_any_role(stack, browser, role):
     page.wait_for_load_state()
     problems = []
     for path, shows_text in pages_of(role, stack.facts):
-        response = page.goto(path)
+        try:
+            response = page.goto(path, wait_until="domcontentloaded")
+        except PlaywrightTimeout:  # today's code: one dialog after another
+            problems.append((path, "did not load", f"{len(dialogs)} dialogs", dialogs[:3]))
+            break
         assert response.status == 200, path
-        page.wait_for_load_state("load")
         text = page.inner_text("body")
         shown = text.count(LITERAL_TEMPLATE_TEXT[0])
         if shows_text:
@@ -153,7 +158,8 @@ def test_no_dictionary_payload_runs_for_any_role(stack, browser, role):
         html = page.content()
         leaked = [s for s in stack.facts["secrets"] if s in html]
         if any(live.values()) or leaked or dialogs:
-            problems.append((path, live, len(leaked), list(dialogs)))
+            problems.append((path, live, f"{len(leaked)} secrets", dialogs[:3]))
+            break  # one page is proof enough; the others would only slow a failing run
         RESULTS["pages"] += 1
         RESULTS["combinations"] += shown * len(PAYLOADS)
         RESULTS["live"] += sum(bool(v) for v in live.values()) + len(dialogs)
