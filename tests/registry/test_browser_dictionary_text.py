@@ -142,7 +142,7 @@ def test_no_dictionary_payload_runs_for_any_role(stack, browser, role):
     for path, shows_text in pages_of(role, stack.facts):
         try:
             response = page.goto(path, wait_until="domcontentloaded")
-        except PlaywrightTimeout:  # today's code: one dialog after another
+        except PlaywrightTimeout:  # e.g. {% debug %} evaluated in every section header
             problems.append((path, "did not load", f"{len(dialogs)} dialogs", dialogs[:3]))
             break
         assert response.status == 200, path
