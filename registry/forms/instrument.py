@@ -11,15 +11,18 @@ from collections.abc import Callable, Mapping
 from functools import cached_property
 
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import HTML, Div, Field, Layout
+from crispy_forms.layout import Div, Field, Layout
 from django import forms
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 
 from registry.dictionary import Dictionary, FieldDef
+from registry.dictionary_text import dictionary_plain_text, render_dictionary_text
 from registry.entry import CleanedInstrument, clean_instrument, entry_fields
 from registry.models import FormStatus
 
 from .instrument_fields import display_value, form_field, missing_code
+from .snippet import Snippet
 
 STATUS_FIELD = "__status"
 VERSION_FIELD = "__version"
@@ -111,9 +114,10 @@ class InstrumentForm(forms.Form):
             return self.data.get(name + MISSING_SUFFIX, "")
         return self.missing_initial.get(name, "")
 
-    def _field_tools(self, f: FieldDef) -> str:
+    def _field_tools(self, f: FieldDef) -> list[SafeString]:
         """Missing-data code select, Today button, then the view's tools (H, query)."""
         parts = []
+        label = dictionary_plain_text(f.label) or f.name
         if f.field_type != "calc" and not f.nomissing and self.missing_codes:
             chosen = self.missing_value(f.name)
             options = format_html_join(
@@ -135,7 +139,7 @@ class InstrumentForm(forms.Form):
                     MISSING_SELECT,
                     f.name,
                     MISSING_SUFFIX,
-                    f.label or f.name,
+                    label,
                     " disabled" if self.readonly or f.readonly else "",
                     options,
                 )
@@ -150,7 +154,7 @@ class InstrumentForm(forms.Form):
                         first["code"],
                         f.name,
                         MISSING_SUFFIX,
-                        f.label or f.name,
+                        label,
                         first.get("label", first["code"]),
                         first["code"],
                     )
@@ -164,10 +168,7 @@ class InstrumentForm(forms.Form):
                 )
             )
         parts.append(self.tools.get(f.name, ""))
-        return format_html(
-            '<div class="registry-tools d-flex gap-2 align-items-center mt-1">{}</div>',
-            format_html_join("", "{}", ((p,) for p in parts)),
-        )
+        return parts
 
     def _layout(self) -> Layout:
         items = []
@@ -176,10 +177,9 @@ class InstrumentForm(forms.Form):
                 continue
             if f.section_header:
                 items.append(
-                    HTML(
-                        format_html(
-                            '<h3 class="h5 mt-4 border-bottom pb-1">{}</h3>', f.section_header
-                        )
+                    Snippet(
+                        "registry/form/_section_header.html",
+                        text=render_dictionary_text(f.section_header),
                     )
                 )
             attrs = {
@@ -197,7 +197,9 @@ class InstrumentForm(forms.Form):
             if f.field_type == "descriptive":
                 items.append(
                     Div(
-                        HTML(format_html('<p class="alert alert-secondary">{}</p>', f.label)),
+                        Snippet(
+                            "registry/form/_descriptive.html", text=render_dictionary_text(f.label)
+                        ),
                         **attrs,
                     )
                 )
@@ -205,11 +207,9 @@ class InstrumentForm(forms.Form):
             if f.field_type == "file":
                 items.append(
                     Div(
-                        HTML(
-                            format_html(
-                                "<p><strong>{}</strong>: file uploads are not available here.</p>",
-                                f.label,
-                            )
+                        Snippet(
+                            "registry/form/_file_field.html",
+                            text=render_dictionary_text(f.label or f.name),
                         ),
                         **attrs,
                     )
@@ -217,7 +217,8 @@ class InstrumentForm(forms.Form):
                 continue
             if self.missing_value(f.name):
                 attrs["css_class"] += " registry-has-code"
-            items.append(Div(Field(f.name), HTML(self._field_tools(f)), **attrs))
+            tools = Snippet("registry/form/_field_tools.html", parts=self._field_tools(f))
+            items.append(Div(Field(f.name), tools, **attrs))
         return Layout(*items)
 
     def submitted(self) -> dict:

@@ -6,10 +6,11 @@ from __future__ import annotations
 import re
 
 from django import forms
-from django.utils.html import escape, format_html
-from django.utils.safestring import mark_safe
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
 
 from registry.dictionary import FieldDef
+from registry.dictionary_text import dictionary_plain_text, render_dictionary_text
 
 REQUIRED_MARK = mark_safe(  # noqa: S308 - a constant
     ' <span class="text-danger" title="Required" aria-hidden="true">*</span>'
@@ -31,10 +32,9 @@ def display_value(f: FieldDef, stored: object, date_order: str = "dmy") -> objec
     return stored
 
 
-def _label(f: FieldDef) -> str:
-    if f.required:
-        return format_html("{}{}", f.label or f.name, REQUIRED_MARK)
-    return escape(f.label or f.name)
+def _label(f: FieldDef) -> SafeString:
+    label = render_dictionary_text(f.label or f.name)
+    return format_html("{}{}", label, REQUIRED_MARK) if f.required else label
 
 
 def missing_code(f: FieldDef, value: object, codes: list[str]) -> str:
@@ -50,24 +50,28 @@ def missing_code(f: FieldDef, value: object, codes: list[str]) -> str:
     return ""
 
 
-def _choices(f: FieldDef) -> list[tuple[str, str]]:
-    return [(c.code, c.label) for c in f.choices]
+def _choices(f: FieldDef, *, markup: bool) -> list[tuple[str, str]]:
+    """Radio and checkbox labels keep their allowed markup; a dropdown's <option> takes text."""
+    shown = render_dictionary_text if markup else dictionary_plain_text
+    return [(c.code, shown(c.label)) for c in f.choices]
 
 
 def form_field(f: FieldDef, *, readonly: bool, date_order: str = "dmy") -> forms.Field:
-    common = {"required": False, "label": _label(f), "help_text": f.note or ""}
+    common = {"required": False, "label": _label(f), "help_text": render_dictionary_text(f.note)}
     attrs: dict[str, str] = {}
     if readonly or f.readonly or f.field_type == "calc":
         attrs["readonly"] = "readonly"
     if f.field_type == "notes":
         return forms.CharField(widget=forms.Textarea(attrs={**attrs, "rows": 3}), **common)
     if f.field_type == "dropdown":
-        return forms.ChoiceField(choices=[("", "—")] + _choices(f), **common)
+        return forms.ChoiceField(choices=[("", "—")] + _choices(f, markup=False), **common)
     if f.field_type in ("radio", "yesno", "truefalse"):
-        return forms.ChoiceField(choices=_choices(f), widget=forms.RadioSelect, **common)
+        return forms.ChoiceField(
+            choices=_choices(f, markup=True), widget=forms.RadioSelect, **common
+        )
     if f.field_type == "checkbox":
         return forms.MultipleChoiceField(
-            choices=_choices(f), widget=forms.CheckboxSelectMultiple, **common
+            choices=_choices(f, markup=True), widget=forms.CheckboxSelectMultiple, **common
         )
     if f.field_type == "slider":
         attrs.update(type="number", min=f.validation_min or "0", max=f.validation_max or "100")

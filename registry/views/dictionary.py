@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from centers.access import access_for
 from registry.audit import record_event
 from registry.dictionary import DictionaryInvalid
-from registry.forms.dictionary import DictionaryUploadForm
+from registry.forms.dictionary import DictionaryUploadForm, carried_upload
 from registry.models import DictionaryVersion
 from registry.services.dictionary import import_dictionary
 from registry.services.errors import DictionaryChangeRefused, DictionaryUnchanged
@@ -47,7 +47,7 @@ def dictionary_home(request):
                     "changes": [(c, exc.affected.get(i, [])) for i, c in enumerate(exc.changes)],
                 }
                 data = request.POST.copy()
-                data["csv_text"] = form.cleaned_data["csv_text"]
+                data["csv_base64"] = carried_upload(form.cleaned_data["csv_text"])
                 form = DictionaryUploadForm(data)
                 status = 409
             except DictionaryUnchanged as exc:

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods
 
 from centers.access import access_for
 from registry.dictionary import FieldDef
+from registry.dictionary_text import dictionary_plain_text, render_dictionary_text
 from registry.forms.instrument import (
     REASON_FIELD,
     STATUS_FIELD,
@@ -67,7 +68,7 @@ def _tools(
             'aria-label="History of {}">H</button>',
             url,
             f.name,
-            f.label or f.name,
+            dictionary_plain_text(f.label) or f.name,
         )
         if open_queries.get(f.name):
             html += format_html(
@@ -112,7 +113,7 @@ def changes_since(
         entry["who"].add(e.actor_name)
         entry["when"] = e.occurred_at
         if e.field and e.field in dictionary:
-            entry["label"] = dictionary.field(e.field).label
+            entry["label"] = render_dictionary_text(dictionary.field(e.field).label)
     shown = []
     for d in diff.values():
         f = dictionary.field(d["field"]) if d["field"] in dictionary else None
@@ -133,7 +134,7 @@ def _shown(f: FieldDef | None, value, date_order: str) -> str:
         return ""
     if f is None:
         return str(dict(FormStatus.choices).get(value, value))
-    labels = f.choice_map
+    labels = {code: dictionary_plain_text(label) for code, label in f.choice_map.items()}
     if isinstance(value, list):
         return ", ".join(f"{v} ({labels[v]})" if v in labels else v for v in value)
     if value in labels:

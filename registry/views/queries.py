@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from centers.access import access_for
+from registry.dictionary_text import dictionary_plain_text
 from registry.entry import entry_fields
 from registry.forms.queries import OpenQueryForm, QueryMessageForm
 from registry.models import Query, Record
@@ -60,7 +61,7 @@ def query_open_view(request, record_id: str):
     for form_name, label in dictionary.forms:
         for f in entry_fields(dictionary, form_name):
             forms_by_field[f.name] = form_name
-            choices.append((f.name, f"{label}: {f.label or f.name}"))
+            choices.append((f.name, f"{label}: {dictionary_plain_text(f.label) or f.name}"))
     initial = {"field": request.GET.get("field", ""), "instance": request.GET.get("instance", 1)}
     form = OpenQueryForm(request.POST or None, initial=initial, field_choices=choices)
     if request.method == "POST" and form.is_valid():

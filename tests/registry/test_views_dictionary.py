@@ -64,9 +64,9 @@ def test_change_to_collected_data_needs_confirmation(client, complete_record, pe
     )
     assert DictionaryVersion.objects.count() == 1
     # Re-submitted with the CSV kept in the form, and the confirmation ticked.
-    csv_text = response.context["form"]["csv_text"].value()
+    carried = response.context["form"]["csv_base64"].value()
     response = client.post(
-        "/dictionary/", {"csv_text": csv_text, "confirm_changes": "on", "note": "drop rupture"}
+        "/dictionary/", {"csv_base64": carried, "confirm_changes": "on", "note": "drop rupture"}
     )
     assert response.status_code == 302
     assert DictionaryVersion.objects.count() == 2
