@@ -3,13 +3,13 @@ difference between two snapshots."""
 
 from __future__ import annotations
 
-import csv
 import io
 from typing import Any
 
 import numpy as np
 from django.core.cache import cache
 
+from registry.csv_safety import unguard
 from registry.csv_safety import writer as safe_writer
 
 from .details import dataset_from_snapshot
@@ -214,11 +214,9 @@ def _num(value: float | None) -> str:
 def dataset_csv_text(snapshot: StatisticsSnapshot) -> str:
     rows = read_analysis_dataset(snapshot)
     text = io.StringIO()
-    out = csv.DictWriter(
-        text, fieldnames=list(rows[0]) if rows else ["record_id"], lineterminator="\n"
-    )
-    out.writeheader()
-    out.writerows(rows)
+    out = safe_writer(text, lineterminator="\n")
+    out.writerow(list(rows[0]) if rows else ["record_id"])
+    out.writerows([unguard(v) for v in row.values()] for row in rows)  # stored neutralised
     return text.getvalue()
 
 

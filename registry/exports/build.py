@@ -6,7 +6,6 @@ with a fixed date. Only manifest.json says when and by whom the export was made.
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import hashlib
 import io
@@ -19,8 +18,8 @@ from pathlib import Path
 
 from django.db import connection, transaction
 
+from registry import csv_safety
 from registry.audit import record_event
-from registry.csv_safety import safe_cell
 from registry.dictionary import COLUMNS, Dictionary
 from registry.models import DictionaryVersion, InstrumentData
 from registry.outbox import current_dataset_version
@@ -78,10 +77,10 @@ def dictionary_csv(version: DictionaryVersion, options: ExportOptions) -> str:
                 for f in fields
             ]
     out = io.StringIO()
-    writer = csv.writer(out, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
+    writer = csv_safety.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)
     for f in Dictionary(fields=tuple(fields)).fields:
-        writer.writerow([safe_cell(cell) for cell in f.to_row()])
+        writer.writerow(f.to_row())
     return out.getvalue()
 
 
