@@ -127,8 +127,10 @@ def _r_regex(pattern: str) -> str:
             out.append('\\"')
         elif ch == "\x00":
             out.append("\\\\x00")  # R strings cannot hold NUL; PCRE reads \x00
-        elif ord(ch) < 0x20 or ord(ch) > 0x7E:
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
             out.append(f"\\\\x{{{ord(ch):x}}}")
+        elif ord(ch) > 0x7F:  # R's own escape: the pattern becomes UTF-8, so PCRE runs in UTF mode
+            out.append(f"\\u{ord(ch):04x}")
         else:
             out.append(ch)
     return "".join(out)

@@ -1,8 +1,15 @@
 # Reads the registry export and applies labels (base R, no packages needed).
 data <- read.csv("registry_data.csv", colClasses = "character",
                  na.strings = "", encoding = "UTF-8", check.names = FALSE)
-# Cells starting with = + - @ were written with a leading ' (formula neutralising).
-unguard <- function(x) sub("^'([=+@\t\r-])", "\\1", x)
+# Formula-like cells (= + - @ tab CR, full-width, after spaces) have a leading ' .
+unguard <- function(x) {
+  rest <- substring(x, 2)
+  core <- sub("^'+", "", rest)
+  number <- grepl("^[-+]?([0-9]+([.,][0-9]*)?|[.,][0-9]+)([eE][-+]?[0-9]+)?$", core, perl = TRUE) &
+    is.finite(suppressWarnings(as.numeric(sub(",", ".", core, fixed = TRUE))))
+  hit <- startsWith(x, "'") & grepl("^[ \\x{9}\\x{d}\\x{a}\\x{b}\\x{c}\u0085\u00a0\u1680\u2000-\u200b\u2028\u2029\u202f\u205f\u3000\ufeff]*[=+@\\x{9}\\x{d}\\x00\uff1d\uff0b\uff0d\uff20-]", core, perl = TRUE) & !number
+  ifelse(!is.na(x) & hit, rest, x)
+}
 data[] <- lapply(data, unguard)
 missing_codes <- c("UNK", "NA", "ND", "NASK")
 attr(data[["record_id"]], "label") <- "Record ID"
