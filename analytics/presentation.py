@@ -9,7 +9,6 @@ from typing import Any
 import numpy as np
 from django.core.cache import cache
 
-from registry.csv_safety import unguard
 from registry.csv_safety import writer as safe_writer
 
 from .details import dataset_from_snapshot
@@ -216,7 +215,7 @@ def dataset_csv_text(snapshot: StatisticsSnapshot) -> str:
     text = io.StringIO()
     out = safe_writer(text, lineterminator="\n")
     out.writerow(list(rows[0]) if rows else ["record_id"])
-    out.writerows([unguard(v) for v in row.values()] for row in rows)  # stored neutralised
+    out.writerows(row.values() for row in rows)
     return text.getvalue()
 
 

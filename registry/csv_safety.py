@@ -25,7 +25,9 @@ from typing import IO, Any
 
 TRIGGERS = "=+@\t\r\x00\uff1d\uff0b\uff0d\uff20-"  # "-" last: literal in a character class
 # Characters spreadsheets skip before looking for a formula (ASCII and Unicode spaces, BOM).
-LEADING_SPACE = " \t\r\n\x0b\x0c\x85\xa0\u1680\u2000-\u200b\u2028\u2029\u202f\u205f\u3000\ufeff"
+LEADING_SPACE = (
+    " \t\r\n\x0b\x0c\x1c-\x1f\x85\xa0\u1680\u2000-\u200b\u2028\u2029\u202f\u205f\u3000\ufeff"
+)
 FORMULA_START = f"[{LEADING_SPACE}]*[{TRIGGERS}]"
 PLAIN_NUMBER = r"[-+]?([0-9]+([.,][0-9]*)?|[.,][0-9]+)([eE][-+]?[0-9]+)?"
 

@@ -117,13 +117,13 @@ def build_export(
         )
         raw_csv = data_csv
         stats = {"spss", "stata"} & set(options.formats)
-        if stats and options.labels:
-            raw_csv = directory / "raw.tmp.csv"
+        if stats and (options.labels or options.header == "label"):
+            raw_csv = directory / "raw.tmp.csv"  # .sav/.dta are read from codes and names
             _write_csv(
                 raw_csv,
                 user,
                 version,
-                dataclasses.replace(options, raw_or_label="raw"),
+                dataclasses.replace(options, raw_or_label="raw", header="raw"),
                 options.locked_only,
             )
         written = [names["csv"]]

@@ -147,6 +147,8 @@ def r_script(
         "# Formula-like cells (= + - @ tab CR, full-width, after spaces) have a leading ' .",
         r_unguard_function(),
         "data[] <- lapply(data, unguard)",
+        "# Variable names, also when the CSV's header row holds field labels:",
+        "names(data) <- c(" + ", ".join(_r_string(c.name) for c in columns) + ")",
         "missing_codes <- c(" + ", ".join(_r_string(m["code"]) for m in missing_codes) + ")",
     ]
     for c in columns:
