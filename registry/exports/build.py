@@ -212,6 +212,7 @@ def _manifest(user, options, version, dataset_version, counts, files) -> dict:
             s: sum(1 for v in signatures.values() if v == s) for s in ("valid", "invalid", "none")
         },
         "deidentification": rules_applied(options.dates) if options.deidentify else [],
-        "csv": "RFC 4180, UTF-8, CRLF; a cell starting with = + - @ tab or CR (other than a "
-        "plain number) is prefixed with ' (strip one leading ' before those characters)",
+        "csv": "RFC 4180, UTF-8, CRLF; a cell whose first character after any white space is "
+        "= + - @ tab CR NUL or their full-width forms (other than a finite number) is prefixed "
+        "with ' (the R script's unguard() removes it; see README, CSV safety)",
     }
