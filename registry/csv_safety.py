@@ -47,7 +47,7 @@ def _is_finite_number(text: str) -> bool:
 
 
 def is_formula(text: str) -> bool:
-    """Whether a spreadsheet would run this cell text as a formula (ignores the ``'`` prefix)."""
+    """Whether a spreadsheet would run this cell text as a formula."""
     return bool(_FORMULA_START.match(text)) and not _is_finite_number(text)
 
 
@@ -65,10 +65,6 @@ def safe_cell(value: object) -> str:
     return text
 
 
-def safe_row(row: Iterable[object]) -> list[str]:
-    return [safe_cell(v) for v in row]
-
-
 def unguard(text: str) -> str:
     """The value a neutralised cell stood for (the inverse of safe_cell)."""
     if text.startswith("'") and _needs_quote(text[1:]):
@@ -83,8 +79,12 @@ class _SafeWriter:
         self._writer = csv.writer(file, **kwargs)
 
     def writerow(self, row: Iterable[object]) -> Any:
+        check = _CHECK_FIRST  # most cells are decided by their first character alone
         return self._writer.writerow(
-            [safe_cell(v) if type(v) is not str or (v and v[0] in _CHECK_FIRST) else v for v in row]
+            [
+                v if v.__class__ is str and (not v or v[0] not in check) else safe_cell(v)
+                for v in row
+            ]
         )
 
     def writerows(self, rows: Iterable[Iterable[object]]) -> None:

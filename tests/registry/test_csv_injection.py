@@ -11,6 +11,7 @@ import json
 import re
 import subprocess
 import zipfile
+from pathlib import Path
 
 import pyreadstat
 import pytest
@@ -89,8 +90,9 @@ def hostile(centers, people, settings, tmp_path, django_capture_on_commit_callba
     centers["BOL"].name = SETTING
     centers["BOL"].save()
     coordinator = people["coord_mil"]
-    coordinator.first_name, coordinator.last_name = ACTOR, ""
-    coordinator.save()
+    for person in (coordinator, people["inv_mil"]):  # who enters, who signs
+        person.first_name, person.last_name = ACTOR, ""
+        person.save()
     case = {form: [dict(v) for v in values] for form, values in COMPLETE_CASE.items()}
     case["primary_surgery"][0]["surgery_procedure"] = TEXT
     case["diagnosis_pathology"][0]["pathology_notes"] = NOTES
@@ -204,6 +206,10 @@ def test_every_download_neutralises_every_payload(
     users = csv.DictReader(io.StringIO(downloads["API user CSV"]))
     assert "'" + ACTOR in {r["firstname"] for r in users}
     assert "'" + TEXT in column(downloads["API log CSV"], "details")
+    downloads["API lock CSV"] = api(
+        content="lock", returnFormat="csv", **{"records[]": hostile.record_id}
+    )
+    assert column(downloads["API lock CSV"], "signed_by") == ["'" + ACTOR]
     assert column(downloads["API project CSV"], "project_title") == ["'" + SETTING]
     assert "'" + SETTING in column(downloads["API dag CSV"], "data_access_group_name")
 
@@ -317,3 +323,17 @@ def test_numbers_and_plain_text_stay_as_they_are(value):
 @pytest.mark.parametrize("value", ["'=1+1", "''@x", "' -2+3"])
 def test_a_value_that_looks_neutralised_survives_the_round_trip(value):
     assert safe_cell(value) == "'" + value and unguard(safe_cell(value)) == value
+
+
+def test_every_csv_writer_of_the_project_comes_from_csv_safety():
+    """A new download cannot bypass the rule: csv.writer, DictWriter and to_csv appear only in
+    registry/csv_safety.py (whose round_trip_writer is the dictionary's documented exemption)."""
+    root = Path(__file__).resolve().parents[2]
+    pattern = re.compile(r"csv\.writer\(|DictWriter\(|\.to_csv\(")
+    offenders = [
+        str(path.relative_to(root))
+        for app in ("registry", "analytics", "centers", "config")
+        for path in (root / app).rglob("*.py")
+        if pattern.search(path.read_text("utf-8")) and path.name != "csv_safety.py"
+    ]
+    assert offenders == []
