@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
 import subprocess
 import zipfile
@@ -265,7 +266,7 @@ def test_statistics_files_hold_the_values_and_the_r_script_restores_them(
         text=True,
         timeout=60,
         check=True,
-        env={"LANG": "C.UTF-8", "PATH": "/usr/bin:/bin"},
+        env={**os.environ, "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"},
     ).stdout
     assert out.splitlines() == [TEXT, NOTES, LABEL, CHOICE]
 
