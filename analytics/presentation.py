@@ -3,7 +3,6 @@ difference between two snapshots."""
 
 from __future__ import annotations
 
-import csv
 import io
 from typing import Any
 
@@ -214,11 +213,9 @@ def _num(value: float | None) -> str:
 def dataset_csv_text(snapshot: StatisticsSnapshot) -> str:
     rows = read_analysis_dataset(snapshot)
     text = io.StringIO()
-    out = csv.DictWriter(
-        text, fieldnames=list(rows[0]) if rows else ["record_id"], lineterminator="\n"
-    )
-    out.writeheader()
-    out.writerows(rows)
+    out = safe_writer(text, lineterminator="\n")
+    out.writerow(list(rows[0]) if rows else ["record_id"])
+    out.writerows(row.values() for row in rows)
     return text.getvalue()
 
 

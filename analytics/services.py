@@ -16,6 +16,7 @@ from typing import Any
 
 from django.db import connection, transaction
 
+from registry.csv_safety import unguard
 from registry.models import DictionaryVersion, LockOutbox
 
 from .cohort import aggregate_counts, aggregate_table_one
@@ -120,8 +121,9 @@ def analysis_dataset_gz(records: list[DerivedRecord]) -> bytes:
 
 
 def read_analysis_dataset(snapshot: StatisticsSnapshot) -> list[dict[str, str]]:
+    """The stored rows, values as they are (the stored CSV's formula neutralising undone)."""
     text = gzip.decompress(bytes(snapshot.analysis_dataset_gz)).decode()
-    return list(csv.DictReader(io.StringIO(text)))
+    return [{k: unguard(v) for k, v in row.items()} for row in csv.DictReader(io.StringIO(text))]
 
 
 def compute_statistics(

@@ -37,6 +37,18 @@ class Access:
         """None means every centre."""
         return None if self.reads_all_centers else self.site_center_ids
 
+    def unlocked_export_center_ids(self) -> set[int] | None:
+        """Centres whose unlocked (not yet signed) records this person may export, through the
+        web export and the API alike; None means every centre. Data managers: every centre;
+        site staff: their own; the PI and monitors: none (they export the locked dataset)."""
+        if self.is_data_manager:
+            return None
+        return {c.pk for c in self.editable_centers}
+
+    @property
+    def may_export_unlocked(self) -> bool:
+        return self.unlocked_export_center_ids() != set()
+
     def can_edit_center(self, center_id: int) -> bool:
         return any(
             m.center_id == center_id and m.role in (Role.SITE_COORDINATOR, Role.SITE_INVESTIGATOR)

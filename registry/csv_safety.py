@@ -1,28 +1,74 @@
-"""Formula-injection protection for every CSV the registry writes.
+"""Formula-injection protection for every spreadsheet-like file the registry writes.
 
-A spreadsheet treats a cell that begins with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
-return as a formula. Such a cell is written with a single quote in front (``'=1+1``), which
-spreadsheets show as text and which a statistician's reader strips with one rule: a leading
-``'`` followed by one of those characters is the neutralising prefix. Plain numbers (``-3.5``,
-``+2``) are left as they are: they are not formulas and must stay numeric for R, Stata and SPSS.
+OWASP's CSV-injection rule: a spreadsheet runs a cell as a formula when it begins with ``=``,
+``+``, ``-``, ``@``, a tab or a carriage return. Spreadsheets also accept the full-width forms
+(``＝ ＋ － ＠``) and skip leading white space, so a cell whose first character after any white
+space is one of those (or NUL) is written with a single quote in front (``'=1+1``), which
+spreadsheets show as text. The only exception is a value that is genuinely a finite number
+(``-3.5``, ``+2``, ``1e-3``): it is not a formula, and must stay numeric for R, Stata and SPSS.
+
+Reading back is one rule (``unguard``): a cell that begins with ``'`` loses it when the rest
+would have been neutralised. A value that itself begins with ``'`` before a formula character
+gets one more ``'``, so every value survives the round trip exactly.
+
+Every CSV writer of the project comes from here: ``writer`` (every cell neutralised) or
+``round_trip_writer`` (the data-dictionary round trip, which must stay what REDCap reads).
 """
 
 from __future__ import annotations
 
 import csv
+import math
 import re
 from collections.abc import Iterable
 from typing import IO, Any
 
-DANGEROUS_FIRST = ("=", "+", "-", "@", "\t", "\r")
-_PLAIN_NUMBER = re.compile(r"[-+]?(\d+([.,]\d*)?|[.,]\d+)([eE][-+]?\d+)?")
+TRIGGERS = "=+@\t\r\x00\uff1d\uff0b\uff0d\uff20-"  # "-" last: literal in a character class
+# Characters spreadsheets skip before looking for a formula (ASCII and Unicode spaces, BOM).
+LEADING_SPACE = (
+    " \t\r\n\x0b\x0c\x1c-\x1f\x85\xa0\u1680\u2000-\u200b\u2028\u2029\u202f\u205f\u3000\ufeff"
+)
+FORMULA_START = f"[{LEADING_SPACE}]*[{TRIGGERS}]"
+PLAIN_NUMBER = r"[-+]?([0-9]+([.,][0-9]*)?|[.,][0-9]+)([eE][-+]?[0-9]+)?"
+
+_FORMULA_START = re.compile(FORMULA_START)
+_PLAIN_NUMBER = re.compile(PLAIN_NUMBER)
+# The first characters that send a cell to the slow check (the rest are left as they are).
+_FIRST_CLASS = re.compile(f"['{LEADING_SPACE}{TRIGGERS}]")
+_CHECK_FIRST = frozenset(
+    c for c in map(chr, [*range(0x3001), *range(0xFEFF, 0xFF21)]) if _FIRST_CLASS.match(c)
+)
+
+
+def _is_finite_number(text: str) -> bool:
+    if not _PLAIN_NUMBER.fullmatch(text):
+        return False
+    return math.isfinite(float(text.replace(",", ".")))
+
+
+def is_formula(text: str) -> bool:
+    """Whether a spreadsheet would run this cell text as a formula."""
+    return bool(_FORMULA_START.match(text)) and not _is_finite_number(text)
+
+
+def _needs_quote(text: str) -> bool:
+    return is_formula(text.lstrip("'"))
 
 
 def safe_cell(value: object) -> str:
     """The cell text, with a leading ``'`` if a spreadsheet would run it as a formula."""
-    text = "" if value is None else str(value)
-    if text.startswith(DANGEROUS_FIRST) and not _PLAIN_NUMBER.fullmatch(text):
+    if value is None:
+        return ""
+    text = value if type(value) is str else str(value)
+    if text and text[0] in _CHECK_FIRST and _needs_quote(text):
         return "'" + text
+    return text
+
+
+def unguard(text: str) -> str:
+    """The value a neutralised cell stood for (the inverse of safe_cell)."""
+    if text.startswith("'") and _needs_quote(text[1:]):
+        return text[1:]
     return text
 
 
@@ -33,7 +79,13 @@ class _SafeWriter:
         self._writer = csv.writer(file, **kwargs)
 
     def writerow(self, row: Iterable[object]) -> Any:
-        return self._writer.writerow([safe_cell(v) for v in row])
+        check = _CHECK_FIRST  # most cells are decided by their first character alone
+        return self._writer.writerow(
+            [
+                v if v.__class__ is str and (not v or v[0] not in check) else safe_cell(v)
+                for v in row
+            ]
+        )
 
     def writerows(self, rows: Iterable[Iterable[object]]) -> None:
         for row in rows:
@@ -43,3 +95,44 @@ class _SafeWriter:
 def writer(file: IO[str], **kwargs: Any) -> _SafeWriter:
     """Like csv.writer(file), but formula cells are neutralised (see safe_cell)."""
     return _SafeWriter(file, **kwargs)
+
+
+def round_trip_writer(file: IO[str], **kwargs: Any) -> Any:
+    """A plain csv.writer, for the one exempt file: the data dictionary, which must round-trip
+    to REDCap byte for byte (its calculations and branching logic are not spreadsheet cells)."""
+    return csv.writer(file, **kwargs)
+
+
+def r_unguard_function() -> str:
+    """The same reading rule as unguard, as base-R code (for the export's R script)."""
+    trigger = _r_regex(FORMULA_START)
+    number = _r_regex(PLAIN_NUMBER)
+    return (
+        "unguard <- function(x) {\n"
+        "  rest <- substring(x, 2)\n"
+        '  core <- sub("^\'+", "", rest)\n'
+        f'  number <- grepl("^{number}$", core, perl = TRUE) &\n'
+        '    is.finite(suppressWarnings(as.numeric(sub(",", ".", core, fixed = TRUE))))\n'
+        f'  hit <- startsWith(x, "\'") & grepl("^{trigger}", core, perl = TRUE) & !number\n'
+        "  ifelse(!is.na(x) & hit, rest, x)\n"
+        "}"
+    )
+
+
+def _r_regex(pattern: str) -> str:
+    """A Python character-class regex as the body of an R string literal (ASCII only)."""
+    out = []
+    for ch in pattern:
+        if ch == "\\":
+            out.append("\\\\")
+        elif ch == '"':
+            out.append('\\"')
+        elif ch == "\x00":
+            out.append("\\\\x00")  # R strings cannot hold NUL; PCRE reads \x00
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append(f"\\\\x{{{ord(ch):x}}}")
+        elif ord(ch) > 0x7F:  # R's own escape: the pattern becomes UTF-8, so PCRE runs in UTF mode
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    return "".join(out)

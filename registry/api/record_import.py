@@ -16,7 +16,7 @@ import json
 from django.db import transaction
 
 from centers.access import access_for
-from registry.csv_safety import DANGEROUS_FIRST
+from registry import csv_safety
 from registry.exports.columns import REPEAT_INSTANCE, REPEAT_INSTRUMENT, export_columns
 from registry.exports.options import ExportOptions
 from registry.hostile_input import (
@@ -64,7 +64,8 @@ def parse_data(params: Params) -> list[dict]:
         reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
         try:
             parsed = [
-                {k: _unguard(v or "") for k, v in row.items() if k is not None} for row in reader
+                {k: csv_safety.unguard(v or "") for k, v in row.items() if k is not None}
+                for row in reader
             ]
         except csv.Error as exc:
             raise ApiError(f"The CSV data cannot be read (line {reader.line_num}): {exc}") from None
@@ -111,12 +112,6 @@ def _text(value) -> str | list:
     if isinstance(value, list):
         return [str(v) for v in value]
     return str(value)
-
-
-def _unguard(text: str) -> str:
-    if len(text) > 1 and text[0] == "'" and text[1] in DANGEROUS_FIRST:
-        return text[1:]
-    return text
 
 
 def column_map(version: DictionaryVersion) -> dict[str, tuple[str, str, str]]:
@@ -275,7 +270,7 @@ def _err(record: str, field: str, value, message: str) -> dict:
 
 def _summary(errors: list[dict]) -> str:
     out = io.StringIO()
-    writer = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\n")
+    writer = csv_safety.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\n")
     for e in errors:
         writer.writerow([e["record"], e["field_name"], e["value"], e["message"]])
     return "There were errors; nothing was imported.\n" + out.getvalue().rstrip("\n")

@@ -9,7 +9,6 @@ from xml.sax.saxutils import escape
 
 from django.http import HttpResponse
 
-from registry.csv_safety import safe_cell
 from registry.exports.csvfile import csv_writer
 
 FORMATS = ("json", "csv", "xml")
@@ -48,24 +47,16 @@ def text_response(text: str) -> HttpResponse:
     return HttpResponse(text, content_type=CONTENT_TYPES["text"])
 
 
-def rows_response(
-    rows: list[dict], fmt: str, *, columns: list[str] | None = None, guarded: set[str] | None = None
-) -> HttpResponse:
-    """A list of flat dicts as json, csv (header = columns) or xml (records/item)."""
+def rows_response(rows: list[dict], fmt: str, *, columns: list[str] | None = None) -> HttpResponse:
+    """A list of flat dicts as json, csv (header = columns; every cell neutralised against
+    spreadsheet formulas) or xml (records/item)."""
     if fmt == "csv":
         out = io.StringIO()
         writer = csv_writer(out)
         columns = columns if columns is not None else (list(rows[0]) if rows else [])
         writer.writerow(columns)
         for row in rows:
-            writer.writerow(
-                [
-                    safe_cell(row.get(c, ""))
-                    if guarded is None or c in guarded
-                    else str(row.get(c, ""))
-                    for c in columns
-                ]
-            )
+            writer.writerow([row.get(c, "") for c in columns])
         return HttpResponse(out.getvalue(), content_type=CONTENT_TYPES["csv"])
     if fmt == "xml":
         parts = [XML_HEAD, "<records>"]

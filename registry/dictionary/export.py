@@ -11,13 +11,16 @@ from __future__ import annotations
 import csv
 import io
 
+from registry import csv_safety
+
 from .model import COLUMNS, Dictionary
 
 
 def dictionary_to_csv(dictionary: Dictionary) -> str:
-    """The dictionary as REDCap CSV text (header row plus one row per field)."""
+    """The dictionary as REDCap CSV text (header row plus one row per field). Exempt from formula
+    neutralising (see registry.csv_safety.round_trip_writer): REDCap must read it back as is."""
     out = io.StringIO()
-    writer = csv.writer(out, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
+    writer = csv_safety.round_trip_writer(out, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
     writer.writerow(COLUMNS)
     for field in dictionary.fields:
         writer.writerow(field.to_row())

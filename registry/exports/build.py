@@ -6,7 +6,6 @@ with a fixed date. Only manifest.json says when and by whom the export was made.
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import hashlib
 import io
@@ -19,9 +18,9 @@ from pathlib import Path
 
 from django.db import connection, transaction
 
+from registry import csv_safety
 from registry.audit import record_event
 from registry.audit_anchors import event_anchor
-from registry.csv_safety import safe_cell
 from registry.dictionary import COLUMNS, Dictionary
 from registry.models import DictionaryVersion, InstrumentData
 from registry.outbox import current_dataset_version
@@ -79,10 +78,10 @@ def dictionary_csv(version: DictionaryVersion, options: ExportOptions) -> str:
                 for f in fields
             ]
     out = io.StringIO()
-    writer = csv.writer(out, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
+    writer = csv_safety.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)
     for f in Dictionary(fields=tuple(fields)).fields:
-        writer.writerow([safe_cell(cell) for cell in f.to_row()])
+        writer.writerow(f.to_row())
     return out.getvalue()
 
 
@@ -119,13 +118,13 @@ def build_export(
         )
         raw_csv = data_csv
         stats = {"spss", "stata"} & set(options.formats)
-        if stats and options.labels:
-            raw_csv = directory / "raw.tmp.csv"
+        if stats and (options.labels or options.header == "label"):
+            raw_csv = directory / "raw.tmp.csv"  # .sav/.dta are read from codes and names
             _write_csv(
                 raw_csv,
                 user,
                 version,
-                dataclasses.replace(options, raw_or_label="raw"),
+                dataclasses.replace(options, raw_or_label="raw", header="raw"),
                 options.locked_only,
             )
         written = [names["csv"]]
@@ -220,6 +219,7 @@ def _manifest(user, options, version, dataset_version, counts, files) -> dict:
             s: sum(1 for v in signatures.values() if v == s) for s in ("valid", "invalid", "none")
         },
         "deidentification": rules_applied(options.dates) if options.deidentify else [],
-        "csv": "RFC 4180, UTF-8, CRLF; a cell starting with = + - @ tab or CR (other than a "
-        "plain number) is prefixed with ' (strip one leading ' before those characters)",
+        "csv": "RFC 4180, UTF-8, CRLF; a cell whose first character after any white space is "
+        "= + - @ tab CR NUL or their full-width forms (other than a finite number) is prefixed "
+        "with ' (the R script's unguard() removes it; see README, CSV safety)",
     }

@@ -20,17 +20,6 @@ REPEAT_INSTANCE = "redcap_repeat_instance"
 DAG = "redcap_data_access_group"
 LOCK_STATUS = "registry_lock_status"
 STATUS_LABELS = {str(s.value): s.label for s in FormStatus}
-# Stored values of these kinds never begin with a formula character (except as plain numbers).
-SAFE_VALIDATION_KINDS = {
-    "date",
-    "datetime",
-    "datetime_seconds",
-    "time",
-    "time_hh_mm_ss",
-    "time_mm_ss",
-    "integer",
-    "number",
-}
 
 
 @dataclass(frozen=True)
@@ -42,19 +31,6 @@ class Column:
     form: str = ""
     field: FieldDef | None = None
     code: str = ""  # the checkbox option (or missing-data code) of a checkbox column
-
-    @property
-    def guarded(self) -> bool:
-        """Whether the cell may need formula neutralising (free text, labels, pattern types)."""
-        if self.kind in ("record_id", "dag"):
-            return True
-        if self.kind != "value" or self.field is None:
-            return False
-        f = self.field
-        if f.choices or f.field_type in ("calc", "slider"):
-            return False
-        vt = f.validation_type
-        return vt is None or vt.kind not in SAFE_VALIDATION_KINDS
 
 
 def data_fields(version: DictionaryVersion) -> list[FieldDef]:

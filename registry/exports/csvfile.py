@@ -1,16 +1,16 @@
-"""Writing the flat CSV: RFC 4180 (CRLF, minimal quoting, UTF-8 without BOM), formula cells
-neutralised (registry.csv_safety), written in chunks as rows are read."""
+"""Writing the flat CSV: RFC 4180 (CRLF, minimal quoting, UTF-8 without BOM), every cell
+(header, codes, labels, calculations) through registry.csv_safety, written in chunks as rows are
+read."""
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Callable, Iterable, Iterator
 from typing import TextIO
 
-from registry.csv_safety import safe_cell
+from registry import csv_safety
 
-from .columns import Column, header_row
+from .columns import header_row
 from .options import ExportOptions
 from .rows import RowBuilder
 from .stream import RecordBundle
@@ -19,14 +19,8 @@ FLUSH_ROWS = 1000
 
 
 def csv_writer(out: TextIO):
-    return csv.writer(out, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
-
-
-def guard(columns: list[Column], row: list[str]) -> list[str]:
-    return [
-        safe_cell(cell) if c.guarded and cell else cell
-        for c, cell in zip(columns, row, strict=True)
-    ]
+    """A writer whose every cell is neutralised against spreadsheet formulas."""
+    return csv_safety.writer(out, lineterminator="\r\n")
 
 
 class ExportCounts:
@@ -73,12 +67,7 @@ def iter_flat_csv(
     buffer_text = io.StringIO()
     writer = csv_writer(buffer_text)
     columns = builder.columns
-    writer.writerow([safe_cell(h) for h in header_row(columns, options)])
-    guarded = [
-        i
-        for i, c in enumerate(columns)
-        if c.guarded or (options.labels and c.kind in ("value", "checkbox", "repeat_instrument"))
-    ]
+    writer.writerow(header_row(columns, options))
     buffer: list[list[str]] = []
     for bundle in bundles:
         if not builder.matches(bundle):
@@ -86,11 +75,7 @@ def iter_flat_csv(
         counts.records += 1
         if verify_signatures and (bundle.is_locked or bundle.signature is not None):
             counts.signatures[bundle.record_id] = bundle.signature_status()
-        for row in builder.rows(bundle):
-            for i in guarded:
-                if row[i]:
-                    row[i] = safe_cell(row[i])
-            buffer.append(row)
+        buffer.extend(builder.rows(bundle))
         if len(buffer) >= FLUSH_ROWS:
             writer.writerows(buffer)
             counts.rows += len(buffer)

@@ -59,7 +59,7 @@ class ExportForm(forms.Form):
     @staticmethod
     def may_include_unlocked(access: Access) -> bool:
         """Data managers and site staff; the PI and monitors get the locked dataset only."""
-        return access.is_data_manager or bool(access.editable_centers)
+        return access.may_export_unlocked
 
     def clean_formats(self) -> list[str]:
         formats = self.cleaned_data["formats"]

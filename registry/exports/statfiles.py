@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from registry.csv_safety import DANGEROUS_FIRST
+from registry.csv_safety import r_unguard_function, unguard
 
 from .columns import STATUS_LABELS, Column
 
@@ -56,12 +56,6 @@ def value_labels(c: Column) -> dict[float, str] | None:
     return None
 
 
-def _unguard(text: str) -> str:
-    if len(text) > 1 and text[0] == "'" and text[1] in "".join(DANGEROUS_FIRST):
-        return text[1:]
-    return text
-
-
 def dataframe(csv_path: Path, columns: list[Column], *, days_dates: bool = False):
     """The raw CSV as typed columns (days_dates: dates were replaced by day counts). Read in
     chunks so that only the typed frame, not the all-text one, is held at once."""
@@ -82,7 +76,7 @@ def dataframe(csv_path: Path, columns: list[Column], *, days_dates: bool = False
             elif kind == "date":
                 chunk[name] = series.map(_as_date).astype(object)
             else:
-                chunk[name] = series.map(_unguard)
+                chunk[name] = series.map(unguard)
         parts.append(chunk)
     if not parts:
         return pd.DataFrame(
@@ -150,9 +144,11 @@ def r_script(
         "# Reads the registry export and applies labels (base R, no packages needed).",
         f'data <- read.csv({_r_string(csv_name)}, colClasses = "character",',
         '                 na.strings = "", encoding = "UTF-8", check.names = FALSE)',
-        "# Cells starting with = + - @ were written with a leading ' (formula neutralising).",
-        'unguard <- function(x) sub("^\'([=+@\\t\\r-])", "\\\\1", x)',
+        "# Formula-like cells (= + - @ tab CR, full-width, after spaces) have a leading ' .",
+        r_unguard_function(),
         "data[] <- lapply(data, unguard)",
+        "# Variable names, also when the CSV's header row holds field labels:",
+        "names(data) <- c(" + ", ".join(_r_string(c.name) for c in columns) + ")",
         "missing_codes <- c(" + ", ".join(_r_string(m["code"]) for m in missing_codes) + ")",
     ]
     for c in columns:

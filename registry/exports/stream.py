@@ -61,10 +61,9 @@ def export_records(
     date_begin: datetime | None = None,
     date_end: datetime | None = None,
 ) -> QuerySet:
-    """The records an export may contain: always scoped by visible_to (foreign centres never)."""
-    qs = Record.objects.visible_to(user)
-    if locked_only:
-        qs = qs.locked()
+    """The records an export may contain (Record.objects.exportable_to: foreign centres never,
+    unlocked records only where the role may export them)."""
+    qs = Record.objects.exportable_to(user, include_unlocked=not locked_only)
     if records:
         qs = qs.filter(record_id__in=records)
     if date_begin or date_end:

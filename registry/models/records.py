@@ -25,6 +25,16 @@ class RecordQuerySet(models.QuerySet):
     def locked(self) -> RecordQuerySet:
         return self.filter(is_locked=True)
 
+    def exportable_to(self, user, *, include_unlocked: bool = True) -> RecordQuerySet:
+        """The one read rule for exports (web zip, API, anything that hands out rows in bulk):
+        readable centres' locked records, plus unlocked ones only where the role may export
+        them (access.unlocked_export_center_ids). include_unlocked=False: locked only."""
+        qs = self.visible_to(user)
+        unlocked = access_for(user).unlocked_export_center_ids() if include_unlocked else set()
+        if unlocked is None:
+            return qs
+        return qs.filter(models.Q(is_locked=True) | models.Q(center_id__in=unlocked))
+
 
 class Record(models.Model):
     """A patient. Its id carries the centre prefix: MIL-0001. Ids are never reused."""

@@ -1,9 +1,18 @@
 # Reads the registry export and applies labels (base R, no packages needed).
 data <- read.csv("registry_data.csv", colClasses = "character",
                  na.strings = "", encoding = "UTF-8", check.names = FALSE)
-# Cells starting with = + - @ were written with a leading ' (formula neutralising).
-unguard <- function(x) sub("^'([=+@\t\r-])", "\\1", x)
+# Formula-like cells (= + - @ tab CR, full-width, after spaces) have a leading ' .
+unguard <- function(x) {
+  rest <- substring(x, 2)
+  core <- sub("^'+", "", rest)
+  number <- grepl("^[-+]?([0-9]+([.,][0-9]*)?|[.,][0-9]+)([eE][-+]?[0-9]+)?$", core, perl = TRUE) &
+    is.finite(suppressWarnings(as.numeric(sub(",", ".", core, fixed = TRUE))))
+  hit <- startsWith(x, "'") & grepl("^[ \\x{9}\\x{d}\\x{a}\\x{b}\\x{c}\\x{1c}-\\x{1f}\u0085\u00a0\u1680\u2000-\u200b\u2028\u2029\u202f\u205f\u3000\ufeff]*[=+@\\x{9}\\x{d}\\x00\uff1d\uff0b\uff0d\uff20-]", core, perl = TRUE) & !number
+  ifelse(!is.na(x) & hit, rest, x)
+}
 data[] <- lapply(data, unguard)
+# Variable names, also when the CSV's header row holds field labels:
+names(data) <- c("record_id", "redcap_repeat_instrument", "redcap_repeat_instance", "redcap_data_access_group", "mrn", "sex", "year_of_birth", "age_at_dx", "kit_negative", "expert_review_confirmed", "dx_in_study_period", "enrolment_complete", "date_dx", "site_of_origin", "site_other", "tumour_size_mm", "fnclcc_grade", "mitotic_count", "kit_cd117", "dog1", "desmin", "sma", "h_caldesmon", "path_review_confirmed", "path_review_date", "pathology_notes", "diagnosis_pathology_complete", "stage_dx", "metastatic_sites___1", "metastatic_sites___2", "metastatic_sites___3", "metastatic_sites___4", "metastatic_sites___5", "metastatic_sites___6", "metastatic_sites___unk", "metastatic_sites___na", "metastatic_sites___nd", "metastatic_sites___nask", "metastatic_sites_other", "stage_complete", "surgery_done", "surgery_date", "surgery_procedure", "margins", "rupture", "primary_surgery_complete", "therapy_setting", "therapy_line", "regimen", "regimen_other", "therapy_start", "therapy_end", "best_response", "systemic_therapy_complete", "rt_given", "rt_setting", "rt_dose_gy", "rt_start", "rt_end", "radiotherapy_complete", "relapse_date", "relapse_type", "relapse_sites___1", "relapse_sites___2", "relapse_sites___3", "relapse_sites___4", "relapse_sites___5", "relapse_sites___6", "relapse_sites___unk", "relapse_sites___na", "relapse_sites___nd", "relapse_sites___nask", "salvage_surgery", "salvage_date", "status_after_salvage", "relapse_complete", "last_contact_date", "vital_status", "death_date", "death_cause", "disease_status_last", "followup_months", "follow_up_complete")
 missing_codes <- c("UNK", "NA", "ND", "NASK")
 attr(data[["record_id"]], "label") <- "Record ID"
 attr(data[["redcap_repeat_instrument"]], "label") <- "Repeat Instrument"
