@@ -204,7 +204,8 @@ def _manifest(user, options, version, dataset_version, counts, files) -> dict:
         "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "exported_by": {"username": user.username, "name": user.full_name},
         "options": options.to_json(),
-        "which_records": "locked records only"
+        "which_records": "the locked dataset: locked records whose signature matches their "
+        "content (one that does not is left out and listed as invalid under signatures)"
         if options.locked_only
         else "all records; column registry_lock_status says locked/unlocked",
         "files": files,

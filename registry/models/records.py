@@ -22,9 +22,6 @@ class RecordQuerySet(models.QuerySet):
             return qs
         return qs.filter(center_id__in=centers)
 
-    def locked(self) -> RecordQuerySet:
-        return self.filter(is_locked=True)
-
 
 class Record(models.Model):
     """A patient. Its id carries the centre prefix: MIL-0001. Ids are never reused."""
