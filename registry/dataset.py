@@ -133,9 +133,15 @@ class LockedDataset:
                 "content_sha256",
             )
         )
+        # Plain tuples from the cursor, without the ORM's per-row work: this runs on every
+        # recompute, over every locked record.
+        sql, params = qs.query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
         return [
             Member(pk, rid, center_id, code, SignedBy(*signature))
-            for pk, rid, center_id, code, *signature in qs
+            for pk, rid, center_id, code, *signature in rows
         ]
 
     def records(self, members: Iterable[Member]) -> Iterator[LockedRecord]:
