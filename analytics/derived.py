@@ -118,13 +118,12 @@ class DerivedCache:
         key = (connection.settings_dict["NAME"], config_key)
         if key != self.key:
             self.key, self.records = key, {}
-        members = dataset.members()
-        current = [(m.pk, m.signature.pk) for m in members]
-        wanted = [m for m in members if (m.pk, m.signature.pk) not in self.records]
+        current = dataset.members()
+        wanted = [m for m in current if m not in self.records]
         keep, repeating = set(needed_fields(config)), set(repeating)
         for record in dataset.records(wanted):
             patient, digest = _patient(record, keep, repeating)
-            self.records[(record.member.pk, record.member.signature.pk)] = derive_record(
+            self.records[(record.pk, record.signature.pk)] = derive_record(
                 patient, digest, config, labels, missing
             )
         live = set(current)

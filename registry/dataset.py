@@ -15,15 +15,25 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, QuerySet
 
 from .models import LockOutbox, Record, Signature
 from .models.records import RecordQuerySet
 from .services.locking import signed_payload
 
-# One row of a record, in the order the signature covers (instrument, instance).
+# Given members (from `members`): the record and what its signature covers besides the rows.
+HEADS_SQL = """
+SELECT s.id, r.record_id, r.center_id, c.code, s.signer_id, s.signer_name, s.meaning,
+       s.signed_at, s.content_sha256
+FROM registry_signature s
+JOIN registry_record r ON r.id = s.record_id
+JOIN centers_center c ON c.id = r.center_id
+WHERE s.id = ANY(%s)
+"""
+# Their rows, in the order the signature covers (instrument, instance).
 ROWS_SQL = """
 SELECT i.record_id, i.instrument, i.instance, i.status, i.data::text
 FROM registry_instrumentdata i
@@ -51,8 +61,7 @@ class SignedBy:
     content_sha256: str
 
 
-@dataclass(frozen=True)
-class DatasetRow:
+class DatasetRow(NamedTuple):
     instrument: str
     instance: int
     status: int
@@ -60,30 +69,22 @@ class DatasetRow:
     text: str  # the stored JSON as PostgreSQL prints it (stable: what content digests hash)
 
 
-@dataclass(frozen=True)
-class Member:
-    """A record in the locked dataset, before its rows are read. (pk, signature.pk) names one
-    immutable state of the record: a change needs an unlock, which voids the signature."""
+class Member(NamedTuple):
+    """A record in the locked dataset, before it is read. (record, signature) names one
+    immutable state of the record: changing it needs an unlock, which voids the signature."""
 
+    pk: int
+    signature_pk: int
+
+
+@dataclass(frozen=True)
+class LockedRecord:
     pk: int
     record_id: str
     center_id: int
     centre: str
     signature: SignedBy
-
-
-@dataclass(frozen=True)
-class LockedRecord:
-    member: Member
     rows: list[DatasetRow]
-
-    @property
-    def record_id(self) -> str:
-        return self.member.record_id
-
-    @property
-    def centre(self) -> str:
-        return self.member.centre
 
 
 def signature_status(
@@ -117,54 +118,46 @@ class LockedDataset:
     rejected: list[str] = field(default_factory=list)  # record ids whose hash does not match
 
     def members(self) -> list[Member]:
+        """Every record in the dataset (whose signature is still to be checked: `records`).
+        Cheap, and run on every recompute: callers read only the members they lack."""
         qs = (
             Signature.objects.filter(voided_at__isnull=True, record__in=locked_records())
             .order_by("record_id")
-            .values_list(
-                "record_id",
-                "record__record_id",
-                "record__center_id",
-                "record__center__code",
-                "pk",
-                "signer_id",
-                "signer_name",
-                "meaning",
-                "signed_at",
-                "content_sha256",
-            )
+            .values_list("record_id", "pk")
         )
-        # Plain tuples from the cursor, without the ORM's per-row work: this runs on every
-        # recompute, over every locked record.
-        sql, params = qs.query.sql_with_params()
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            rows = cursor.fetchall()
-        return [
-            Member(pk, rid, center_id, code, SignedBy(*signature))
-            for pk, rid, center_id, code, *signature in rows
-        ]
+        return [Member(*row) for row in _plain_rows(qs)]
 
     def records(self, members: Iterable[Member]) -> Iterator[LockedRecord]:
-        """The members with their rows, in the given order; a member whose signature no longer
-        matches its rows is left out and named in ``rejected``."""
+        """The given members (from `members`) with their rows, in the given order; one whose
+        signature no longer matches its rows is left out and named in ``rejected``."""
         members = list(members)
+        if not members:
+            return
+        with connection.cursor() as cursor:
+            cursor.execute(HEADS_SQL, [[m.signature_pk for m in members]])
+            heads = {row[0]: row for row in cursor.fetchall()}
         by_pk: dict[int, list[DatasetRow]] = {m.pk: [] for m in members}
-        if by_pk:
-            with connection.cursor() as cursor:
-                cursor.execute(ROWS_SQL, [list(by_pk)])
-                for pk, instrument, instance, status, text in cursor.fetchall():
-                    by_pk[pk].append(
-                        DatasetRow(instrument, instance, status, json.loads(text), text)
-                    )
-        for member in members:
-            rows = by_pk[member.pk]
-            plain = ((r.instrument, r.instance, r.status, r.data) for r in rows)
-            if signature_status(member.record_id, member.center_id, plain, member.signature) != (
-                "valid"
-            ):
-                self.rejected.append(member.record_id)
+        with connection.cursor() as cursor:
+            cursor.execute(ROWS_SQL, [list(by_pk)])
+            for pk, instrument, instance, status, text in cursor.fetchall():
+                by_pk[pk].append(DatasetRow(instrument, instance, status, json.loads(text), text))
+        for pk, signature_pk in members:
+            sig, record_id, center_id, centre, *signed = heads[signature_pk]
+            signature = SignedBy(sig, *signed)
+            rows = by_pk[pk]
+            if signature_status(record_id, center_id, [r[:4] for r in rows], signature) != "valid":
+                self.rejected.append(record_id)
                 continue
-            yield LockedRecord(member, rows)
+            yield LockedRecord(pk, record_id, center_id, centre, signature, rows)
+
+
+def _plain_rows(qs: QuerySet) -> list[tuple]:
+    """A values_list queryset's rows as the cursor gives them, without the ORM's per-row work
+    (these run over every locked record)."""
+    sql, params = qs.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
 
 
 @contextmanager
