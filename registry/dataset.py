@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import NamedTuple
 
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from .models import LockOutbox, Record, Signature
 from .models.records import RecordQuerySet
@@ -42,11 +42,20 @@ ORDER BY i.record_id, i.instrument, i.instance
 """
 
 
+def _locked(prefix: str = "") -> Q:
+    return Q(**{f"{prefix}is_locked": True, f"{prefix}deleted_at__isnull": True})
+
+
 def locked_records(records: RecordQuerySet | None = None) -> RecordQuerySet:
     """Locked, not deleted, with a current signature (narrowing ``records`` when given)."""
     qs = Record.objects.all() if records is None else records
     current = Signature.objects.filter(record=OuterRef("pk"), voided_at__isnull=True)
-    return qs.filter(is_locked=True, deleted_at__isnull=True).filter(Exists(current))
+    return qs.filter(_locked()).filter(Exists(current))
+
+
+def _current_signatures_of_locked_records() -> QuerySet:
+    """The same records as `locked_records`, seen from their current signatures."""
+    return Signature.objects.filter(_locked("record__"), voided_at__isnull=True)
 
 
 @dataclass(frozen=True)
@@ -69,12 +78,9 @@ class DatasetRow(NamedTuple):
     text: str  # the stored JSON as PostgreSQL prints it (stable: what content digests hash)
 
 
-class Member(NamedTuple):
-    """A record in the locked dataset, before it is read. (record, signature) names one
-    immutable state of the record: changing it needs an unlock, which voids the signature."""
-
-    pk: int
-    signature_pk: int
+# A record in the locked dataset before it is read: (record pk, signature pk), one immutable
+# state of the record (changing it needs an unlock, which voids the signature).
+Member = tuple[int, int]
 
 
 @dataclass(frozen=True)
@@ -120,23 +126,19 @@ class LockedDataset:
     def members(self) -> list[Member]:
         """Every record in the dataset (whose signature is still to be checked: `records`).
         Cheap, and run on every recompute: callers read only the members they lack."""
-        qs = (
-            Signature.objects.filter(voided_at__isnull=True, record__in=locked_records())
-            .order_by("record_id")
-            .values_list("record_id", "pk")
-        )
-        return [Member(*row) for row in _plain_rows(qs)]
+        qs = _current_signatures_of_locked_records().order_by("record_id")
+        return _plain_rows(qs.values_list("record_id", "pk"))
 
-    def records(self, members: Iterable[Member]) -> Iterator[LockedRecord]:
-        """The given members (from `members`) with their rows, in the given order; one whose
-        signature no longer matches its rows is left out and named in ``rejected``."""
-        members = list(members)
+    def records(self, members: Iterable[Member] | None = None) -> Iterator[LockedRecord]:
+        """The given members (from `members`; default all) with their rows, in that order; one
+        whose signature no longer matches its rows is left out and named in ``rejected``."""
+        members = self.members() if members is None else list(members)
         if not members:
             return
         with connection.cursor() as cursor:
-            cursor.execute(HEADS_SQL, [[m.signature_pk for m in members]])
+            cursor.execute(HEADS_SQL, [[signature_pk for _pk, signature_pk in members]])
             heads = {row[0]: row for row in cursor.fetchall()}
-        by_pk: dict[int, list[DatasetRow]] = {m.pk: [] for m in members}
+        by_pk: dict[int, list[DatasetRow]] = {pk: [] for pk, _signature_pk in members}
         with connection.cursor() as cursor:
             cursor.execute(ROWS_SQL, [list(by_pk)])
             for pk, instrument, instance, status, text in cursor.fetchall():
