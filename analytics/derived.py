@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -15,23 +14,12 @@ from typing import Any
 from django.db import connection
 
 from registry.csv_safety import writer as safe_writer
+from registry.dataset import LockedDataset, LockedRecord
 
 from .cohort import Labels, count_membership, subgroup_values, table_one_values
 from .endpoints import Excluded, Exclusion, Observation, Patient, derive, needed_fields
 
 Outcome = Observation | Exclusion | None
-LIST_SQL = """
-SELECT r.id, s.id FROM registry_record r
-JOIN registry_signature s ON s.record_id = r.id AND s.voided_at IS NULL
-WHERE r.is_locked AND r.deleted_at IS NULL
-"""
-DATA_SQL = """
-SELECT r.id, r.record_id, c.code, i.instrument, i.instance, i.data::text
-FROM registry_record r
-JOIN centers_center c ON c.id = r.center_id
-JOIN registry_instrumentdata i ON i.record_id = r.id AND i.deleted_at IS NULL
-WHERE r.id = ANY(%s)
-"""
 
 
 @dataclass(frozen=True)
@@ -94,27 +82,20 @@ def dataset_rows(
     return text.getvalue()
 
 
-def _patients(
-    rows: Iterable[tuple], keep: set[str], repeating: set[str]
-) -> dict[int, tuple[Patient, str]]:
-    by_record: dict[int, list[tuple]] = {}
-    for row in rows:
-        by_record.setdefault(row[0], []).append(row)
-    out = {}
-    for pk, items in by_record.items():
-        items.sort(key=lambda r: (r[3], r[4]))
-        digest = hashlib.sha256()
-        values: dict[str, Any] = {}
-        instances: dict[str, list[Mapping[str, Any]]] = {}
-        for _pk, _rid, _code, instrument, instance, text in items:
-            digest.update(f"{instrument}#{instance}={text}\n".encode())
-            data = {k: v for k, v in json.loads(text).items() if k in keep}
-            if instrument in repeating:
-                instances.setdefault(instrument, []).append(data)
-            else:
-                values.update(data)
-        out[pk] = (Patient(items[0][1], items[0][2], values, instances), digest.hexdigest())
-    return out
+def _patient(record: LockedRecord, keep: set[str], repeating: set[str]) -> tuple[Patient, str]:
+    """The patient and the SHA-256 of every stored value (rows in Python's order, values as
+    PostgreSQL prints them: the digest earlier snapshots' record hashes were made with)."""
+    digest = hashlib.sha256()
+    values: dict[str, Any] = {}
+    instances: dict[str, list[Mapping[str, Any]]] = {}
+    for row in sorted(record.rows, key=lambda r: (r.instrument, r.instance)):
+        digest.update(f"{row.instrument}#{row.instance}={row.text}\n".encode())
+        data = {k: v for k, v in row.data.items() if k in keep}
+        if row.instrument in repeating:
+            instances.setdefault(row.instrument, []).append(data)
+        else:
+            values.update(data)
+    return Patient(record.record_id, record.centre, values, instances), digest.hexdigest()
 
 
 class DerivedCache:
@@ -126,29 +107,25 @@ class DerivedCache:
 
     def load(
         self,
+        dataset: LockedDataset,
         config: Mapping[str, Any],
         config_key: str,
         labels: Labels,
         missing: set[str],
         repeating: Iterable[str],
     ) -> tuple[list[DerivedRecord], int]:
-        """The current locked records, derived; and how many had to be loaded now. Call
-        inside the transaction that reads the dataset version."""
+        """The dataset's records, derived; and how many had to be loaded now."""
         key = (connection.settings_dict["NAME"], config_key)
         if key != self.key:
             self.key, self.records = key, {}
-        with connection.cursor() as cursor:
-            cursor.execute(LIST_SQL)
-            current = [tuple(row) for row in cursor.fetchall()]
-            wanted = [pk for pk, sig in current if (pk, sig) not in self.records]
-            fresh: dict[int, tuple[Patient, str]] = {}
-            if wanted:
-                cursor.execute(DATA_SQL, [wanted])
-                fresh = _patients(cursor.fetchall(), set(needed_fields(config)), set(repeating))
-        for pk, sig in current:
-            if pk in fresh:
-                patient, digest = fresh[pk]
-                self.records[(pk, sig)] = derive_record(patient, digest, config, labels, missing)
+        current = dataset.members()
+        wanted = [m for m in current if m not in self.records]
+        keep, repeating = set(needed_fields(config)), set(repeating)
+        for record in dataset.records(wanted):
+            patient, digest = _patient(record, keep, repeating)
+            self.records[(record.pk, record.signature.pk)] = derive_record(
+                patient, digest, config, labels, missing
+            )
         live = set(current)
         self.records = {k: v for k, v in self.records.items() if k in live}
         ordered = sorted(

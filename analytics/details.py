@@ -4,17 +4,13 @@ figures are already stored and shown."""
 
 from __future__ import annotations
 
-import logging
 import time
 
-from django.db import transaction
-
+from .analysis_dataset import read_analysis_dataset
 from .endpoints import EndpointData, Exclusion, Observation
 from .models import SnapshotDetail, StatisticsSnapshot
 from .results import build_details
-from .services import read_analysis_dataset
 
-logger = logging.getLogger(__name__)
 GROUP_COLUMNS = ("stage", "site_of_origin", "chemotherapy", "centre")
 
 
@@ -64,17 +60,3 @@ def compute_details(*, dataset_version: int) -> SnapshotDetail | None:
     )
     SnapshotDetail.objects.bulk_create([detail], ignore_conflicts=True)
     return SnapshotDetail.objects.get(snapshot=snapshot)
-
-
-def enqueue_details(dataset_version: int) -> None:
-    """After the snapshot commits; a failure to reach the broker is logged, never raised."""
-
-    def send() -> None:
-        from .tasks import compute_snapshot_details
-
-        try:
-            compute_snapshot_details.delay(dataset_version)
-        except Exception:
-            logger.exception("could not send the details task for dataset v%s", dataset_version)
-
-    transaction.on_commit(send, robust=True)

@@ -11,11 +11,11 @@ from django.core.cache import cache
 
 from registry.csv_safety import writer as safe_writer
 
+from .analysis_dataset import read_analysis_dataset
 from .details import dataset_from_snapshot
 from .models import SnapshotDetail, StatisticsSnapshot
 from .plots import render_km_figure
 from .results import SUBGROUP_ENDPOINTS, build_results, fit_km, subgroup_curves
-from .services import read_analysis_dataset
 from .survival import CI_METHODS, KaplanMeierResult
 
 CONTENT_TYPES = {"svg": "image/svg+xml", "png": "image/png", "pdf": "application/pdf"}

@@ -1,11 +1,9 @@
-"""Computing and storing statistics snapshots: load the locked records (consistently with the
-dataset version they belong to), compute, store once per dataset version."""
+"""Computing and storing statistics snapshots: read the locked dataset (registry.dataset, which
+owns what it is and how it is read consistently with its version), compute, store once per
+dataset version. The details stage (details.py) follows as its own task (tasks.py)."""
 
 from __future__ import annotations
 
-import csv
-import gzip
-import io
 import logging
 import platform
 import time
@@ -14,11 +12,12 @@ from datetime import datetime
 from importlib.metadata import version as package_version
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import connection
 
-from registry.csv_safety import unguard
-from registry.models import DictionaryVersion, LockOutbox
+from registry.dataset import LockedDataset, read_locked_dataset
+from registry.models import DictionaryVersion
 
+from .analysis_dataset import analysis_dataset_gz
 from .cohort import aggregate_counts, aggregate_table_one
 from .config import config_digest, resolve_config
 from .derived import CACHE, DerivedRecord
@@ -27,16 +26,6 @@ from .models import StatisticsSnapshot
 from .results import DEFAULT_CI, build_results
 
 logger = logging.getLogger(__name__)
-DATASET_COLUMNS = [
-    "record_id",
-    "centre",
-    "endpoint",
-    "time_months",
-    "event",
-    "stage",
-    "site_of_origin",
-    "chemotherapy",
-]
 HEAVY = ("curves", "record_hashes", "analysis_dataset_gz", "results")
 YESNO = {"yesno": {"1": "Yes", "0": "No"}, "truefalse": {"1": "True", "0": "False"}}
 
@@ -69,27 +58,24 @@ def choice_labels(dictionary: DictionaryVersion) -> dict[str, dict[str, str]]:
 
 
 def load_dataset() -> LoadedDataset:
-    """The locked records (derived, cached per process) and the dataset version they are. The
-    outbox table is share-locked while reading, so lock transactions still in flight finish
-    first and cannot slip in with a lower version than one we have already seen."""
-    fresh = not connection.in_atomic_block
-    if fresh and not CACHE.records:
-        # A cold process reads every record: do that without holding the outbox lock, so
-        # that locks wait only for the short, incremental read below.
-        _derive_locked()
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            if fresh:
-                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-            cursor.execute("LOCK TABLE registry_lockoutbox IN SHARE MODE")
-        newest = LockOutbox.objects.order_by("-dataset_version").first()
-        dictionary = DictionaryVersion.objects.current()
-        if dictionary is None:
-            raise LookupError("no data dictionary imported")
-        config, records, loaded_now = _derive_locked(dictionary)
+    """The locked records (derived, cached per process) and the dataset version they are."""
+    if not connection.in_atomic_block and not CACHE.records:
+        # A cold process reads every record: do that without holding back locks, so that
+        # they wait only for the short, incremental consistent read below.
+        with read_locked_dataset(wait_for_locks=False) as dataset:
+            _derive(dataset, current_dictionary())
+    with read_locked_dataset() as dataset:
+        dictionary = current_dictionary()
+        config, records, loaded_now = _derive(dataset, dictionary)
+    if dataset.rejected:
+        logger.error(
+            "left out of dataset v%s, signature does not match the content: %s",
+            dataset.version,
+            ", ".join(dataset.rejected),
+        )
     return LoadedDataset(
-        dataset_version=newest.dataset_version if newest else 0,
-        dataset_created_at=newest.created_at if newest else None,
+        dataset_version=dataset.version,
+        dataset_created_at=dataset.created_at,
         dictionary=dictionary,
         config=config,
         records=records,
@@ -97,14 +83,19 @@ def load_dataset() -> LoadedDataset:
     )
 
 
-def _derive_locked(
-    dictionary: DictionaryVersion | None = None,
-) -> tuple[dict[str, Any], list[DerivedRecord], int]:
-    dictionary = dictionary or DictionaryVersion.objects.current()
+def current_dictionary() -> DictionaryVersion:
+    dictionary = DictionaryVersion.objects.current()
     if dictionary is None:
         raise LookupError("no data dictionary imported")
+    return dictionary
+
+
+def _derive(
+    dataset: LockedDataset, dictionary: DictionaryVersion
+) -> tuple[dict[str, Any], list[DerivedRecord], int]:
     config = resolve_config(dictionary.analysis)
     records, loaded_now = CACHE.load(
+        dataset,
         config,
         f"{dictionary.pk}:{config_digest(config)}",
         choice_labels(dictionary),
@@ -112,18 +103,6 @@ def _derive_locked(
         dictionary.repeating_instruments,
     )
     return config, records, loaded_now
-
-
-def analysis_dataset_gz(records: list[DerivedRecord]) -> bytes:
-    """One row per record and endpoint, gzipped CSV."""
-    text = ",".join(DATASET_COLUMNS) + "\n" + "".join(r.csv for r in records)
-    return gzip.compress(text.encode(), compresslevel=1, mtime=0)
-
-
-def read_analysis_dataset(snapshot: StatisticsSnapshot) -> list[dict[str, str]]:
-    """The stored rows, values as they are (the stored CSV's formula neutralising undone)."""
-    text = gzip.decompress(bytes(snapshot.analysis_dataset_gz)).decode()
-    return [{k: unguard(v) for k, v in row.items()} for row in csv.DictReader(io.StringIO(text))]
 
 
 def compute_statistics(
@@ -210,9 +189,6 @@ def compute_snapshot() -> StatisticsSnapshot:
     )
     StatisticsSnapshot.objects.bulk_create([snapshot], ignore_conflicts=True)
     stored = StatisticsSnapshot.objects.defer(*HEAVY).get(dataset_version=loaded.dataset_version)
-    from .details import enqueue_details  # details imports this module
-
-    enqueue_details(stored.dataset_version)
     logger.info(
         "statistics for dataset v%s: %s records, load %s ms, statistics %s ms",
         stored.dataset_version,

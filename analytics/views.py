@@ -19,6 +19,7 @@ from centers.tokens import user_for_token
 from registry.audit import record_event
 
 from . import presentation as present
+from .freshness import freshness_of
 from .models import StatisticsSnapshot
 from .narrative import results_paragraph
 from .progress import centre_progress
@@ -97,7 +98,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     _pooled_user(request)
     snapshot = _snapshot(request)
     ci = present.ci_method_from(request.GET.get("ci"))
-    context = {"snapshot": snapshot, "ci": ci}
+    context = {"snapshot": snapshot, "ci": ci, "lag": freshness_of(snapshot)}
     if snapshot is not None:
         results = present.results_for(snapshot, ci)
         details = present.details_for(snapshot)
@@ -134,7 +135,9 @@ def freshness(request: HttpRequest) -> HttpResponse:
     _pooled_user(request)
     shown = request.GET.get("version", "")
     latest = StatisticsSnapshot.objects.defer(*LIGHT).order_by("-dataset_version").first()
-    response = render(request, "analytics/_freshness.html", {"snapshot": latest})
+    response = render(
+        request, "analytics/_freshness.html", {"snapshot": latest, "lag": freshness_of(latest)}
+    )
     if latest is not None and (
         str(latest.dataset_version) != shown
         or (request.GET.get("details") == "0" and present.details_for(latest) is not None)
@@ -185,6 +188,7 @@ def summary_json(request: HttpRequest, user, snapshot: StatisticsSnapshot | None
     response = JsonResponse(
         {
             "dataset_version": snapshot.dataset_version,
+            **freshness_of(snapshot).as_json(),
             "computed_at": snapshot.computed_at.isoformat(),
             "ci_method": ci,
             "content_sha256": snapshot.content_sha256,

@@ -234,7 +234,7 @@ def _lifelines_alone(snapshot) -> float:
     import numpy as np
     from lifelines import KaplanMeierFitter
 
-    from analytics.services import read_analysis_dataset
+    from analytics.analysis_dataset import read_analysis_dataset
 
     rows = read_analysis_dataset(snapshot)
     fits = []

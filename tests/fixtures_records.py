@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from django.db import transaction
+from django.utils import timezone
 
+from registry.audit import set_audit_context
 from registry.entry import clean_instrument
-from registry.models import FormStatus
+from registry.models import FormStatus, Record, Signature
+from registry.outbox import announce_dataset_change
 from registry.services.locking import SIGNATURE_MEANINGS, lock_record
 from registry.services.records import create_record, record_values, save_instrument
 from tests import factories
@@ -106,3 +110,20 @@ def locked_record(complete_record, people, dictionary, django_capture_on_commit_
     )
     complete_record.refresh_from_db()
     return complete_record
+
+
+def lock_with_forged_signature(record, user) -> None:
+    """Lock a record under a signature whose hash covers other content (as if copied from
+    another record). The database accepts it: checking the hash needs the rows, in Python."""
+    with transaction.atomic():
+        set_audit_context(user=user, reason=SIGNATURE_MEANINGS[0])
+        Signature.objects.create(
+            record=record,
+            signer=user,
+            signer_name=user.full_name,
+            meaning=SIGNATURE_MEANINGS[0],
+            signed_at=timezone.now(),
+            content_sha256="0" * 64,
+        )
+        Record.objects.filter(pk=record.pk).update(is_locked=True, locked_at=timezone.now())
+        announce_dataset_change(action="lock", record_ids=[record.record_id])

@@ -16,14 +16,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from django.db import connection, transaction
-
 from registry import csv_safety
 from registry.audit import record_event
 from registry.audit_anchors import event_anchor
+from registry.dataset import read_locked_dataset
 from registry.dictionary import COLUMNS, Dictionary
 from registry.models import DictionaryVersion, InstrumentData
-from registry.outbox import current_dataset_version
 from registry.services.dictionary import current_dictionary_version
 
 from . import statfiles
@@ -98,13 +96,11 @@ def build_export(
 ) -> ExportResult:
     """Write every file of the export into ``directory`` and zip them; audited."""
     directory.mkdir(parents=True, exist_ok=True)
-    fresh = not connection.in_atomic_block
-    with transaction.atomic():
-        if fresh:
-            with connection.cursor() as cursor:  # one snapshot for every file
-                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+    # One snapshot for every file. Without the outbox share lock: an export can take minutes,
+    # and locks must not wait for it (the version may then miss a lock still committing).
+    with read_locked_dataset(wait_for_locks=False) as dataset:
         version = current_dictionary_version()
-        dataset_version = current_dataset_version()
+        dataset_version = dataset.version
         names = {
             "csv": f"{PREFIX}_data.csv",
             "dictionary": f"{PREFIX}_dictionary.csv",
@@ -210,7 +206,8 @@ def _manifest(user, options, version, dataset_version, counts, files) -> dict:
         "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "exported_by": {"username": user.username, "name": user.full_name},
         "options": options.to_json(),
-        "which_records": "locked records only"
+        "which_records": "the locked dataset: locked records whose signature matches their "
+        "content (one that does not is left out and listed as invalid under signatures)"
         if options.locked_only
         else "all records; column registry_lock_status says locked/unlocked",
         "files": files,

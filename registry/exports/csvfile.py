@@ -72,9 +72,15 @@ def iter_flat_csv(
     for bundle in bundles:
         if not builder.matches(bundle):
             continue
+        if options.locked_only or (
+            verify_signatures and (bundle.is_locked or bundle.signature is not None)
+        ):
+            status = bundle.signature_status()
+            if verify_signatures:
+                counts.signatures[bundle.record_id] = status
+            if options.locked_only and status != "valid":
+                continue  # not in the locked dataset (registry.dataset); named in the manifest
         counts.records += 1
-        if verify_signatures and (bundle.is_locked or bundle.signature is not None):
-            counts.signatures[bundle.record_id] = bundle.signature_status()
         buffer.extend(builder.rows(bundle))
         if len(buffer) >= FLUSH_ROWS:
             writer.writerows(buffer)

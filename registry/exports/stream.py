@@ -4,17 +4,17 @@ time, so memory stays flat however many records there are."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 from django.db import connection
 from django.db.models import Exists, FilteredRelation, OuterRef, Q, QuerySet
 from django.db.models.functions import Collate
 
+from registry.dataset import SignedBy, locked_records, signature_status
 from registry.models import InstrumentData, Record
 
 CHUNK = 2000
@@ -27,30 +27,13 @@ class RecordBundle:
     center_id: int
     center_code: str
     is_locked: bool
-    signature: tuple | None  # (signer_id, signer_name, meaning, signed_at, content_sha256)
+    signature: SignedBy | None  # the current signature
     rows: list[tuple[str, int, int, dict]] = field(default_factory=list)  # form, inst, status, data
 
     def signature_status(self) -> str:
-        """'valid', 'invalid' (content changed since signing) or 'none'. The same bytes as
-        registry.services.locking.signed_content, computed from the rows already read."""
-        if self.signature is None:
-            return "none"
-        signer_id, signer_name, meaning, signed_at, expected = self.signature
-        content = {
-            "record_id": self.record_id,
-            "center_id": self.center_id,
-            "instruments": [
-                {"instrument": form, "instance": inst, "status": status, "data": data}
-                for form, inst, status, data in self.rows  # already in the database's order
-            ],
-            "signer_id": signer_id,
-            "signer_name": signer_name,
-            "meaning": meaning,
-            "signed_at": signed_at.astimezone(UTC).isoformat(timespec="microseconds"),
-        }
-        payload = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-        ok = hashlib.sha256(payload.encode()).hexdigest() == expected
-        return "valid" if ok else "invalid"
+        """'valid', 'invalid' (content changed since signing) or 'none', computed from the rows
+        already read (in the database's order, as the signature covers them)."""
+        return signature_status(self.record_id, self.center_id, self.rows, self.signature)
 
 
 def export_records(
@@ -62,8 +45,11 @@ def export_records(
     date_end: datetime | None = None,
 ) -> QuerySet:
     """The records an export may contain (Record.objects.exportable_to: foreign centres never,
-    unlocked records only where the role may export them)."""
+    unlocked records only where the role may export them). ``locked_only``: the locked dataset's
+    records (whose signatures are rechecked as they are written, see `iter_flat_csv`)."""
     qs = Record.objects.exportable_to(user, include_unlocked=not locked_only)
+    if locked_only:
+        qs = locked_records(qs)
     if records:
         qs = qs.filter(record_id__in=records)
     if date_begin or date_end:
@@ -91,6 +77,7 @@ def iter_bundles(records: QuerySet, *, chunk_size: int = CHUNK) -> Iterator[Reco
             "center_id",
             "center__code",
             "is_locked",
+            "sig__id",
             "sig__signer_id",
             "sig__signer_name",
             "sig__meaning",
@@ -108,7 +95,7 @@ def iter_bundles(records: QuerySet, *, chunk_size: int = CHUNK) -> Iterator[Reco
     pending = next(data_rows, None)
     for pk, record_id, center_id, code, locked, *sig in record_rows:
         bundle = RecordBundle(
-            pk, record_id, center_id, code, locked, tuple(sig) if sig[-1] else None
+            pk, record_id, center_id, code, locked, SignedBy(*sig) if sig[0] else None
         )
         while pending is not None and pending[0] < record_id:
             pending = next(data_rows, None)  # a row of a record filtered out meanwhile

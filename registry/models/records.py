@@ -22,9 +22,6 @@ class RecordQuerySet(models.QuerySet):
             return qs
         return qs.filter(center_id__in=centers)
 
-    def locked(self) -> RecordQuerySet:
-        return self.filter(is_locked=True)
-
     def exportable_to(self, user, *, include_unlocked: bool = True) -> RecordQuerySet:
         """The one read rule for exports (web zip, API, anything that hands out rows in bulk):
         readable centres' locked records, plus unlocked ones only where the role may export

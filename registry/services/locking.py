@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import UTC
+from collections.abc import Iterable
+from datetime import UTC, datetime
 
 from django.conf import settings
 from django.db import transaction
@@ -26,17 +27,24 @@ SIGNATURE_MEANINGS = [
 ]
 
 
-def signed_content(
-    record: Record, *, signer_id: int, signer_name: str, meaning: str, signed_at
+def signed_payload(
+    *,
+    record_id: str,
+    center_id: int,
+    rows: Iterable[tuple[str, int, int, dict]],
+    signer_id: int,
+    signer_name: str,
+    meaning: str,
+    signed_at: datetime,
 ) -> bytes:
-    """The exact bytes a signature's SHA-256 covers: the record's identity and every value."""
-    rows = record.instruments.filter(deleted_at__isnull=True).order_by("instrument", "instance")
+    """The exact bytes a signature's SHA-256 covers: the record's identity and every value, its
+    rows (instrument, instance, status, data) ordered by instrument and instance."""
     content = {
-        "record_id": record.record_id,
-        "center_id": record.center_id,
+        "record_id": record_id,
+        "center_id": center_id,
         "instruments": [
-            {"instrument": r.instrument, "instance": r.instance, "status": r.status, "data": r.data}
-            for r in rows
+            {"instrument": form, "instance": instance, "status": status, "data": data}
+            for form, instance, status, data in rows
         ],
         "signer_id": signer_id,
         "signer_name": signer_name,
@@ -44,6 +52,22 @@ def signed_content(
         "signed_at": signed_at.astimezone(UTC).isoformat(timespec="microseconds"),
     }
     return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def signed_content(
+    record: Record, *, signer_id: int, signer_name: str, meaning: str, signed_at
+) -> bytes:
+    """signed_payload of a record as stored now."""
+    rows = record.instruments.filter(deleted_at__isnull=True).order_by("instrument", "instance")
+    return signed_payload(
+        record_id=record.record_id,
+        center_id=record.center_id,
+        rows=rows.values_list("instrument", "instance", "status", "data"),
+        signer_id=signer_id,
+        signer_name=signer_name,
+        meaning=meaning,
+        signed_at=signed_at,
+    )
 
 
 def content_hash(record: Record, signature: Signature) -> str:

@@ -10,8 +10,10 @@ import pytest
 
 from analytics.models import StatisticsSnapshot
 from analytics.narrative import results_paragraph
+from analytics.tasks import recompute_statistics
 from centers.tokens import issue_api_token
-from registry.models import AuditEvent
+from registry.models import AuditEvent, LockOutbox, Record
+from registry.services.locking import unlock_record
 from tests.analytics.conftest import DEAD, case
 
 POOLED_URLS = [
@@ -222,3 +224,53 @@ def test_empty_dashboard(client, people, dictionary):
     client.force_login(people["pi"])
     assert "No statistics yet" in client.get("/analytics/").content.decode()
     assert client.get("/analytics/summary.json").status_code == 404
+
+
+def test_dashboard_says_when_its_figures_are_behind_the_locked_dataset(
+    client, people, snapshot, make_records, django_capture_on_commit_callbacks
+):
+    client.force_login(people["pi"])
+    assert "not yet in these figures" not in client.get("/analytics/").content.decode()
+    current = client.get("/analytics/summary.json").json()
+    assert (current["latest_dataset_version"], current["behind_by"]) == (
+        snapshot.dataset_version,
+        0,
+    )
+    # Two locks committed, their recompute not run yet (no worker got to it).
+    with django_capture_on_commit_callbacks(execute=False):
+        make_records(1)
+        make_records(1, centre="BOL")
+    latest = LockOutbox.objects.latest("pk").dataset_version
+    page = client.get("/analytics/").content.decode()
+    assert "2 locks not yet in these figures, recomputing" in page
+    assert f"As of dataset version {snapshot.dataset_version}," in page
+    fragment = client.get(f"/analytics/freshness/?version={snapshot.dataset_version}")
+    assert "2 locks not yet in these figures" in fragment.content.decode()
+    assert "HX-Refresh" not in fragment
+    behind = client.get("/analytics/summary.json").json()
+    assert behind["dataset_version"] == snapshot.dataset_version
+    assert behind["latest_dataset_version"] == latest
+    assert behind["behind_by"] == 2
+    assert behind["not_yet_included"] == {"locked": 2, "unlocked": 0}
+    assert behind["recomputing"] is True
+
+    recompute_statistics.apply(args=[latest], throw=True)
+    page = client.get("/analytics/").content.decode()
+    assert "not yet in these figures" not in page
+    assert f"As of dataset version {latest}," in page
+    caught_up = client.get("/analytics/summary.json").json()
+    assert (caught_up["dataset_version"], caught_up["behind_by"]) == (latest, 0)
+    # The older figures, asked for by version, say they are superseded, not "recomputing".
+    old = client.get(f"/analytics/?version={snapshot.dataset_version}").content.decode()
+    assert "2 locks not in these figures; newer figures include them." in old
+
+
+def test_an_unlock_not_yet_in_the_figures_is_named(
+    client, people, snapshot, django_capture_on_commit_callbacks
+):
+    client.force_login(people["pi"])
+    record = Record.objects.filter(is_locked=True).first()
+    with django_capture_on_commit_callbacks(execute=False):
+        unlock_record(user=people["dm"], record=record, reason="correct a date")
+    page = client.get("/analytics/").content.decode()
+    assert "1 unlock not yet in these figures, recomputing" in page

@@ -7,6 +7,7 @@ import pytest
 from django.db import DatabaseError, connection, transaction
 
 from analytics import services
+from analytics.analysis_dataset import read_analysis_dataset
 from analytics.details import compute_details
 from analytics.models import SnapshotDetail, StatisticsSnapshot
 from analytics.tasks import recompute_statistics
@@ -161,7 +162,7 @@ def test_only_locked_and_not_deleted_records_count(
     snapshot = StatisticsSnapshot.objects.get()
     assert snapshot.n_locked_records == 1
     assert list(snapshot.record_hashes) == ["MIL-0003"]
-    rows = services.read_analysis_dataset(snapshot)
+    rows = read_analysis_dataset(snapshot)
     assert {r["endpoint"] for r in rows} == {"os", "dfs", "os_localized", "followup"}
     os_row = next(r for r in rows if r["endpoint"] == "os")
     assert os_row["event"] == "1"
