@@ -15,28 +15,13 @@ from centers.tokens import token_digest, user_for_token
 from registry.audit import record_event
 from registry.services.errors import PermissionDenied, RegistryError
 
-from . import lock, project
+from . import lock, methods
 from .params import Params
 from .ratelimit import over_limit
 from .record_export import export_record_rows
 from .record_import import import_records
 from .responses import FORMATS, ApiError, error_response, rows_response, text_response
 
-HANDLERS = {
-    "metadata": project.metadata,
-    "instrument": project.instruments,
-    "exportFieldNames": project.export_field_names,
-    "project": project.project_info,
-    "version": project.version_text,
-    "dag": project.dags,
-    "user": project.users,
-    "log": project.log,
-    "generateNextRecordName": project.next_record_name,
-    "formEventMapping": project.classic_project_error,
-    "arm": project.classic_project_error,
-    "event": project.classic_project_error,
-    "lock": lock.lock,
-}
 SECRET_PARAMS = {"token", "data", "password"}
 
 
@@ -106,16 +91,9 @@ def _dispatch(
             return export_record_rows(user, params, audit), None
         if action in ("", "import"):
             return _import(user, params, return_fmt)
-        raise ApiError(f"The action '{action}' is not valid for content=record")
-    handler = HANDLERS.get(content)
-    if handler is None:
-        raise ApiError(
-            'The value of the parameter "content" is not valid'
-            if content
-            else 'The parameter "content" is missing'
-        )
-    use = return_fmt if content == "lock" else fmt
-    return handler(user, params, use if content != "lock" else return_fmt), {}
+    if content == "lock":
+        return lock.lock(user, params, return_fmt), {}
+    return methods.dispatch(user, params, content, fmt, return_fmt), {}
 
 
 def _import(user, params: Params, return_fmt: str) -> tuple[HttpResponse, dict]:
