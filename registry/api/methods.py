@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from django.http import HttpResponse
 
-from . import files, metadata_import, odm, project, repeating, reports, roles
+from . import metadata_import, odm, project, repeating, reports, roles
 from .params import Params
 from .responses import ApiError
 
@@ -52,7 +52,6 @@ HANDLERS: dict[tuple[str, str], Handler] = {
     ("repeatingFormsEvents", "export"): repeating.export_repeating,
     ("repeatingFormsEvents", "import"): repeating.import_repeating,
     ("report", "export"): reports.export_report,
-    ("file", "export"): files.export_file,
 }
 
 REFUSALS: dict[tuple[str, str], Refusal] = {
@@ -73,6 +72,9 @@ REFUSALS: dict[tuple[str, str], Refusal] = {
     ("userRole", "import"): Refusal(USERS_IN_ADMIN, 403),
     ("userRole", "delete"): Refusal(USERS_IN_ADMIN, 403),
     ("userRoleMapping", "import"): Refusal(USERS_IN_ADMIN, 403),
+    ("file", "export"): Refusal(
+        "File upload fields hold no files in this registry; there is no file to download"
+    ),
     ("file", "import"): Refusal(
         "File upload fields hold no files in this registry; files cannot be uploaded"
     ),
