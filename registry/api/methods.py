@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from django.http import HttpResponse
 
-from . import metadata_import, odm, project, repeating, reports, roles
+from . import metadata_import, odm, pdf, project, repeating, reports, roles
 from .params import Params
 from .responses import ApiError
 
@@ -52,6 +52,7 @@ HANDLERS: dict[tuple[str, str], Handler] = {
     ("repeatingFormsEvents", "export"): repeating.export_repeating,
     ("repeatingFormsEvents", "import"): repeating.import_repeating,
     ("report", "export"): reports.export_report,
+    ("pdf", "export"): pdf.export_pdf,
 }
 
 REFUSALS: dict[tuple[str, str], Refusal] = {
@@ -85,10 +86,6 @@ REFUSALS: dict[tuple[str, str], Refusal] = {
         ("fileRepository", verb): Refusal("This project has no File Repository")
         for verb in ("createFolder", "list", "export", "import", "delete")
     },
-    ("pdf", "export"): Refusal(
-        "PDF export of instruments is not available in this registry; "
-        "use the printable instrument page in the web application"
-    ),
     ("project", "import"): Refusal(
         "Creating projects needs a Super API Token, which this registry does not issue", 403
     ),

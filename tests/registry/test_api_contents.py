@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -216,3 +217,40 @@ def test_project_xml_is_odm_132_with_the_callers_records(api):
     metadata_only = parse_xml(api("dm", content="project_xml", returnMetadataOnly="true").content)
     check_odm_structure(metadata_only)
     assert metadata_only.find(f"{ODM}ClinicalData") is None
+
+
+def pages(pdf: bytes) -> int:
+    return len(re.findall(rb"/Type\s*/Page(?!s)", pdf))
+
+
+def test_pdf_of_an_instrument_blank_and_filled(api):
+    from registry.api.pdf import instrument_lines
+
+    dictionary = current_dictionary_version().dictionary
+    blank = instrument_lines(dictionary, "enrolment", None, heading="Enrolment", status=None)
+    assert any("[sex]" in line for line in blank) and not any("(x)" in line for line in blank)
+    response = api("coord_mil", content="pdf", record="MIL-0001", instrument="enrolment")
+    assert response.status_code == 200 and response["Content-Type"].startswith("application/pdf")
+    assert response.content.startswith(b"%PDF") and response.content.rstrip().endswith(b"%%EOF")
+    assert 'name="enrolment_MIL-0001.pdf"' in response["Content-Type"]  # PyCap reads the name
+    everything = api("dm", content="pdf")
+    assert everything.status_code == 200
+    assert pages(response.content) == 1 and pages(everything.content) > 8  # one per instrument
+    foreign = api("coord_bol", content="pdf", record="MIL-0001", returnFormat="json")
+    assert foreign.status_code == 400 and as_json(foreign) == {
+        "error": "The record 'MIL-0001' does not exist"
+    }
+    unknown = api("dm", content="pdf", instrument="nonsense", returnFormat="json")
+    assert unknown.status_code == 400
+
+
+def test_pdf_lines_show_the_answers(dictionary):
+    from registry.api.pdf import instrument_lines
+
+    dictionary = dictionary.dictionary
+    values = {"sex": "2", "year_of_birth": "1960", "mrn": "H123"}
+    lines = instrument_lines(dictionary, "enrolment", values, heading="Enrolment", status=2)
+    sex = dictionary.field("sex")
+    female = next(c.label for c in sex.choices if c.code == "2")
+    assert f"    (x) {female}" in lines
+    assert "    1960" in lines and lines[-1] == "Form status: Complete"

@@ -89,6 +89,7 @@ def sample_calls(people) -> dict[tuple[str, str], tuple[str, dict]]:
         ),
         ("report", "export"): ("dm", {"format": "json", "report_id": str(report.pk)}),
         ("version", "export"): ("dm", {}),
+        ("pdf", "export"): ("coord_mil", {"record": "MIL-0001", "instrument": "enrolment"}),
         ("user", "export"): ("dm", {"format": "json"}),
         ("userRole", "export"): ("dm", {"format": "json"}),
         ("userRoleMapping", "export"): ("dm", {"format": "json"}),
