@@ -4,6 +4,7 @@ With nothing set, the registry runs on an embedded PostgreSQL with Celery eager:
 DJANGO_MODE=production turns on every deployment safeguard and requires SECRET_KEY.
 """
 
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -92,7 +93,13 @@ else:
 
     DATABASES = {"default": env.db_url_config(ensure_running())}
     EMBEDDED_DATABASE = True
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+# Django's development server runs every request in a new thread and each thread keeps its own
+# persistent connection, so under runserver they pile up until PostgreSQL refuses clients
+# (Django's documentation warns against it): there, one connection per request.
+DEVELOPMENT_SERVER = len(sys.argv) > 1 and sys.argv[1] == "runserver"
+DATABASES["default"]["CONN_MAX_AGE"] = (
+    0 if DEVELOPMENT_SERVER else env.int("CONN_MAX_AGE", default=60)
+)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"].setdefault("TEST", {})
 DATABASES["default"]["TEST"]["NAME"] = env.str("TEST_DATABASE_NAME", default="test_registry")
@@ -157,6 +164,8 @@ USE_TZ = True  # stored in UTC, shown in TIME_ZONE
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Files served at the site root by whitenoise (any server, runserver too): /favicon.ico.
+WHITENOISE_ROOT = BASE_DIR / "config" / "root_files"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

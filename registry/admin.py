@@ -6,8 +6,10 @@ from __future__ import annotations
 from django.contrib import admin
 
 from centers.access import access_for
+from centers.admin import DataManagerAdmin
+from registry.audit import record_event
 
-from .models import AuditEvent, InstrumentData, Record, Signature
+from .models import AuditEvent, InstrumentData, Record, SavedReport, Signature
 
 
 class NoDeleteAdmin(admin.ModelAdmin):
@@ -101,3 +103,27 @@ class AuditEventAdmin(NoDeleteAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(SavedReport)
+class SavedReportAdmin(DataManagerAdmin):
+    """Saved reports for content=report; their id is the API's report_id."""
+
+    list_display = ("id", "title", "filter_logic", "created_by", "created_at")
+    readonly_fields = ("created_by", "created_at")
+
+    def save_model(self, request, obj, form, change) -> None:
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+        record_event(
+            "report_saved",
+            user=request.user,
+            details={
+                "report_id": obj.pk,
+                "title": obj.title,
+                "fields": obj.fields,
+                "forms": obj.forms,
+                "filter_logic": obj.filter_logic,
+            },
+        )

@@ -185,8 +185,3 @@ def next_record_name(user, params: Params, fmt: str) -> HttpResponse:
     center = sorted(centers, key=lambda c: c.code)[0]
     counter = RecordCounter.objects.filter(center=center).first()
     return text_response(f"{center.code}-{(counter.last_number if counter else 0) + 1:04d}")
-
-
-def classic_project_error(user, params: Params, fmt: str) -> HttpResponse:
-    content = params.get("content")
-    raise ApiError(f"You cannot export {content} for classic (non-longitudinal) projects")

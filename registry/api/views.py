@@ -17,28 +17,13 @@ from registry.hostile_input import scrub
 from registry.middleware import validates_own_input
 from registry.services.errors import PermissionDenied, RegistryError
 
-from . import lock, project
+from . import lock, methods
 from .params import Params
 from .ratelimit import over_limit
 from .record_export import export_record_rows
 from .record_import import import_records
 from .responses import FORMATS, ApiError, error_response, rows_response, text_response
 
-HANDLERS = {
-    "metadata": project.metadata,
-    "instrument": project.instruments,
-    "exportFieldNames": project.export_field_names,
-    "project": project.project_info,
-    "version": project.version_text,
-    "dag": project.dags,
-    "user": project.users,
-    "log": project.log,
-    "generateNextRecordName": project.next_record_name,
-    "formEventMapping": project.classic_project_error,
-    "arm": project.classic_project_error,
-    "event": project.classic_project_error,
-    "lock": lock.lock,  # answered in returnFormat, with the request (see _dispatch)
-}
 SECRET_PARAMS = {"token", "data", "password"}
 
 
@@ -112,17 +97,9 @@ def _dispatch(
             return export_record_rows(user, params, audit), None
         if action in ("", "import"):
             return _import(user, params, return_fmt)
-        raise ApiError(f"The action '{action}' is not valid for content=record")
     if content == "lock":  # a signature: its password counts toward the log-in lockout
         return lock.lock(user, params, return_fmt, request=request), {}
-    handler = HANDLERS.get(content)
-    if handler is None:
-        raise ApiError(
-            'The value of the parameter "content" is not valid'
-            if content
-            else 'The parameter "content" is missing'
-        )
-    return handler(user, params, fmt), {}
+    return methods.dispatch(user, params, content, fmt, return_fmt), {}
 
 
 def _import(user, params: Params, return_fmt: str) -> tuple[HttpResponse, dict]:

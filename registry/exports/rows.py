@@ -43,8 +43,11 @@ class RowBuilder:
     def matches(self, bundle: RecordBundle) -> bool:
         if not self.logic:
             return True
+        values = self.base_values(bundle)
+        # The record ID is not among the stored answers; the forms' logic sees it, so must this.
+        values[self.version.dictionary.record_id_field.name] = bundle.record_id
         try:
-            return is_true(self.logic, self.base_values(bundle), missing_codes=self.missing_codes)
+            return is_true(self.logic, values, missing_codes=self.missing_codes)
         except (LogicSyntaxError, ValueError, TypeError):
             return False
 

@@ -9,6 +9,7 @@ from .records import (
     RecordCounter,
     Signature,
 )
+from .reports import SavedReport
 
 __all__ = [
     "AuditEvent",
@@ -22,5 +23,6 @@ __all__ = [
     "QueryMessage",
     "Record",
     "RecordCounter",
+    "SavedReport",
     "Signature",
 ]
