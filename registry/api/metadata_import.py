@@ -17,7 +17,7 @@ from centers.access import access_for
 from registry.dictionary import COLUMNS, DictionaryInvalid
 from registry.dictionary.model import JSON_KEYS
 from registry.services.dictionary import import_dictionary
-from registry.services.errors import DictionaryChangeRefused
+from registry.services.errors import DictionaryChangeRefused, DictionaryUnchanged
 
 from .params import Params
 from .record_import import parse_data
@@ -62,6 +62,8 @@ def import_metadata(user, params: Params, fmt: str, return_fmt: str) -> HttpResp
             confirm_changes=params.flag(CONFIRM_PARAM),
             note=params.get("note") or "Imported through the API (content=metadata)",
         )
+    except DictionaryUnchanged as unchanged:  # nothing to change: REDCap answers with the count
+        return text_response(str(len(unchanged.current.dictionary.fields)))
     except DictionaryInvalid as exc:
         problems = [str(e) for e in exc.errors]
         raise ApiError(

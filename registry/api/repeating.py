@@ -12,6 +12,7 @@ from centers.access import access_for
 from registry.dictionary.project import check_project_settings
 from registry.models import InstrumentData
 from registry.services.dictionary import current_dictionary_version, import_dictionary
+from registry.services.errors import DictionaryUnchanged
 
 from .params import Params
 from .record_import import parse_data
@@ -56,6 +57,8 @@ def import_repeating(user, params: Params, fmt: str, return_fmt: str) -> HttpRes
         if row.get("custom_form_label"):
             labels[form] = str(row["custom_form_label"])
     project = {**version.project, "repeating_instruments": forms, LABELS_KEY: labels}
+    if not labels and LABELS_KEY not in version.project:
+        del project[LABELS_KEY]  # no labels is what the project already says: not a change
     problems = check_project_settings(version.dictionary, project)
     for form in sorted(set(version.repeating_instruments) - set(forms)):
         held = (
@@ -70,10 +73,13 @@ def import_repeating(user, params: Params, fmt: str, return_fmt: str) -> HttpRes
             )
     if problems:
         raise ApiError("Nothing was imported: " + "; ".join(problems))
-    import_dictionary(
-        csv_text=version.source_csv,
-        user=user,
-        project=project,
-        note=params.get("note") or "Repeating instruments imported through the API",
-    )
+    try:
+        import_dictionary(
+            csv_text=version.source_csv,
+            user=user,
+            project=project,
+            note=params.get("note") or "Repeating instruments imported through the API",
+        )
+    except DictionaryUnchanged:
+        pass  # the same repeating instruments as now: no new version, the same answer
     return text_response(str(len(forms)))
