@@ -8,12 +8,12 @@ itself has no such parameter (it sends such changes to an administrator for revi
 
 from __future__ import annotations
 
-import csv
 import io
 
 from django.http import HttpResponse
 
 from centers.access import access_for
+from registry import csv_safety
 from registry.dictionary import COLUMNS, DictionaryInvalid
 from registry.dictionary.model import JSON_KEYS
 from registry.services.dictionary import import_dictionary
@@ -34,7 +34,7 @@ def rows_to_dictionary_csv(rows: list[dict]) -> str:
     """API metadata rows -> the dictionary CSV the web upload takes; unknown keys are refused."""
     by_key = dict(zip(JSON_KEYS, COLUMNS, strict=True)) | {c: c for c in COLUMNS}
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv_safety.round_trip_writer(out, lineterminator="\n")  # dictionary: exempt
     writer.writerow(COLUMNS)
     for number, row in enumerate(rows, start=1):
         unknown = sorted(k for k in row if k not in by_key)
