@@ -13,6 +13,7 @@ from .access import access_for
 from .audit_context import set_actor
 from .forms import OneTimePasswordForm
 from .models import Center, Membership, User
+from .reauth import clear_lockout
 
 
 def _is_data_manager(request) -> bool:
@@ -96,6 +97,14 @@ class RegistryUserAdmin(DataManagerAdmin, UserAdmin):
         ("Access", {"fields": ("is_active", "last_login", "date_joined")}),
     )
     readonly_fields = ("last_login", "date_joined")
+    actions = ["clear_login_lockout"]
+
+    @admin.action(description="Clear the log-in lockout of the selected people")
+    def clear_login_lockout(self, request, queryset) -> None:
+        people = list(queryset)
+        for person in people:
+            clear_lockout(username=person.get_username(), by=request.user)
+        self.message_user(request, f"Log-in lockout cleared for {len(people)} people (audited).")
 
     @admin.display(description="roles")
     def roles(self, user: User) -> str:

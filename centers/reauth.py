@@ -15,6 +15,7 @@ import enum
 from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
 from django.contrib.auth.signals import user_login_failed
+from django.dispatch import Signal
 from django.http import HttpRequest
 
 from .backends import password_is_valid
@@ -23,6 +24,11 @@ from .models import User
 # The purpose travels with the failure, so the audit can tell a signature from a log-in.
 SIGNATURE = "electronic signature"
 PASSWORD_CHANGE = "password change"  # noqa: S105 - a label, not a password
+
+
+# Sent when a data manager lifts someone's lockout (registry.auth_audit writes the audit event;
+# centers cannot import the registry).
+lockout_cleared = Signal()
 
 
 class PasswordCheck(enum.Enum):  # the values are audit labels, not passwords
@@ -61,6 +67,14 @@ def check_signing_password(
     if user.must_change_password:
         return PasswordCheck.MUST_CHANGE_PASSWORD
     return recheck_password(user=user, password=password, request=request, purpose=SIGNATURE)
+
+
+def clear_lockout(*, username: str, by: User) -> int:
+    """Lift a person's log-in lockout (the lockout page sends them to a data manager): their
+    recorded failures are removed, and the clearing is audited with `by` as actor."""
+    cleared = AxesProxyHandler.reset_attempts(username=username) or 0
+    lockout_cleared.send(sender=__name__, username=username, by=by, attempts=cleared)
+    return cleared
 
 
 def _count_failure(request: HttpRequest, credentials: dict) -> bool:

@@ -5,7 +5,7 @@ and django-axes' lockout signal). Failed signature passwords are counted as fail
 from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 
-from centers.reauth import SIGNATURE
+from centers.reauth import SIGNATURE, lockout_cleared
 
 
 def _logged_in(sender, request, user, **kwargs):
@@ -50,8 +50,19 @@ def _locked_out(sender, request, username, ip_address, **kwargs):
     )
 
 
+def _lockout_cleared(sender, username, by, attempts, **kwargs):
+    from .audit import record_event
+
+    record_event(
+        "lockout_cleared",
+        user=by,
+        details={"username": str(username)[:150], "failures_cleared": attempts},
+    )
+
+
 def connect() -> None:
     user_logged_in.connect(_logged_in, dispatch_uid="registry_audit_login")
     user_logged_out.connect(_logged_out, dispatch_uid="registry_audit_logout")
     user_login_failed.connect(_login_failed, dispatch_uid="registry_audit_login_failed")
     user_locked_out.connect(_locked_out, dispatch_uid="registry_audit_locked_out")
+    lockout_cleared.connect(_lockout_cleared, dispatch_uid="registry_audit_lockout_cleared")
