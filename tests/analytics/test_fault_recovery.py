@@ -33,6 +33,14 @@ pytestmark = pytest.mark.worker
 BROKER = "redis://127.0.0.1:6379/10"
 EXPORT_BROKER = "redis://127.0.0.1:6379/11"
 FAST_SWEEP = {"OUTBOX_SWEEP_SECONDS": "1", "OUTBOX_RESEND_AFTER_SECONDS": "2"}
+UNLOCK_ONE = """
+from centers.models import User
+from registry.models import Record
+from registry.services.locking import unlock_record
+record = Record.objects.filter(is_locked=True).order_by("-record_id").first()
+unlock_record(user=User.objects.get(username="datamanager"), record=record, reason="drill")
+print("UNLOCKED", record.record_id)
+"""
 SEND_AGAIN = """
 from config.celery import app
 from registry.outbox import current_dataset_version
@@ -43,7 +51,7 @@ for _ in range(3):
 
 @pytest.fixture(scope="module")
 def stack(django_db_setup, django_db_blocker, tmp_path_factory):
-    """One seeded stack for the recompute faults, each test locking one more record."""
+    """One seeded stack for the recompute faults, each test locking or unlocking a record."""
     require_redis(BROKER)
     with django_db_blocker.unblock():
         live = create_live_stack(broker_url=BROKER, extra_env=FAST_SWEEP)
@@ -108,7 +116,7 @@ def test_worker_killed_mid_recompute_the_version_is_resent(stack):
 
 
 def test_redis_restarted_empty_the_version_is_resent(stack):
-    stack.shell(LOCK_ONE)
+    stack.shell(UNLOCK_ONE)
     version = newest_outbox(stack)
     client = redis.Redis.from_url(BROKER)
     assert client.llen("celery") == 1
@@ -117,7 +125,7 @@ def test_redis_restarted_empty_the_version_is_resent(stack):
 
 
 def test_a_task_delivered_twice_to_two_racing_workers_yields_one_snapshot(stack):
-    stack.shell(LOCK_ONE)
+    stack.shell(UNLOCK_ONE)
     version = newest_outbox(stack)
     stack.shell(SEND_AGAIN)  # four messages for one version, two workers taking them at once
     workers = [stack.start_worker(), stack.start_worker()]
