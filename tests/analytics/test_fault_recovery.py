@@ -73,9 +73,8 @@ def stop(proc) -> None:
 
 
 def snapshots_of(stack, version: int) -> int:
-    return query(
-        stack, "SELECT count(*) FROM analytics_statisticssnapshot WHERE dataset_version = %s", version
-    )[0][0]
+    sql = "SELECT count(*) FROM analytics_statisticssnapshot WHERE dataset_version = %s"
+    return query(stack, sql, version)[0][0]
 
 
 def uncomputed(stack) -> int:
