@@ -12,7 +12,6 @@ version. Figures go to stdout and bench/results/drill.json; RELIABILITY.md recor
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import threading
 import time
