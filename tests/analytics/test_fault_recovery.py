@@ -31,8 +31,8 @@ from tests.tools import require_redis
 
 pytestmark = pytest.mark.worker
 BROKER = "redis://127.0.0.1:6379/10"
-EXPORT_BROKER = "redis://127.0.0.1:6379/11"
 FAST_SWEEP = {"OUTBOX_SWEEP_SECONDS": "1", "OUTBOX_RESEND_AFTER_SECONDS": "2"}
+FAST_EXPORT_CHECKS = {"EXPORT_STALE_SECONDS": "2", "EXPORT_HEARTBEAT_SECONDS": "1"}
 UNLOCK_ONE = """
 from centers.models import User
 from registry.models import Record
@@ -51,20 +51,32 @@ for _ in range(3):
 
 @pytest.fixture(scope="module")
 def stack(django_db_setup, django_db_blocker, tmp_path_factory):
-    """One seeded stack for the recompute faults, each test locking or unlocking a record."""
+    """One seeded stack for every fault, each test locking or unlocking a record."""
     require_redis(BROKER)
+    exports = tmp_path_factory.mktemp("exports")
+    env = dict(FAST_SWEEP, EXPORT_ROOT=str(exports), **FAST_EXPORT_CHECKS)
     with django_db_blocker.unblock():
-        live = create_live_stack(broker_url=BROKER, extra_env=FAST_SWEEP)
+        live = create_live_stack(broker_url=BROKER, extra_env=env)
     live.schedule = tmp_path_factory.mktemp("beat") / "schedule"
+    live.exports = exports
     try:
         worker = live.start_worker()
         live.shell(SEED)
-        wait_for_snapshot(live, newest_outbox(live), timeout=60)
+        live.start_server(workers=1)
+        wait_for_snapshot(live, newest_outbox(live), timeout=90)
         stop(worker)
         yield live
     finally:
         with django_db_blocker.unblock():
             drop_live_stack(live)
+
+
+@pytest.fixture
+def queue(stack):
+    """The broker's queue, emptied of what earlier tests left (beat's sweeps)."""
+    client = redis.Redis.from_url(BROKER)
+    client.flushdb()
+    return client
 
 
 def stop(proc) -> None:
@@ -83,7 +95,7 @@ def uncomputed(stack) -> int:
 
 def recovers(stack, version: int) -> None:
     """A fresh worker and beat, as a process supervisor would restart them, compute `version`."""
-    processes = [stack.start_worker(), start_beat(stack, stack.schedule)]
+    processes = [start_beat(stack, stack.schedule), stack.start_worker()]
     try:
         wait_for_snapshot(stack, version, timeout=90)
         deadline = time.monotonic() + 10
@@ -95,7 +107,7 @@ def recovers(stack, version: int) -> None:
             stop(proc)
 
 
-def test_worker_killed_mid_recompute_the_version_is_resent(stack):
+def test_worker_killed_mid_recompute_the_version_is_resent(stack, queue):
     stack.shell(LOCK_ONE)  # the task waits in Redis: no worker runs
     version = newest_outbox(stack)
     with psycopg.connect(stack.owner_url) as blocker:
@@ -114,16 +126,15 @@ def test_worker_killed_mid_recompute_the_version_is_resent(stack):
     recovers(stack, version)
 
 
-def test_redis_restarted_empty_the_version_is_resent(stack):
+def test_redis_restarted_empty_the_version_is_resent(stack, queue):
     stack.shell(UNLOCK_ONE)
     version = newest_outbox(stack)
-    client = redis.Redis.from_url(BROKER)
-    assert client.llen("celery") == 1
-    client.flushdb()  # Redis restarted without persistence: the queue is gone
+    assert queue.llen("celery") == 1
+    queue.flushdb()  # Redis restarted without persistence: the queue is gone
     recovers(stack, version)
 
 
-def test_a_task_delivered_twice_to_two_racing_workers_yields_one_snapshot(stack):
+def test_a_task_delivered_twice_to_two_racing_workers_yields_one_snapshot(stack, queue):
     stack.shell(UNLOCK_ONE)
     version = newest_outbox(stack)
     stack.shell(SEND_AGAIN)  # four messages for one version, two workers taking them at once
@@ -131,7 +142,7 @@ def test_a_task_delivered_twice_to_two_racing_workers_yields_one_snapshot(stack)
     try:
         wait_for_snapshot(stack, version, timeout=90)
         deadline = time.monotonic() + 20
-        while redis.Redis.from_url(BROKER).llen("celery") and time.monotonic() < deadline:
+        while queue.llen("celery") and time.monotonic() < deadline:
             time.sleep(0.1)
         time.sleep(1)  # let the last deliveries finish
         assert snapshots_of(stack, version) == 1
@@ -144,76 +155,56 @@ def test_a_task_delivered_twice_to_two_racing_workers_yields_one_snapshot(stack)
             stop(proc)
 
 
-EXPORT_SETUP = """
-from centers.models import Center, Membership, Role, User
-from registry.exports.jobs import create_job
-from registry.exports.options import ExportOptions
-from registry.exports.views import send_export_job
-from registry.services.dictionary import import_default_dictionary
-from registry.services.records import create_record
-v = import_default_dictionary()
-mil = Center.objects.create(code="MIL", name="Milano", city="Milano")
-dm = User.objects.create_user("dm", password="pw-for-tests-123")
-Membership.objects.create(user=dm, center=None, role=Role.DATA_MANAGER)
-coord = User.objects.create_user("coord", password="pw-for-tests-123")
-Membership.objects.create(user=coord, center=mil, role=Role.SITE_COORDINATOR)
-for n in range(3):
-    create_record(user=coord, center=mil)
-job = create_job(user=dm, options=ExportOptions(locked_only=False, formats=("csv",)))
-send_export_job(job)
-print("JOB", job)
-"""
+def log_in(stack, username: str) -> requests.Session:
+    session = requests.Session()
+    session.get(f"{stack.url}/accounts/login/", timeout=10)
+    session.post(
+        f"{stack.url}/accounts/login/",
+        data={
+            "username": username,
+            "password": "demo-password",
+            "csrfmiddlewaretoken": session.cookies["csrftoken"],
+        },
+        timeout=10,
+    )
+    return session
 
 
-def test_worker_killed_mid_export_the_job_fails_and_its_retry_builds_it(
-    django_db_setup, django_db_blocker, tmp_path
-):
-    require_redis(EXPORT_BROKER)
-    root = tmp_path / "exports"
-    env = {"EXPORT_ROOT": str(root), "EXPORT_STALE_SECONDS": "2", "EXPORT_HEARTBEAT_SECONDS": "1"}
-    with django_db_blocker.unblock():
-        stack = create_live_stack(broker_url=EXPORT_BROKER, extra_env=env)
+def post(session: requests.Session, url: str, data: dict) -> requests.Response:
+    return session.post(
+        url, data={**data, "csrfmiddlewaretoken": session.cookies["csrftoken"]}, timeout=10
+    )
+
+
+def test_worker_killed_mid_export_the_job_fails_and_its_retry_builds_it(stack, queue):
+    dm = log_in(stack, "datamanager")
+    form = {"which": "all", "dates": "shift", "raw_or_label": "raw", "header": "raw"}
+    assert post(dm, f"{stack.url}/exports/", {**form, "formats": ["csv"]}).status_code == 200
+    (job,) = [p.name for p in stack.exports.iterdir()]
+    with psycopg.connect(stack.owner_url) as blocker:
+        # The export counts its records first: an exclusive lock stops it there.
+        blocker.execute("LOCK TABLE registry_record IN ACCESS EXCLUSIVE MODE")
+        worker = stack.start_worker()
+        deadline = time.monotonic() + 90
+        while not backends_waiting_on(stack.owner_url, "registry_record"):
+            assert time.monotonic() < deadline, "the worker never started the export"
+            time.sleep(0.1)
+        kill_hard(worker)
+        blocker.rollback()
+    worker = stack.start_worker()  # as a supervisor would; it must not pick the job up again
     try:
-        job = stack.shell(EXPORT_SETUP).split("JOB")[-1].strip()
-        with psycopg.connect(stack.owner_url) as blocker:
-            blocker.execute("LOCK TABLE registry_record IN ACCESS EXCLUSIVE MODE")
-            worker = stack.start_worker()
-            deadline = time.monotonic() + 90
-            while not backends_waiting_on(stack.owner_url, "registry_record"):
-                assert time.monotonic() < deadline, "the worker never started the export"
-                time.sleep(0.1)
-            kill_hard(worker)
-            blocker.rollback()
         time.sleep(3)  # longer than EXPORT_STALE_SECONDS
-        stack.start_server(workers=1)
-        session = requests.Session()
-        session.get(f"{stack.url}/accounts/login/", timeout=10)
-        session.post(
-            f"{stack.url}/accounts/login/",
-            data={
-                "username": "dm",
-                "password": "pw-for-tests-123",
-                "csrfmiddlewaretoken": session.cookies["csrftoken"],
-            },
-            timeout=10,
-        )
-        page = session.get(f"{stack.url}/exports/", timeout=10).text
+        page = dm.get(f"{stack.url}/exports/", timeout=10).text
         assert "The worker building this export stopped" in page
         assert f"/exports/{job}/retry/" in page
-        retried = session.post(
-            f"{stack.url}/exports/{job}/retry/",
-            data={"csrfmiddlewaretoken": session.cookies["csrftoken"]},
-            timeout=10,
-        )
+        retried = post(dm, f"{stack.url}/exports/{job}/retry/", {})
         assert retried.status_code == 200 and retried.url.endswith("/exports/")
-        stack.start_worker()
-        new = next(p for p in root.iterdir() if p.name != job)
-        deadline = time.monotonic() + 60
+        (new,) = [p for p in stack.exports.iterdir() if p.name != job]
+        deadline = time.monotonic() + 90
         while json.loads((new / "status.json").read_text())["state"] != "done":
             assert time.monotonic() < deadline, (new / "status.json").read_text()
             time.sleep(0.2)
-        assert json.loads((root / job / "status.json").read_text())["state"] == "failed"
-        assert re.search(r"3 records", (new / "status.json").read_text())
+        assert json.loads((stack.exports / job / "status.json").read_text())["state"] == "failed"
+        assert re.search(r"33 records", (new / "status.json").read_text())
     finally:
-        with django_db_blocker.unblock():
-            drop_live_stack(stack)
+        stop(worker)
