@@ -28,6 +28,12 @@ for _ in range(2):
     app.send_task("analytics.recompute_statistics", args=[current_dataset_version()])
 """
 
+# The web request's backend, waiting to insert its lock's outbox row (not the worker's read).
+INSERT_WAITING = (
+    "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+    "AND wait_event_type = 'Lock' AND query LIKE 'INSERT INTO \"registry_lockoutbox\"%'"
+)
+
 
 @dataclass
 class Row:
@@ -103,7 +109,7 @@ class Drill:
         import psycopg
 
         with psycopg.connect(self.stack.owner_url, autocommit=True) as conn:
-            return conn.execute(query, params).fetchall()
+            return conn.execute(query, params or None).fetchall()
 
     def newest_version(self) -> int:
         return self.sql("SELECT coalesce(max(dataset_version), 0) FROM registry_lockoutbox")[0][0]
@@ -303,11 +309,12 @@ class Drill:
                 )
             )
             request.start()
-            self.wait_blocked("registry_lockoutbox")
-            self.sql(
-                "SELECT pg_terminate_backend(l.pid) FROM pg_locks l JOIN pg_class c "
-                "ON c.oid = l.relation WHERE c.relname = 'registry_lockoutbox' AND NOT l.granted"
-            )
+            deadline = time.monotonic() + 60
+            while not self.sql(INSERT_WAITING):
+                if time.monotonic() > deadline:
+                    raise RuntimeError("the lock request never reached the outbox")
+                time.sleep(0.05)
+            self.sql(f"SELECT pg_terminate_backend(pid) FROM ({INSERT_WAITING}) AS waiting")
             blocker.rollback()
             request.join(60)
         row.notes.append(f"the interrupted lock answered {result[0] if result else '-'}")

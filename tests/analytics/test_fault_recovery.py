@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import time
 
 import psycopg
@@ -13,6 +14,7 @@ import pytest
 import redis
 import requests
 
+from registry.services.locking import SIGNATURE_MEANINGS
 from tests.analytics.test_worker_integration import (
     LOCK_ONE,
     SEED,
@@ -208,3 +210,45 @@ def test_worker_killed_mid_export_the_job_fails_and_its_retry_builds_it(stack, q
         assert re.search(r"33 records", (new / "status.json").read_text())
     finally:
         stop(worker)
+
+
+INSERT_WAITING = (
+    "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+    "AND wait_event_type = 'Lock' AND query LIKE 'INSERT INTO \"registry_lockoutbox\"%'"
+)
+
+
+def test_the_apps_connection_terminated_mid_lock_the_lock_is_still_accepted(stack, queue):
+    record_id = re.search(r"UNLOCKED (\S+)", stack.shell(UNLOCK_ONE)).group(1)
+    before = newest_outbox(stack)
+    investigator = log_in(stack, f"investigator-{record_id[:3].lower()}")
+    data = {"password": "demo-password", "meaning": SIGNATURE_MEANINGS[0]}
+    answers: list[int] = []
+    with psycopg.connect(stack.owner_url) as blocker, psycopg.connect(stack.owner_url) as admin:
+        # The lock's outbox insert waits behind this; its backend is then terminated mid-request.
+        blocker.execute("LOCK TABLE registry_lockoutbox IN EXCLUSIVE MODE")
+        request = threading.Thread(
+            target=lambda: answers.append(
+                post(investigator, f"{stack.url}/records/{record_id}/lock/", data).status_code
+            )
+        )
+        request.start()
+        deadline = time.monotonic() + 30
+        while not (waiting := admin.execute(INSERT_WAITING).fetchall()):
+            assert time.monotonic() < deadline, "the lock never reached the outbox"
+            time.sleep(0.05)
+        admin.execute("SELECT pg_terminate_backend(%s)", waiting[0])
+        admin.commit()
+        blocker.rollback()
+        request.join(30)
+    assert answers == [200]  # redirected to the record, now locked
+    assert query(
+        stack, "SELECT is_locked FROM registry_record WHERE record_id = %s", record_id
+    ) == [(True,)]
+    assert query(
+        stack,
+        "SELECT count(*) FROM registry_signature s JOIN registry_record r ON r.id = s.record_id "
+        "WHERE r.record_id = %s AND s.voided_at IS NULL",
+        record_id,
+    ) == [(1,)]
+    assert newest_outbox(stack) == before + 1
