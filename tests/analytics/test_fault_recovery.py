@@ -224,7 +224,8 @@ def test_the_apps_connection_terminated_mid_lock_the_lock_is_still_accepted(stac
     investigator = log_in(stack, f"investigator-{record_id[:3].lower()}")
     data = {"password": "demo-password", "meaning": SIGNATURE_MEANINGS[0]}
     answers: list[int] = []
-    with psycopg.connect(stack.owner_url) as blocker, psycopg.connect(stack.owner_url) as admin:
+    admin = psycopg.connect(stack.owner_url, autocommit=True)  # pg_stat_activity, fresh each time
+    with psycopg.connect(stack.owner_url) as blocker, admin:
         # The lock's outbox insert waits behind this; its backend is then terminated mid-request.
         blocker.execute("LOCK TABLE registry_lockoutbox IN EXCLUSIVE MODE")
         request = threading.Thread(
@@ -238,7 +239,6 @@ def test_the_apps_connection_terminated_mid_lock_the_lock_is_still_accepted(stac
             assert time.monotonic() < deadline, "the lock never reached the outbox"
             time.sleep(0.05)
         admin.execute("SELECT pg_terminate_backend(%s)", waiting[0])
-        admin.commit()
         blocker.rollback()
         request.join(30)
     assert answers == [200]  # redirected to the record, now locked
