@@ -59,9 +59,10 @@ def test_a_job_whose_worker_died_ends_failed_and_its_retry_builds_it(
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(f"/exports/{job_id}/retry/")
     assert response.status_code == 302
-    newest, old = jobs_of(people["dm"])[:2]
-    assert old["id"] == job_id and old["state"] == "failed"
-    assert newest["state"] == "done" and newest["options"] == read_status(job_id)["options"]
+    jobs = {job["id"]: job for job in jobs_of(people["dm"])}
+    assert jobs.pop(job_id)["state"] == "failed"
+    (retried,) = jobs.values()
+    assert retried["state"] == "done" and retried["options"] == read_status(job_id)["options"]
 
 
 def test_retry_is_for_ones_own_failed_jobs_only(client, dataset, people):
