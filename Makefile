@@ -7,7 +7,7 @@ EMBEDDED := $(PY) -m config.embedded_db run --
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format bench stop-db clean
+.PHONY: run test lint format bench drill stop-db clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,11 @@ ifdef DATABASE_URL
 else
 	$(EMBEDDED) $(PY) bench/run_all.py $(BENCH_ARGS)
 endif
+
+# Fault drill (RELIABILITY.md): a live stack with its own redis-server, faults injected one by
+# one. DRILL_ARGS=--fast shortens the sweep and grace periods.
+drill: $(STAMP)
+	$(PY) bench/drill.py $(DRILL_ARGS)
 
 stop-db: $(STAMP)
 	$(PY) -m config.embedded_db stop

@@ -8,15 +8,18 @@ import logging
 from celery import shared_task
 from django.db import DatabaseError, transaction
 
+from registry.outbox import mark_computed
+
 from . import details, services
 
 logger = logging.getLogger(__name__)
 
-# Both tasks are idempotent, so a delivery lost with its worker is redelivered and database
-# hiccups are retried with back-off.
+# Both tasks are idempotent, so a delivery lost with its whole worker is redelivered (acks_late)
+# and database hiccups are retried with back-off. A task whose child process died is not
+# requeued (it may have killed it: no endless loop); the outbox sweep resends the version.
 RELIABLE = dict(
     acks_late=True,
-    reject_on_worker_lost=True,
+    reject_on_worker_lost=False,
     autoretry_for=(DatabaseError,),
     retry_backoff=2,
     retry_backoff_max=120,
@@ -30,6 +33,7 @@ RELIABLE = dict(
 def recompute_statistics(dataset_version: int) -> int | None:
     """Idempotent, keyed by dataset version; returns the version of the snapshot it stored."""
     snapshot = services.recompute_for_version(dataset_version=int(dataset_version))
+    mark_computed(snapshot.dataset_version if snapshot else int(dataset_version))
     if snapshot is None:
         return None
     send_details_after_commit(snapshot.dataset_version)

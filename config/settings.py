@@ -183,16 +183,36 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=env.str("REDIS_URL", default=""))
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
+# Every task is idempotent (one snapshot per dataset version; an export job runs once, claimed
+# by a file), so acking late is safe: a message whose whole worker died is redelivered when the
+# visibility timeout passes, and a duplicate is a no-op. Recovery does not wait for that: the
+# outbox sweep resends versions left without statistics, and the export sweep fails jobs whose
+# worker stopped beating. The timeout stays long (longer than the longest export) because Redis
+# redelivers any message unacked for that long, even one a live worker is still running.
+# reject_on_worker_lost stays off: it requeues, at once and with no limit, a task whose child
+# process died, so a task that kills its process (out of memory on a large dataset) would loop
+# forever; the sweeps resend with back-off and a cap instead.
 CELERY_TASK_ACKS_LATE = True
-CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = False
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 2}
+# A lock's version with no statistics this long after it was sent is resent (doubling per
+# resend, at most OUTBOX_MAX_SEND_ATTEMPTS sends); an export whose worker has not beaten for
+# EXPORT_STALE_SECONDS is failed (its page offers a retry).
+OUTBOX_RESEND_AFTER_SECONDS = env.int("OUTBOX_RESEND_AFTER_SECONDS", default=60)
+OUTBOX_MAX_SEND_ATTEMPTS = env.int("OUTBOX_MAX_SEND_ATTEMPTS", default=6)
+EXPORT_HEARTBEAT_SECONDS = env.int("EXPORT_HEARTBEAT_SECONDS", default=10)
+EXPORT_STALE_SECONDS = env.int("EXPORT_STALE_SECONDS", default=300)
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "send-pending-lock-outbox": {
         "task": "registry.sweep_lock_outbox",
+        "schedule": env.int("OUTBOX_SWEEP_SECONDS", default=30),
+    },
+    "fail-stale-exports": {
+        "task": "registry.sweep_stale_exports",
         "schedule": env.int("OUTBOX_SWEEP_SECONDS", default=30),
     },
     "verify-integrity-nightly": {

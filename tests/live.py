@@ -187,3 +187,54 @@ def _owner_user() -> str:
     except ImportError:
         OWNER = {}
     return OWNER.get("user") or settings.DATABASES["default"]["USER"]
+
+
+# Fault injection (tests/analytics/test_fault_recovery.py, bench/drill.py).
+
+
+def start_beat(stack: LiveStack, schedule: Path) -> subprocess.Popen:
+    """Celery beat as its own process, as in production (compose's `beat` service)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "config", "beat", "--schedule", str(schedule)],
+        cwd=ROOT,
+        env=dict(stack.env, DATABASE_URL=stack.app_url),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    stack.processes.append(proc)
+    return proc
+
+
+def kill_hard(proc: subprocess.Popen) -> None:
+    """kill -9: no shutdown code runs, no message is acknowledged or rejected."""
+    proc.kill()
+    proc.wait(10)
+
+
+def start_redis_server(port: int | None = None) -> tuple[subprocess.Popen, str]:
+    """A redis-server of one's own, in memory only; restarting it on the same port loses the
+    queue, as a Redis without persistence does."""
+    port = port or free_port()
+    proc = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    for _ in range(100):
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return proc, f"redis://127.0.0.1:{port}/0"
+        time.sleep(0.05)
+    raise RuntimeError("redis-server did not start")
+
+
+def backends_waiting_on(owner_url: str, table: str) -> int:
+    """Sessions of this database waiting for a lock on `table` (e.g. a recompute blocked by a
+    lock the test holds, so that it can be killed mid-way at a known point)."""
+    with psycopg.connect(owner_url, autocommit=True) as conn:
+        return conn.execute(
+            "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+            "WHERE c.relname = %s AND NOT l.granted "
+            "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+            (table,),
+        ).fetchone()[0]

@@ -2,30 +2,18 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from centers.access import access_for
 
 from .forms import ExportForm
-from .jobs import create_job, job_dir, jobs_of, read_status
-
-TASK = "registry.build_export"
-
-
-def send_export_job(job_id: str) -> None:
-    from config.celery import app
-
-    if settings.CELERY_TASK_ALWAYS_EAGER:
-        app.loader.import_default_modules()
-        app.tasks[TASK].apply(args=[job_id], throw=False)
-    else:
-        app.send_task(TASK, args=[job_id])
+from .jobs import create_job, fail_if_stale, job_dir, jobs_of, options_from_json, read_status
+from .jobs import send_export_job as send_export_job
 
 
 def _own_status(request: HttpRequest, job_id: str) -> dict:
@@ -35,7 +23,7 @@ def _own_status(request: HttpRequest, job_id: str) -> dict:
         raise Http404("No such export") from None
     if status.get("user_id") != request.user.pk:
         raise Http404("No such export")
-    return status
+    return fail_if_stale(status)
 
 
 @login_required
@@ -83,3 +71,20 @@ def download(request: HttpRequest, job_id: str) -> FileResponse:
     if not path.exists():
         raise Http404("The export file was removed")
     return FileResponse(path.open("rb"), as_attachment=True, filename=status["zip"])
+
+
+@login_required
+@require_POST
+def retry(request: HttpRequest, job_id: str) -> HttpResponse:
+    """A failed job again, as a new job with the same options (checked against today's rights)."""
+    status = _own_status(request, job_id)
+    access = access_for(request.user)
+    options = options_from_json(status["options"])
+    if not access.memberships or status.get("state") != "failed":
+        raise Http404("No failed export to retry")
+    if not options.locked_only and not ExportForm.may_include_unlocked(access):
+        raise Http404("No failed export to retry")
+    new_id = create_job(user=request.user, options=options)
+    transaction.on_commit(lambda: send_export_job(new_id), robust=True)
+    messages.info(request, "The export is being built again; this page shows its progress.")
+    return redirect("exports:page")

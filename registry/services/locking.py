@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from django.conf import settings
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -20,6 +21,23 @@ from registry.outbox import announce_dataset_change
 from registry.quality import open_findings
 
 from .errors import LockRefused, PermissionDenied, ReasonRequired
+
+T = TypeVar("T")
+
+
+def once_more_if_connection_lost(work: Callable[[], T]) -> T:
+    """Run a lock or unlock transaction; if the database connection died under it (a restart, a
+    failover, pg_terminate_backend), run it once more on a new connection. Safe because the
+    transaction starts by re-reading the record under a row lock: if the first attempt did
+    commit before the connection died, the second finds it done and refuses clearly."""
+    if connection.in_atomic_block:
+        return work()
+    try:
+        return work()
+    except (OperationalError, InterfaceError):
+        connection.close()
+        return work()
+
 
 SIGNATURE_MEANINGS = [
     "I reviewed this record and approve it as complete and accurate.",
@@ -158,6 +176,14 @@ def lock_records(
     if not meaning.strip():
         raise LockRefused("Choose the meaning of your signature.")
     access = access_for(user)
+    return once_more_if_connection_lost(
+        lambda: _lock(user, access, records, meaning, dictionary_version)
+    )
+
+
+def _lock(
+    user, access, records: list[Record], meaning: str, dictionary_version: DictionaryVersion
+) -> list[Signature]:
     signatures = []
     with transaction.atomic():
         set_audit_context(user=user, reason=meaning)
@@ -223,6 +249,10 @@ def unlock_record(*, user, record: Record, reason: str) -> None:
         raise PermissionDenied("Only a data manager can unlock a record.")
     if not reason.strip():
         raise ReasonRequired("Unlocking needs a reason.")
+    once_more_if_connection_lost(lambda: _unlock(user=user, record=record, reason=reason))
+
+
+def _unlock(*, user, record: Record, reason: str) -> None:
     with transaction.atomic():
         set_audit_context(user=user, reason=reason.strip())
         current = Record.objects.select_for_update().get(pk=record.pk)
