@@ -5,7 +5,7 @@ HTTP as the users make them. Per fault: changes accepted (no 5xx), dataset versi
 duplicate snapshots, and seconds from the last accepted change until the PI dashboard shows its
 version. Figures go to stdout and bench/results/drill.json; RELIABILITY.md records them.
 
-    python bench/drill.py                      # production timings (sweep 30 s, resend 60 s)
+    python bench/drill.py                      # production timings (sweep 15 s, resend 30 s)
     python bench/drill.py --fast               # sweep 1 s, resend 3 s, export stale 5 s
 """
 
@@ -379,8 +379,8 @@ def table(rows: list[Row]) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--fast", action="store_true", help="sweep 1 s, resend 3 s, stale 5 s")
-    parser.add_argument("--sweep", type=int, default=30, help="OUTBOX_SWEEP_SECONDS")
-    parser.add_argument("--resend-after", type=int, default=60, help="OUTBOX_RESEND_AFTER_SECONDS")
+    parser.add_argument("--sweep", type=int, default=15, help="OUTBOX_SWEEP_SECONDS")
+    parser.add_argument("--resend-after", type=int, default=30, help="OUTBOX_RESEND_AFTER_SECONDS")
     parser.add_argument("--stale", type=int, default=300, help="EXPORT_STALE_SECONDS")
     parser.add_argument("--timeout", type=float, default=300, help="give up waiting after (s)")
     parser.add_argument("--only", help="comma-separated fault names")

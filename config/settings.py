@@ -201,7 +201,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_t
 # A lock's version with no statistics this long after it was sent is resent (doubling per
 # resend, at most OUTBOX_MAX_SEND_ATTEMPTS sends); an export whose worker has not beaten for
 # EXPORT_STALE_SECONDS is failed (its page offers a retry).
-OUTBOX_RESEND_AFTER_SECONDS = env.int("OUTBOX_RESEND_AFTER_SECONDS", default=60)
+OUTBOX_RESEND_AFTER_SECONDS = env.int("OUTBOX_RESEND_AFTER_SECONDS", default=30)
 OUTBOX_MAX_SEND_ATTEMPTS = env.int("OUTBOX_MAX_SEND_ATTEMPTS", default=6)
 EXPORT_HEARTBEAT_SECONDS = env.int("EXPORT_HEARTBEAT_SECONDS", default=10)
 EXPORT_STALE_SECONDS = env.int("EXPORT_STALE_SECONDS", default=300)
@@ -209,11 +209,11 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "send-pending-lock-outbox": {
         "task": "registry.sweep_lock_outbox",
-        "schedule": env.int("OUTBOX_SWEEP_SECONDS", default=30),
+        "schedule": env.int("OUTBOX_SWEEP_SECONDS", default=15),
     },
     "fail-stale-exports": {
         "task": "registry.sweep_stale_exports",
-        "schedule": env.int("OUTBOX_SWEEP_SECONDS", default=30),
+        "schedule": env.int("OUTBOX_SWEEP_SECONDS", default=15),
     },
     "verify-integrity-nightly": {
         "task": "registry.verify_integrity",
