@@ -50,7 +50,11 @@ endif
 # Fault drill (RELIABILITY.md): a live stack with its own redis-server, faults injected one by
 # one. DRILL_ARGS=--fast shortens the sweep and grace periods.
 drill: $(STAMP)
+ifdef DATABASE_URL
 	$(PY) bench/drill.py $(DRILL_ARGS)
+else
+	$(EMBEDDED) $(PY) bench/drill.py $(DRILL_ARGS)
+endif
 
 stop-db: $(STAMP)
 	$(PY) -m config.embedded_db stop
