@@ -11,29 +11,10 @@ from django.core.cache import cache
 
 from centers.tokens import issue_api_token
 from registry.models import AuditEvent
-from tests.registry.api_calls import read
+from tests.registry.api_fixture import api_fixture, as_json  # noqa: F401 - the fixture
 from tests.registry.golden.dataset import dataset_fixture  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def api(client, dataset, people):
-    cache.clear()
-    tokens = {
-        key: issue_api_token(user=people[key])
-        for key in ("dm", "coord_mil", "coord_bol", "inv_mil", "pi")
-    }
-
-    def call(who: str, **data):
-        data.setdefault("token", tokens[who])
-        return read(client.post("/api/", data))
-
-    return call
-
-
-def as_json(response):
-    return json.loads(response.content)
 
 
 def test_token_is_required_and_errors_follow_the_return_format(api, client):
@@ -206,7 +187,6 @@ def test_every_call_is_audited_without_secrets(api, people):
 
 
 def test_record_exports_are_streamed_and_audited_at_the_end(client, api, people):
-    from centers.tokens import issue_api_token
 
     token = issue_api_token(user=people["monitor"])
     before = AuditEvent.objects.filter(action="api_call").count()
