@@ -103,6 +103,7 @@ CASES: dict[str, Case] = {
     ),
     "exports/<str:job_id>/status/": Case(),
     "exports/<str:job_id>/download/": Case(),
+    "exports/<str:job_id>/retry/": Case(),
     # The admin's own routes; each registered model's six routes are added by admin_cases().
     "admin/": Case(),
     "admin/login/": Case(fields=("username", "password")),
