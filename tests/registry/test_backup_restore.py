@@ -26,6 +26,8 @@ def tools_for(url: str) -> Path:
     with psycopg.connect(url) as conn:
         major = int(conn.execute("SHOW server_version_num").fetchone()[0]) // 10000
     for candidate in (Path(f"/usr/lib/postgresql/{major}/bin"), EMBEDDED_BIN):
+        if not (candidate / "pg_restore").exists():  # e.g. no Debian client for the embedded 18
+            continue
         probe = subprocess.run(
             [candidate / "pg_restore", "--version"], capture_output=True, text=True, check=False
         )
