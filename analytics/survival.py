@@ -307,7 +307,8 @@ def logrank(time: Any, event: Any, group: Any) -> LogRankResult:
     """Log-rank test = R ``survdiff(Surv(time, event) ~ group)`` (rho = 0).
 
     Groups with zero expected events are left out of the chi-square and its degrees of
-    freedom, as R does.  A single group raises ``ValueError("There is only 1 group")``.
+    freedom, as R does.  A single group raises ``ValueError("There is only 1 group")``; a
+    singular variance (where R's ``solve`` stops) raises ``ValueError`` too.
     """
     g_raw = group if isinstance(group, pd.Series) else pd.Series(np.asarray(group, dtype=object))
     g_raw = g_raw.reset_index(drop=True)
@@ -352,7 +353,14 @@ def logrank(time: Any, event: Any, group: Any) -> LogRankResult:
     else:
         idx = np.flatnonzero(use)[1:]
         diff = (observed - expected)[idx]
-        chisq = float(diff @ np.linalg.solve(var[np.ix_(idx, idx)], diff))
+        try:
+            chisq = float(diff @ np.linalg.solve(var[np.ix_(idx, idx)], diff))
+        except np.linalg.LinAlgError:
+            # R's survdiff stops here too ("system is exactly singular"), e.g. when every
+            # subject still at risk has the event at the only event time.
+            raise ValueError(
+                "The log-rank variance is singular: the groups cannot be compared"
+            ) from None
     p = float(stats.chi2.sf(chisq, df)) if df >= 1 else None
     n_per = np.bincount(code, minlength=k)
     groups = [
