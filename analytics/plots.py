@@ -18,6 +18,7 @@ from collections.abc import Sequence
 
 import matplotlib as mpl
 import numpy as np
+from django.utils.translation import gettext
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
@@ -90,30 +91,35 @@ def _ci_caption(curves: Sequence[tuple[str, KaplanMeierResult]]) -> str:
     methods = sorted({km.ci_method for _, km in curves})
     levels = sorted({round(100 * (1 - km.alpha), 1) for _, km in curves})
     level = "/".join(f"{lv:g}%" for lv in levels)
-    method = " and ".join(f"{m} transformation" for m in methods)
-    return (
-        f"Shaded bands: pointwise {level} confidence intervals ({method}, Greenwood variance). "
-        "Vertical ticks: censored observations. Kaplan-Meier estimates."
+    method = gettext(" and ").join(
+        gettext("%(method)s transformation") % {"method": m} for m in methods
     )
+    return gettext(
+        "Shaded bands: pointwise %(level)s confidence intervals (%(method)s, Greenwood "
+        "variance). Vertical ticks: censored observations. Kaplan-Meier estimates."
+    ) % {"level": level, "method": method}
 
 
 def render_km_figure(
     curves: Sequence[tuple[str, KaplanMeierResult]],
     *,
     title: str,
-    xlabel: str = "Months",
+    xlabel: str | None = None,
     at_risk_times: Sequence[float] | None = None,
     format: str = "svg",  # noqa: A002 - public API name
     dpi: int = 300,
-    ylabel: str = "Survival probability",
+    ylabel: str | None = None,
     show_ci: bool = True,
 ) -> bytes:
     """Render Kaplan-Meier curves to SVG, PNG or PDF bytes.
 
     ``curves``: (label, result) pairs, drawn in order with the Okabe-Ito palette.
     ``at_risk_times``: x ticks and columns of the number-at-risk table (default: every 12
-    months, coarser for long follow-up, up to the last observed time).
+    months, coarser for long follow-up, up to the last observed time). Axis labels and the
+    caption are in the active language (English "Months" and "Survival probability" by default).
     """
+    xlabel = gettext("Months") if xlabel is None else xlabel
+    ylabel = gettext("Survival probability") if ylabel is None else ylabel
     if format not in FORMATS:
         raise ValueError(f"format must be one of {FORMATS}, got {format!r}")
     if not curves:
@@ -203,7 +209,7 @@ def _draw(
     table.tick_params(axis="x", labelbottom=False)
     for spine in table.spines.values():
         spine.set_visible(False)
-    table.set_title("Number at risk", loc="left", fontsize=8, fontweight="bold")
+    table.set_title(gettext("Number at risk"), loc="left", fontsize=8, fontweight="bold")
     for i, (_, km) in enumerate(curves):
         for t in ticks:
             table.text(t, i, str(km.n_at_risk(t)), ha="center", va="center", fontsize=8)

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 from django.core.cache import cache
+from django.utils.translation import get_language, gettext
 
 from registry.csv_safety import writer as safe_writer
 
@@ -138,7 +139,7 @@ def figure_bytes(snapshot: StatisticsSnapshot, name: str, fmt: str, ci_method: s
     parsed = parse_figure_name(name, list(subgroups))
     if parsed is None or fmt not in CONTENT_TYPES:
         return None
-    key = f"analytics:fig:{snapshot.pk}:{name}:{fmt}:{ci_method}"
+    key = f"analytics:fig:{snapshot.pk}:{name}:{fmt}:{ci_method}:{get_language()}"
     hit = cache.get(key)
     if hit is not None:
         return hit
@@ -150,7 +151,12 @@ def figure_bytes(snapshot: StatisticsSnapshot, name: str, fmt: str, ci_method: s
         (ep["label"] for ep in snapshot.analysis_config["endpoints"] if ep["key"] == endpoint),
         endpoint,
     )
-    title = label if subgroup == "all" else f"{label}, by {subgroups[subgroup].lower()}"
+    title = (
+        label
+        if subgroup == "all"
+        else gettext("%(endpoint)s, by %(subgroup)s")
+        % {"endpoint": label, "subgroup": subgroups[subgroup].lower()}
+    )
     pairs = [(f"{group} (n={km['n']})", km_from_dict(km)) for group, km in curves.items()]
     data = render_km_figure(pairs, title=title, format=fmt)
     cache.set(key, data, 3600)

@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from centers.access import access_for
@@ -37,7 +38,7 @@ def _pooled_user(request: HttpRequest, *, token: bool = False):
     if not user or not user.is_authenticated:
         return None
     if not access_for(user).sees_pooled_dashboard:
-        raise PermissionDenied("The pooled dashboard is for the PI, data managers and monitors.")
+        raise PermissionDenied(_("The pooled dashboard is for the PI, data managers and monitors."))
     return user
 
 
@@ -114,9 +115,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             subgroups=subgroups,
             chosen=chosen,
             figures=[
-                ("os", "Overall survival"),
-                ("os_by_stage", "Overall survival by stage"),
-                ("dfs", "Disease-free survival"),
+                ("os", _("Overall survival")),
+                ("os_by_stage", _("Overall survival by stage")),
+                ("dfs", _("Disease-free survival")),
             ],
             subgroup_figures=[f"os_by_{chosen}", f"dfs_by_{chosen}"] if chosen else [],
             details_ready=details is not None,

@@ -6,6 +6,8 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import AdminPasswordChangeForm, PasswordChangeForm
 from django.http import HttpRequest
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from .models import User
 from .reauth import PASSWORD_CHANGE, PasswordCheck, recheck_password
@@ -15,7 +17,15 @@ class DateFormatForm(forms.ModelForm):
     class Meta:
         model = User
         fields = ["date_format"]
-        labels = {"date_format": "How I type dates"}
+        labels = {"date_format": _("How I type dates")}
+
+
+class LanguageForm(forms.ModelForm):
+    class Meta:
+        model = User
+        fields = ["language"]
+        labels = {"language": _("Language of the pages and forms")}
+        help_texts = {"language": ""}
 
 
 class OneTimePasswordForm(AdminPasswordChangeForm):
@@ -43,8 +53,11 @@ class OwnPasswordChangeForm(PasswordChangeForm):
         if check is PasswordCheck.LOCKED_OUT:
             minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
             raise forms.ValidationError(
-                "Your account is locked after too many wrong passwords; try again in "
-                f"{minutes} minutes or ask a data manager.",
+                gettext(
+                    "Your account is locked after too many wrong passwords; try again in "
+                    "%(minutes)s minutes or ask a data manager."
+                )
+                % {"minutes": minutes},
                 code="locked_out",
             )
         if check is not PasswordCheck.OK:
@@ -57,7 +70,9 @@ class OwnPasswordChangeForm(PasswordChangeForm):
         cleaned = super().clean()
         new_password = cleaned.get("new_password1")
         if new_password and "old_password" in cleaned and self.user.check_password(new_password):
-            self.add_error("new_password1", "Choose a password different from the current one.")
+            self.add_error(
+                "new_password1", gettext("Choose a password different from the current one.")
+            )
         return cleaned
 
     def save(self, commit: bool = True) -> User:

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib.auth import logout
 from django.shortcuts import redirect, resolve_url
 from django.urls import reverse
+from django.utils import translation
 
 IDLE_KEY = "_last_seen"
 STARTED_KEY = "_session_started"
@@ -55,4 +56,20 @@ class PasswordChangeRequiredMiddleware:
             and request.path not in {reverse("password_change"), reverse("logout")}
         ):
             return redirect("password_change")
+        return self.get_response(request)
+
+
+class PersonLanguageMiddleware:
+    """The language a person chose on their profile wins over the browser's (LocaleMiddleware
+    chose that one before the person was known); blank keeps the browser's."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        chosen = getattr(user, "language", "") if user is not None else ""
+        if chosen and user.is_authenticated:
+            translation.activate(chosen)
+            request.LANGUAGE_CODE = translation.get_language()
         return self.get_response(request)

@@ -5,14 +5,15 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractUser
 from django.core.validators import RegexValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Role(models.TextChoices):
-    SITE_COORDINATOR = "site_coordinator", "Site coordinator"
-    SITE_INVESTIGATOR = "site_investigator", "Site investigator"
-    PRINCIPAL_INVESTIGATOR = "principal_investigator", "Principal investigator"
-    DATA_MANAGER = "data_manager", "Data manager"
-    MONITOR = "monitor", "Monitor"
+    SITE_COORDINATOR = "site_coordinator", _("Site coordinator")
+    SITE_INVESTIGATOR = "site_investigator", _("Site investigator")
+    PRINCIPAL_INVESTIGATOR = "principal_investigator", _("Principal investigator")
+    DATA_MANAGER = "data_manager", _("Data manager")
+    MONITOR = "monitor", _("Monitor")
 
 
 SITE_ROLES = {Role.SITE_COORDINATOR, Role.SITE_INVESTIGATOR}
@@ -20,9 +21,17 @@ STUDY_WIDE_ROLES = {Role.PRINCIPAL_INVESTIGATOR, Role.DATA_MANAGER, Role.MONITOR
 
 
 class DateFormat(models.TextChoices):
-    DMY = "dmy", "dd/mm/yyyy (day first: Italy, most of Europe)"
-    MDY = "mdy", "mm/dd/yyyy (month first: United States)"
-    YMD = "ymd", "yyyy-mm-dd (ISO 8601)"
+    DMY = "dmy", _("dd/mm/yyyy (day first: Italy, most of Europe)")
+    MDY = "mdy", _("mm/dd/yyyy (month first: United States)")
+    YMD = "ymd", _("yyyy-mm-dd (ISO 8601)")
+
+
+class Language(models.TextChoices):
+    """The person's language; blank follows the browser (settings.LANGUAGES holds both)."""
+
+    BROWSER = "", _("As my browser asks")
+    ENGLISH = "en-gb", "English"
+    ITALIAN = "it", "Italiano"
 
 
 class User(AbstractUser):
@@ -33,6 +42,13 @@ class User(AbstractUser):
         choices=DateFormat.choices,
         default=DateFormat.DMY,
         help_text="How this person types and reads dates in the forms; stored dates are ISO.",
+    )
+    language = models.CharField(
+        max_length=8,
+        choices=Language.choices,
+        blank=True,
+        default="",
+        help_text="The language of the pages and of the study's forms; blank follows the browser.",
     )
     must_change_password = models.BooleanField(
         default=False,

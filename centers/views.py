@@ -5,11 +5,13 @@ from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
+from django.utils import translation
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from .access import access_for
 from .audit_context import set_actor
-from .forms import DateFormatForm, OwnPasswordChangeForm
+from .forms import DateFormatForm, LanguageForm, OwnPasswordChangeForm
 from .tokens import issue_api_token
 
 
@@ -25,20 +27,34 @@ def home(request):
 def profile(request):
     new_token = None
     date_form = DateFormatForm(instance=request.user)
+    language_form = LanguageForm(instance=request.user)
     if request.method == "POST" and "date_format" in request.POST:
         date_form = DateFormatForm(request.POST, instance=request.user)
         if date_form.is_valid():
             date_form.save()
-            messages.success(request, "Dates in the forms now use the format you chose.")
+            messages.success(request, _("Dates in the forms now use the format you chose."))
+            return redirect("profile")
+    elif request.method == "POST" and "language" in request.POST:
+        language_form = LanguageForm(request.POST, instance=request.user)
+        if language_form.is_valid():
+            language_form.save()
+            if request.user.language:  # the confirmation in the language just chosen
+                translation.activate(request.user.language)
+            messages.success(request, _("The pages now use the language you chose."))
             return redirect("profile")
     elif request.method == "POST":
         new_token = issue_api_token(user=request.user)
-        messages.success(request, "A new API token was created. Copy it now: it is shown once.")
+        messages.success(request, _("A new API token was created. Copy it now: it is shown once."))
     tokens = request.user.api_tokens.filter(revoked_at__isnull=True)
     return render(
         request,
         "centers/profile.html",
-        {"tokens": tokens, "new_token": new_token, "date_form": date_form},
+        {
+            "tokens": tokens,
+            "new_token": new_token,
+            "date_form": date_form,
+            "language_form": language_form,
+        },
     )
 
 
@@ -69,5 +85,5 @@ class OwnPasswordChangeView(auth_views.PasswordChangeView):
         with transaction.atomic():
             set_actor(self.request.user, reason="password changed by its owner")
             response = super().form_valid(form)
-        messages.success(self.request, "Your password is changed.")
+        messages.success(self.request, _("Your password is changed."))
         return response

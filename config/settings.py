@@ -54,11 +54,14 @@ MIDDLEWARE = [
     # Before sessions (hostile cookies) and CSRF (its process_view reads the form first).
     "registry.middleware.HostileInputMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The browser's language first; a person's own choice replaces it once they are known.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "centers.middleware.SessionTimeoutMiddleware",
     "centers.middleware.PasswordChangeRequiredMiddleware",
+    "centers.middleware.PersonLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -158,6 +161,10 @@ AXES_SENSITIVE_PARAMETERS = [
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 
 LANGUAGE_CODE = "en-gb"
+# English (British formats, as before) and Italian. The catalogues (locale/) are committed
+# compiled, so no gettext is needed to run (tests/test_translations.py keeps .mo equal to .po).
+LANGUAGES = [("en-gb", "English"), ("it", "Italiano")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env.str("TIME_ZONE", default="Europe/Rome")
 USE_I18N = True
 USE_TZ = True  # stored in UTC, shown in TIME_ZONE

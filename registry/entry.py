@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
+from django.utils.translation import gettext
+
 from registry.dictionary import Dictionary, FieldDef, FieldValueError, validate_value
 from registry.logic import LogicSyntaxError, calculate, is_true
 from registry.models import FormStatus
@@ -87,7 +89,7 @@ def clean_instrument(
         for f in fields:
             if f.required and f.name not in result.hidden and f.field_type != "calc":
                 if result.data.get(f.name) in ("", [], None) and f.name not in result.errors:
-                    result.errors[f.name] = (
+                    result.errors[f.name] = gettext(
                         "This field is required before the form can be marked Complete "
                         "(enter a value or a missing-data code)."
                     )

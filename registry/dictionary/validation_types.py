@@ -12,6 +12,10 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
+# Messages are for the person typing the value, in their language (the only Django import here).
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop, ngettext
+
 DATE_ORDERS = ("ymd", "mdy", "dmy")
 
 
@@ -104,37 +108,45 @@ def _types() -> dict[str, ValidationType]:
     nanp_area = r"(?:[2-9]0[1-9]|[2-9]1[02-9]|[2-9][02-8][0-9])"
     nanp_exchange = r"(?:[2-9]1[02-9]|[2-9][02-9][0-9])"
     patterns = {
-        "alpha_only": ("Letters only", "abc", r"[A-Za-z]+"),
+        "alpha_only": (gettext_noop("Letters only"), "abc", r"[A-Za-z]+"),
         "email": (
-            "Email",
+            gettext_noop("Email"),
             "name@example.org",
             r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
             r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z]{2,}",
         ),
         "phone": (
-            "Phone (North America)",
+            gettext_noop("Phone (North America)"),
             "(615) 322-5000",
             rf"\(?({nanp_area})\)?[ .-]*({nanp_exchange})[ .-]*(\d{{4}})"
             r"(?:\s*(?:#|x\.?|ext\.?|extension)\s*(\d+))?",
         ),
         "phone_australia": (
-            "Phone (Australia)",
+            gettext_noop("Phone (Australia)"),
             "(02) 9876 5432",
             r"(?:\(0[2-8]\)|0[2-8])\s*\d{4}\s*\d{4}",
         ),
-        "postalcode_australia": ("Postal code (Australia)", "2000", r"\d{4}"),
+        "postalcode_australia": (gettext_noop("Postal code (Australia)"), "2000", r"\d{4}"),
         "postalcode_canada": (
-            "Postal code (Canada)",
+            gettext_noop("Postal code (Canada)"),
             "K1A 0B1",
             r"[ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z] ?\d[ABCEGHJ-NPRSTV-Z]\d",
         ),
-        "postalcode_french": ("Postal code (France)", "75013", r"(?:0[1-9]|[1-8]\d|9[0-8])\d{3}"),
-        "postalcode_germany": ("Postal code (Germany)", "10115", r"(?:0[1-9]|[1-9]\d)\d{3}"),
-        "ssn": ("Social Security Number (U.S.)", "123-45-6789", r"\d{3}-\d{2}-\d{4}"),
-        "vmrn": ("Vanderbilt MRN", "12345678", r"\d{4,9}"),
-        "zipcode": ("Zipcode (U.S.)", "37203", r"\d{5}(?:-\d{4})?"),
-        "mrn_10d": ("MRN (10 digits)", "0123456789", r"\d{10}"),
-        "mrn_generic": ("MRN (generic)", "AB-1234_x", r"[A-Za-z0-9_-]+"),
+        "postalcode_french": (
+            gettext_noop("Postal code (France)"),
+            "75013",
+            r"(?:0[1-9]|[1-8]\d|9[0-8])\d{3}",
+        ),
+        "postalcode_germany": (
+            gettext_noop("Postal code (Germany)"),
+            "10115",
+            r"(?:0[1-9]|[1-9]\d)\d{3}",
+        ),
+        "ssn": (gettext_noop("Social Security Number (U.S.)"), "123-45-6789", r"\d{3}-\d{2}-\d{4}"),
+        "vmrn": (gettext_noop("Vanderbilt MRN"), "12345678", r"\d{4,9}"),
+        "zipcode": (gettext_noop("Zipcode (U.S.)"), "37203", r"\d{5}(?:-\d{4})?"),
+        "mrn_10d": (gettext_noop("MRN (10 digits)"), "0123456789", r"\d{10}"),
+        "mrn_generic": (gettext_noop("MRN (generic)"), "AB-1234_x", r"[A-Za-z0-9_-]+"),
     }
     for name, (label, ex, pattern) in patterns.items():
         types.append(ValidationType(name, "pattern", label, ex, pattern=pattern))
@@ -161,18 +173,26 @@ def _parse_date(text: str, order: str, input_date_order: str | None) -> date:
         elif use == "mdy":
             mo, d, y = m.groups()
         else:
-            raise FieldValueError(f"'{text}' is not a date: expected YYYY-MM-DD")
+            raise FieldValueError(
+                _("'%(text)s' is not a date: expected %(hint)s")
+                % {"text": text, "hint": "YYYY-MM-DD"}
+            )
     else:
-        raise FieldValueError(f"'{text}' is not a date: expected {_date_hint(order)}")
+        raise FieldValueError(
+            _("'%(text)s' is not a date: expected %(hint)s")
+            % {"text": text, "hint": _date_hint(order)}
+        )
     try:
         return date(int(y), int(mo), int(d))
     except ValueError:
-        raise FieldValueError(f"'{text}' is not a real calendar date") from None
+        raise FieldValueError(
+            _("'%(text)s' is not a real calendar date") % {"text": text}
+        ) from None
 
 
 def _date_hint(order: str) -> str:
     hint = {"ymd": "YYYY-MM-DD", "mdy": "MM-DD-YYYY", "dmy": "DD-MM-YYYY"}[order]
-    return hint if order == "ymd" else f"{hint} or YYYY-MM-DD"
+    return hint if order == "ymd" else _("%(hint)s or YYYY-MM-DD") % {"hint": hint}
 
 
 def _parse_time(text: str, kind: str) -> tuple[int, int, int]:
@@ -185,15 +205,17 @@ def _parse_time(text: str, kind: str) -> tuple[int, int, int]:
         "datetime_seconds": "HH:MM:SS",
     }.get(kind, "HH:MM")
     if not m or (m.group(3) is not None) != want_seconds:
-        raise FieldValueError(f"'{text}' is not a time: expected {shape}")
+        raise FieldValueError(
+            _("'%(text)s' is not a time: expected %(shape)s") % {"text": text, "shape": shape}
+        )
     a, b = int(m.group(1)), int(m.group(2))
     if kind == "time_mm_ss":
         if a > 59 or b > 59:
-            raise FieldValueError(f"'{text}' is not a valid MM:SS time")
+            raise FieldValueError(_("'%(text)s' is not a valid MM:SS time") % {"text": text})
         return 0, a, b
     c = int(m.group(3) or 0)
     if a > 23 or b > 59 or c > 59:
-        raise FieldValueError(f"'{text}' is not a valid time of day")
+        raise FieldValueError(_("'%(text)s' is not a valid time of day") % {"text": text})
     return a, b, c
 
 
@@ -202,7 +224,8 @@ def _parse_datetime(text: str, vtype: ValidationType, input_date_order: str | No
     if len(parts) != 2:
         seconds = ":SS" if vtype.kind == "datetime_seconds" else ""
         raise FieldValueError(
-            f"'{text}' is not a date and time: expected {_date_hint(vtype.order)} HH:MM{seconds}"
+            _("'%(text)s' is not a date and time: expected %(hint)s")
+            % {"text": text, "hint": f"{_date_hint(vtype.order)} HH:MM{seconds}"}
         )
     day = _parse_date(parts[0], vtype.order, input_date_order)
     h, mi, s = _parse_time(parts[1], vtype.kind)
@@ -214,20 +237,24 @@ def _normalise_number(text: str, vtype: ValidationType) -> str:
     if vtype.kind == "integer":
         m = _INTEGER.fullmatch(text)
         if not m:
-            raise FieldValueError(f"'{text}' is not an integer")
+            raise FieldValueError(_("'%(text)s' is not an integer") % {"text": text})
         return str(int(text))
     m = _NUMBER.fullmatch(text)
     other = "." if vtype.comma else ","
     if not m or (not m.group(2) and not m.group(3)) or other in text:
-        hint = " (use a comma as the decimal separator)" if vtype.comma else ""
+        hint = " " + _("(use a comma as the decimal separator)") if vtype.comma else ""
         if not vtype.comma and "," in text:
-            hint = " (use a point as the decimal separator)"
-        raise FieldValueError(f"'{text}' is not a number{hint}")
+            hint = " " + _("(use a point as the decimal separator)")
+        raise FieldValueError(_("'%(text)s' is not a number") % {"text": text} + hint)
     sign, whole, frac = m.groups()
     if vtype.decimals is not None and len(frac or "") != vtype.decimals:
         raise FieldValueError(
-            f"'{text}' must have exactly {vtype.decimals} decimal place"
-            f"{'s' if vtype.decimals > 1 else ''}, e.g. {vtype.example}"
+            ngettext(
+                "'%(text)s' must have exactly %(n)s decimal place, e.g. %(example)s",
+                "'%(text)s' must have exactly %(n)s decimal places, e.g. %(example)s",
+                vtype.decimals,
+            )
+            % {"text": text, "n": vtype.decimals, "example": vtype.example}
         )
     whole = whole.lstrip("0") or "0"
     if set(whole + (frac or "")) <= {"0"}:
@@ -261,7 +288,10 @@ def normalise(vtype_name: str, raw: str, *, input_date_order: str | None = None)
         text = text.upper()
     match = re.fullmatch(vtype.pattern, text, re.ASCII)
     if not match:
-        raise FieldValueError(f"'{text}' is not a valid {vtype.label} value (e.g. {vtype.example})")
+        raise FieldValueError(
+            _("'%(text)s' is not a valid %(type)s value (e.g. %(example)s)")
+            % {"text": text, "type": _(vtype.label), "example": vtype.example}
+        )
     if vtype_name == "postalcode_canada":
         compact = text.replace(" ", "")
         return f"{compact[:3]} {compact[3:]}"

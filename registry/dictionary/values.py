@@ -7,6 +7,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
+from django.utils.translation import gettext as _
+
 from .model import FieldDef
 from .ranges import bound_key, sort_key
 from .validation_types import VALIDATION_TYPES, FieldValueError, normalise
@@ -49,21 +51,31 @@ def validate_value(
     if field.is_checkbox:
         return _checkbox(field, raw, codes)
     if raw is not None and not isinstance(raw, str):
-        raise FieldValueError(f"{field.name} takes a single value, not a list")
+        raise FieldValueError(
+            _("%(field)s takes a single value, not a list") % {"field": field.name}
+        )
     text = (raw or "").strip()
     if not text:
         return ValidationResult("")
     if field.field_type == "descriptive":
-        raise FieldValueError(f"{field.name} is a descriptive field and holds no value")
+        raise FieldValueError(
+            _("%(field)s is a descriptive field and holds no value") % {"field": field.name}
+        )
     if field.choices and text in field.choice_map:
         return ValidationResult(text)
     if text in codes:
         if field.nomissing:
-            raise FieldValueError(f"{field.name} does not accept missing-data codes (@NOMISSING)")
+            raise FieldValueError(
+                _("%(field)s does not accept missing-data codes (@NOMISSING)")
+                % {"field": field.name}
+            )
         return ValidationResult(text, is_missing_code=True)
     if field.choices:
         allowed = ", ".join(f"{c.code} ({c.label})" for c in field.choices)
-        raise FieldValueError(f"'{text}' is not one of the choices of {field.name}: {allowed}")
+        raise FieldValueError(
+            _("'%(text)s' is not one of the choices of %(field)s: %(allowed)s")
+            % {"text": text, "field": field.name, "allowed": allowed}
+        )
     if field.field_type == "slider":
         return ValidationResult(_slider(field, text))
     if field.field_type == "calc":
@@ -87,13 +99,20 @@ def _checkbox(
     known = field.choice_map
     if len(items) == 1 and items[0] not in known and items[0] in codes:
         if field.nomissing:
-            raise FieldValueError(f"{field.name} does not accept missing-data codes (@NOMISSING)")
+            raise FieldValueError(
+                _("%(field)s does not accept missing-data codes (@NOMISSING)")
+                % {"field": field.name}
+            )
         return ValidationResult((items[0],), is_missing_code=True)
     unknown = [i for i in items if i not in known]
     if unknown:
         raise FieldValueError(
-            f"{field.name} has no option {', '.join(map(repr, unknown))}; "
-            f"options: {', '.join(known)}"
+            _("%(field)s has no option %(unknown)s; options: %(known)s")
+            % {
+                "field": field.name,
+                "unknown": ", ".join(map(repr, unknown)),
+                "known": ", ".join(known),
+            }
         )
     chosen = set(items)
     return ValidationResult(tuple(c.code for c in field.choices if c.code in chosen))
@@ -103,7 +122,10 @@ def _slider(field: FieldDef, text: str) -> str:
     low = int(field.validation_min or 0)
     high = int(field.validation_max or 100)
     if not re.fullmatch(r"[-+]?\d+", text) or not low <= int(text) <= high:
-        raise FieldValueError(f"'{text}' is not a whole number from {low} to {high}")
+        raise FieldValueError(
+            _("'%(text)s' is not a whole number from %(low)s to %(high)s")
+            % {"text": text, "low": low, "high": high}
+        )
     return str(int(text))
 
 
@@ -122,12 +144,16 @@ def _range_warning(
     for bound, word, outside in (
         (
             field.validation_min,
-            "before the minimum" if vtype.allows_today else "below the minimum",
+            _("%(value)s is before the minimum %(bound)s")
+            if vtype.allows_today
+            else _("%(value)s is below the minimum %(bound)s"),
             lambda k, b: k < b,
         ),
         (
             field.validation_max,
-            "after the maximum" if vtype.allows_today else "above the maximum",
+            _("%(value)s is after the maximum %(bound)s")
+            if vtype.allows_today
+            else _("%(value)s is above the maximum %(bound)s"),
             lambda k, b: k > b,
         ),
     ):
@@ -140,10 +166,11 @@ def _range_warning(
         )
         if outside(compare, limit):
             shown = f"{bound} ({limit})" if bound in ("today", "now") else bound
-            problem = f"{value} is {word} {shown}"
+            problem = word % {"value": value, "bound": shown}
             break
     if problem and field.force_minmax:
         raise FieldValueError(
-            f"{problem}, and {field.name} does not allow values out of range (@FORCE-MINMAX)"
+            _("%(problem)s, and %(field)s does not allow values out of range (@FORCE-MINMAX)")
+            % {"problem": problem, "field": field.name}
         )
     return problem

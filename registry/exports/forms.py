@@ -1,50 +1,51 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from centers.access import Access
 
 from .options import FILE_FORMATS, ExportOptions
 
 FORMAT_CHOICES = [
-    ("csv", "CSV (flat, REDCap layout)"),
-    ("dictionary", "Data dictionary CSV"),
+    ("csv", _("CSV (flat, REDCap layout)")),
+    ("dictionary", _("Data dictionary CSV")),
     ("spss", "SPSS .sav"),
     ("stata", "Stata .dta"),
-    ("r", "R script (labels)"),
+    ("r", _("R script (labels)")),
 ]
 
 
 class ExportForm(forms.Form):
     which = forms.ChoiceField(
         choices=[
-            ("locked", "Locked records only"),
-            ("all", "All records, with a lock-status column"),
+            ("locked", _("Locked records only")),
+            ("all", _("All records, with a lock-status column")),
         ],
         initial="locked",
         widget=forms.RadioSelect,
     )
-    deidentify = forms.BooleanField(required=False, label="De-identified")
+    deidentify = forms.BooleanField(required=False, label=_("De-identified"))
     dates = forms.ChoiceField(
         choices=[
-            ("shift", "Shift each record's dates by a stable offset (0-364 days)"),
-            ("days", "Replace dates by days from diagnosis"),
-            ("remove", "Remove dates"),
+            ("shift", _("Shift each record's dates by a stable offset (0-364 days)")),
+            ("days", _("Replace dates by days from diagnosis")),
+            ("remove", _("Remove dates")),
         ],
         initial="shift",
-        label="Dates (de-identified export)",
+        label=_("Dates (de-identified export)"),
     )
     raw_or_label = forms.ChoiceField(
-        choices=[("raw", "Raw codes"), ("label", "Labels")], initial="raw", label="Values"
+        choices=[("raw", _("Raw codes")), ("label", _("Labels"))], initial="raw", label=_("Values")
     )
     header = forms.ChoiceField(
-        choices=[("raw", "Variable names"), ("label", "Field labels")],
+        choices=[("raw", _("Variable names")), ("label", _("Field labels"))],
         initial="raw",
-        label="Column headers",
+        label=_("Column headers"),
     )
-    checkbox_label = forms.BooleanField(required=False, label="Checkbox labels (with labels)")
+    checkbox_label = forms.BooleanField(required=False, label=_("Checkbox labels (with labels)"))
     data_access_group = forms.BooleanField(
-        required=False, initial=True, label="Centre column (redcap_data_access_group)"
+        required=False, initial=True, label=_("Centre column (redcap_data_access_group)")
     )
     formats = forms.MultipleChoiceField(
         choices=FORMAT_CHOICES, initial=list(FILE_FORMATS), widget=forms.CheckboxSelectMultiple
@@ -54,7 +55,7 @@ class ExportForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.access = access
         if not self.may_include_unlocked(access):
-            self.fields["which"].choices = [("locked", "Locked records only")]
+            self.fields["which"].choices = [("locked", _("Locked records only"))]
 
     @staticmethod
     def may_include_unlocked(access: Access) -> bool:

@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from centers.access import access_for
@@ -36,7 +37,7 @@ def export_page(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         job_id = create_job(user=request.user, options=form.options())
         transaction.on_commit(lambda: send_export_job(job_id), robust=True)
-        messages.info(request, "The export is being built; this page shows its progress.")
+        messages.info(request, _("The export is being built; this page shows its progress."))
         return redirect("exports:page")
     scope = (
         "every centre"
@@ -86,5 +87,5 @@ def retry(request: HttpRequest, job_id: str) -> HttpResponse:
         raise Http404("No failed export to retry")
     new_id = create_job(user=request.user, options=options)
     transaction.on_commit(lambda: send_export_job(new_id), robust=True)
-    messages.info(request, "The export is being built again; this page shows its progress.")
+    messages.info(request, _("The export is being built again; this page shows its progress."))
     return redirect("exports:page")

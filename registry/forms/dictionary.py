@@ -12,10 +12,12 @@ import base64
 import binascii
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 MAX_BYTES = 5 * 1024 * 1024
-NOT_UTF8 = (
-    "The file is not UTF-8 text (byte {}); save it from Excel as 'CSV UTF-8 (Comma delimited)'."
+NOT_UTF8 = _(
+    "The file is not UTF-8 text (byte %(byte)s); save it from Excel as "
+    "'CSV UTF-8 (Comma delimited)'."
 )
 
 
@@ -25,12 +27,12 @@ def carried_upload(csv_text: str) -> str:
 
 
 class DictionaryUploadForm(forms.Form):
-    csv_file = forms.FileField(required=False, label="REDCap data dictionary (CSV)")
+    csv_file = forms.FileField(required=False, label=_("REDCap data dictionary (CSV)"))
     csv_base64 = forms.CharField(required=False, widget=forms.HiddenInput)
-    note = forms.CharField(required=False, max_length=500, label="Note (what changed and why)")
+    note = forms.CharField(required=False, max_length=500, label=_("Note (what changed and why)"))
     confirm_changes = forms.BooleanField(
         required=False,
-        label="I confirm these changes to collected data (they will be audited)",
+        label=_("I confirm these changes to collected data (they will be audited)"),
     )
 
     def clean(self) -> dict:
@@ -39,19 +41,19 @@ class DictionaryUploadForm(forms.Form):
         raw = b""
         if upload:
             if upload.size > MAX_BYTES:
-                raise forms.ValidationError("The file is larger than 5 MB.")
+                raise forms.ValidationError(_("The file is larger than 5 MB."))
             raw = upload.read()
         elif cleaned.get("csv_base64"):
             try:
                 raw = base64.b64decode(cleaned["csv_base64"], validate=True)
             except (binascii.Error, ValueError):
-                raise forms.ValidationError("Choose a CSV file to upload.") from None
+                raise forms.ValidationError(_("Choose a CSV file to upload.")) from None
         try:
             cleaned["csv_text"] = raw.decode(
                 "utf-8"
             )  # a byte-order mark stays: the parser skips it
         except UnicodeDecodeError as exc:
-            raise forms.ValidationError(NOT_UTF8.format(exc.start + 1)) from None
+            raise forms.ValidationError(NOT_UTF8 % {"byte": exc.start + 1}) from None
         if not cleaned["csv_text"]:
-            raise forms.ValidationError("Choose a CSV file to upload.")
+            raise forms.ValidationError(_("Choose a CSV file to upload."))
         return cleaned

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from registry.services.locking import SIGNATURE_MEANINGS
 
-MEANING_CHOICES = [(m, m) for m in SIGNATURE_MEANINGS]
+MEANING_CHOICES = [(m, _(m)) for m in SIGNATURE_MEANINGS]  # the English text is stored
 
 
 class SignatureForm(forms.Form):
@@ -14,19 +15,19 @@ class SignatureForm(forms.Form):
 
     password = forms.CharField(
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-        label="Your password (electronic signature)",
+        label=_("Your password (electronic signature)"),
     )
     meaning = forms.ChoiceField(
         choices=MEANING_CHOICES,
         widget=forms.RadioSelect,
-        label="Meaning of your signature",
+        label=_("Meaning of your signature"),
         initial=SIGNATURE_MEANINGS[0],
     )
 
 
 class BulkLockForm(SignatureForm):
     records = forms.MultipleChoiceField(
-        widget=forms.CheckboxSelectMultiple, label="Records to lock"
+        widget=forms.CheckboxSelectMultiple, label=_("Records to lock")
     )
 
     def __init__(self, *args, record_ids: list[str], **kwargs) -> None:
@@ -39,32 +40,32 @@ class FormLockForm(forms.Form):
 
     password = forms.CharField(
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-        label="Your password",
+        label=_("Your password"),
     )
 
 
 class UnlockForm(forms.Form):
     reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}),
-        label="Reason for unlocking",
-        help_text="Mandatory; kept in the audit trail with the voided signature.",
+        label=_("Reason for unlocking"),
+        help_text=_("Mandatory; kept in the audit trail with the voided signature."),
     )
 
     def clean_reason(self) -> str:
         reason = self.cleaned_data["reason"].strip()
         if not reason:
-            raise forms.ValidationError("Give a reason for unlocking.")
+            raise forms.ValidationError(_("Give a reason for unlocking."))
         return reason
 
 
 class AcknowledgeForm(forms.Form):
     rule_key = forms.CharField(widget=forms.HiddenInput)
     reason = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 2}), label="Why is this finding correct as it is?"
+        widget=forms.Textarea(attrs={"rows": 2}), label=_("Why is this finding correct as it is?")
     )
 
     def clean_reason(self) -> str:
         reason = self.cleaned_data["reason"].strip()
         if not reason:
-            raise forms.ValidationError("Give a reason.")
+            raise forms.ValidationError(_("Give a reason."))
         return reason

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 
 class OpenQueryForm(forms.Form):
-    field = forms.ChoiceField(label="Field")
-    instance = forms.IntegerField(min_value=1, initial=1, label="Instance")
-    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label="Question to the site")
+    field = forms.ChoiceField(label=_("Field"))
+    instance = forms.IntegerField(min_value=1, initial=1, label=_("Instance"))
+    text = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), label=_("Question to the site")
+    )
 
     def __init__(self, *args, field_choices: list[tuple[str, str]], **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -17,5 +20,5 @@ class OpenQueryForm(forms.Form):
 
 class QueryMessageForm(forms.Form):
     text = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3}), label="Message", required=False
+        widget=forms.Textarea(attrs={"rows": 3}), label=_("Message"), required=False
     )

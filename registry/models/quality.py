@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from .records import Record
 
@@ -45,9 +46,9 @@ class Query(models.Model):
     """A data-resolution query on one field of a record (opened by a monitor or data manager)."""
 
     class Status(models.TextChoices):
-        OPEN = "open", "Open"
-        ANSWERED = "answered", "Answered"
-        CLOSED = "closed", "Closed"
+        OPEN = "open", _("Open")
+        ANSWERED = "answered", _("Answered")
+        CLOSED = "closed", _("Closed")
 
     record = models.ForeignKey(Record, on_delete=models.PROTECT, related_name="queries")
     instrument = models.CharField(max_length=100)

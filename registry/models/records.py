@@ -2,15 +2,16 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from centers.access import access_for
 from centers.models import Center
 
 
 class FormStatus(models.IntegerChoices):
-    INCOMPLETE = 0, "Incomplete"
-    UNVERIFIED = 1, "Unverified"
-    COMPLETE = 2, "Complete"
+    INCOMPLETE = 0, _("Incomplete")
+    UNVERIFIED = 1, _("Unverified")
+    COMPLETE = 2, _("Complete")
 
 
 class RecordQuerySet(models.QuerySet):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 
 from django.db import connection, transaction
+from django.utils.translation import gettext as _
 
 from registry.audit import record_event, set_audit_context
 from registry.dictionary import (
@@ -26,7 +27,9 @@ IMPORT_LOCK = 727202
 def current_dictionary_version() -> DictionaryVersion:
     version = DictionaryVersion.objects.current()
     if version is None:
-        raise LookupError("No data dictionary has been imported yet (manage.py import_dictionary).")
+        raise LookupError(
+            _("No data dictionary has been imported yet (manage.py import_dictionary).")
+        )
     return version
 
 
@@ -52,8 +55,11 @@ def import_dictionary(
         changes, affected = [], {}
         if previous is not None and _same_meaning(previous, new.to_json(), project):
             raise DictionaryUnchanged(
-                f"This dictionary is identical to the current version {previous.number} "
-                "(same fields and settings); no new version was created.",
+                _(
+                    "This dictionary is identical to the current version %(number)s "
+                    "(same fields and settings); no new version was created."
+                )
+                % {"number": previous.number},
                 current=previous,
             )
         if previous is not None:

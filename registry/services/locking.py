@@ -12,6 +12,8 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection, transaction
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop, ngettext
 
 from centers.access import access_for
 from centers.reauth import PasswordCheck, check_signing_password
@@ -39,9 +41,10 @@ def once_more_if_connection_lost(work: Callable[[], T]) -> T:
         return work()
 
 
+# Stored with the signature as written here (English); shown translated in the forms.
 SIGNATURE_MEANINGS = [
-    "I reviewed this record and approve it as complete and accurate.",
-    "I am the investigator responsible for this record and approve its content.",
+    gettext_noop("I reviewed this record and approve it as complete and accurate."),
+    gettext_noop("I am the investigator responsible for this record and approve its content."),
 ]
 
 
@@ -120,15 +123,25 @@ def require_signing_password(
     if check is PasswordCheck.LOCKED_OUT:
         minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
         raise PermissionDenied(
-            "Your account is locked after too many wrong passwords, for log-in and for "
-            f"signing; try again in {minutes} minutes or ask a data manager. {refused}"
+            _(
+                "Your account is locked after too many wrong passwords, for log-in and for "
+                "signing; try again in %(minutes)s minutes or ask a data manager."
+            )
+            % {"minutes": minutes}
+            + f" {refused}"
         )
     if check is PasswordCheck.MUST_CHANGE_PASSWORD:
         raise PermissionDenied(
-            "Your password was set by someone else and is one-time: change it first "
-            f"(/accounts/password/change/). {refused}"
+            _(
+                "Your password was set by someone else and is one-time: change it first "
+                "(/accounts/password/change/)."
+            )
+            + f" {refused}"
         )
-    raise PermissionDenied(f"The password is not correct; {refused[0].lower()}{refused[1:]}")
+    raise PermissionDenied(
+        _("The password is not correct; %(refused)s")
+        % {"refused": f"{refused[0].lower()}{refused[1:]}"}
+    )
 
 
 def lock_blockers(record: Record, dictionary_version: DictionaryVersion) -> list[str]:
@@ -145,14 +158,23 @@ def lock_blockers(record: Record, dictionary_version: DictionaryVersion) -> list
         if form in repeating:
             for row in instances:
                 if row.status != FormStatus.COMPLETE:
-                    blockers.append(f"{label} #{row.instance} is not Complete.")
+                    blockers.append(
+                        _("%(form)s #%(instance)s is not Complete.")
+                        % {"form": label, "instance": row.instance}
+                    )
         elif not instances or instances[0].status != FormStatus.COMPLETE:
-            blockers.append(f"{label} is not Complete.")
+            blockers.append(_("%(form)s is not Complete.") % {"form": label})
     for finding in open_findings(record, dictionary_version):
-        blockers.append(f"Data-quality finding: {finding.message} (acknowledge it or fix it).")
+        blockers.append(
+            _("Data-quality finding: %(message)s (acknowledge it or fix it).")
+            % {"message": finding.message}
+        )
     open_queries = record.queries.exclude(status=Query.Status.CLOSED).count()
     if open_queries:
-        blockers.append(f"{open_queries} query(ies) are still open.")
+        blockers.append(
+            ngettext("%(n)s query is still open.", "%(n)s queries are still open.", open_queries)
+            % {"n": open_queries}
+        )
     return blockers
 
 
@@ -170,11 +192,11 @@ def lock_records(
         user=user,
         password=password,
         request=request,
-        refused="Nothing was signed.",
+        refused=_("Nothing was signed."),
         details={"records": [r.record_id for r in records]},
     )
     if not meaning.strip():
-        raise LockRefused("Choose the meaning of your signature.")
+        raise LockRefused(_("Choose the meaning of your signature."))
     access = access_for(user)
     return once_more_if_connection_lost(
         lambda: _lock(user, access, records, meaning, dictionary_version)
@@ -190,12 +212,20 @@ def _lock(
         for record in records:
             current = Record.objects.select_for_update().get(pk=record.pk)
             if not access.can_lock_center(current.center_id):
-                raise PermissionDenied(f"You cannot lock records of this centre ({current}).")
+                raise PermissionDenied(
+                    _("You cannot lock records of this centre (%(record_id)s).")
+                    % {"record_id": current}
+                )
             if current.is_locked:
-                raise LockRefused(f"Record {current} is already locked.")
+                raise LockRefused(
+                    _("Record %(record_id)s is already locked.") % {"record_id": current}
+                )
             blockers = lock_blockers(current, dictionary_version)
             if blockers:
-                raise LockRefused(f"Record {current} cannot be locked yet.", blockers=blockers)
+                raise LockRefused(
+                    _("Record %(record_id)s cannot be locked yet.") % {"record_id": current},
+                    blockers=blockers,
+                )
             signed_at = timezone.now()
             digest = hashlib.sha256(
                 signed_content(
@@ -246,9 +276,9 @@ def lock_record(
 def unlock_record(*, user, record: Record, reason: str) -> None:
     """Data managers only; voids the signature (kept in history); audited with the reason."""
     if not access_for(user).is_data_manager:
-        raise PermissionDenied("Only a data manager can unlock a record.")
+        raise PermissionDenied(_("Only a data manager can unlock a record."))
     if not reason.strip():
-        raise ReasonRequired("Unlocking needs a reason.")
+        raise ReasonRequired(_("Unlocking needs a reason."))
     once_more_if_connection_lost(lambda: _unlock(user=user, record=record, reason=reason))
 
 
@@ -257,7 +287,7 @@ def _unlock(*, user, record: Record, reason: str) -> None:
         set_audit_context(user=user, reason=reason.strip())
         current = Record.objects.select_for_update().get(pk=record.pk)
         if not current.is_locked:
-            raise LockRefused(f"Record {current} is not locked.")
+            raise LockRefused(_("Record %(record_id)s is not locked.") % {"record_id": current})
         now = timezone.now()
         for signature in current.signatures.filter(voided_at__isnull=True):
             signature.voided_at = now
@@ -274,12 +304,12 @@ def lock_instrument(*, user, row, password: str, request: HttpRequest | None = N
     from registry.models import InstrumentData
 
     if not access_for(user).can_lock_center(row.record.center_id):
-        raise PermissionDenied("Only a site investigator of this centre can lock a form.")
+        raise PermissionDenied(_("Only a site investigator of this centre can lock a form."))
     require_signing_password(
         user=user,
         password=password,
         request=request,
-        refused="The form was not locked.",
+        refused=_("The form was not locked."),
         record=row.record,
         instrument=row.instrument,
     )
@@ -287,11 +317,11 @@ def lock_instrument(*, user, row, password: str, request: HttpRequest | None = N
         set_audit_context(user=user, reason="instrument locked")
         current = InstrumentData.objects.select_for_update().get(pk=row.pk)
         if Record.objects.filter(pk=current.record_id, is_locked=True).exists():
-            raise LockRefused("The record is locked and signed: its forms are locked with it.")
+            raise LockRefused(_("The record is locked and signed: its forms are locked with it."))
         if current.status != FormStatus.COMPLETE:
-            raise LockRefused("Only a Complete form can be locked.")
+            raise LockRefused(_("Only a Complete form can be locked."))
         if current.is_locked:
-            raise LockRefused("This form is already locked.")
+            raise LockRefused(_("This form is already locked."))
         current.is_locked = True
         current.locked_at = timezone.now()
         current.locked_by = user
@@ -302,15 +332,15 @@ def unlock_instrument(*, user, row, reason: str) -> None:
     from registry.models import InstrumentData
 
     if not access_for(user).is_data_manager:
-        raise PermissionDenied("Only a data manager can unlock a form.")
+        raise PermissionDenied(_("Only a data manager can unlock a form."))
     if not reason.strip():
-        raise ReasonRequired("Unlocking needs a reason.")
+        raise ReasonRequired(_("Unlocking needs a reason."))
     with transaction.atomic():
         set_audit_context(user=user, reason=reason.strip())
         current = InstrumentData.objects.select_for_update().get(pk=row.pk)
         if Record.objects.filter(pk=current.record_id, is_locked=True).exists():
-            raise LockRefused("The record is locked and signed: unlock the record first.")
+            raise LockRefused(_("The record is locked and signed: unlock the record first."))
         if not current.is_locked:
-            raise LockRefused("This form is not locked.")
+            raise LockRefused(_("This form is not locked."))
         current.is_locked = False
         current.save(update_fields=["is_locked", "updated_at"])

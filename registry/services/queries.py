@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from centers.access import access_for
 from registry.audit import record_event, set_audit_context
@@ -18,9 +19,9 @@ def query_open(
 ) -> Query:
     """A monitor or data manager asks the site about one field of a record."""
     if not access_for(user).can_raise_queries:
-        raise PermissionDenied("Only monitors and data managers open queries.")
+        raise PermissionDenied(_("Only monitors and data managers open queries."))
     if not text.strip():
-        raise ReasonRequired("Write the question for the site.")
+        raise ReasonRequired(_("Write the question for the site."))
     with transaction.atomic():
         set_audit_context(user=user)
         query = Query.objects.create(
@@ -43,14 +44,14 @@ def query_open(
 def query_answer(*, user, query: Query, text: str) -> Query:
     """The site (coordinator or investigator of the record's centre) answers."""
     if not access_for(user).can_edit_center(query.record.center_id):
-        raise PermissionDenied("Only the record's centre answers its queries.")
+        raise PermissionDenied(_("Only the record's centre answers its queries."))
     if not text.strip():
-        raise ReasonRequired("Write an answer.")
+        raise ReasonRequired(_("Write an answer."))
     with transaction.atomic():
         set_audit_context(user=user)
         current = Query.objects.select_for_update().get(pk=query.pk)
         if current.status == Query.Status.CLOSED:
-            raise RegistryError("This query is closed.")
+            raise RegistryError(_("This query is closed."))
         QueryMessage.objects.create(query=current, author=user, text=text.strip())
         current.status = Query.Status.ANSWERED
         current.save(update_fields=["status"])
@@ -71,12 +72,12 @@ def query_answer(*, user, query: Query, text: str) -> Query:
 def query_close(*, user, query: Query, text: str = "") -> Query:
     """Only the person who opened a query closes it."""
     if query.opened_by_id != user.pk:
-        raise PermissionDenied("Only the person who opened this query can close it.")
+        raise PermissionDenied(_("Only the person who opened this query can close it."))
     with transaction.atomic():
         set_audit_context(user=user)
         current = Query.objects.select_for_update().get(pk=query.pk)
         if current.status == Query.Status.CLOSED:
-            raise RegistryError("This query is already closed.")
+            raise RegistryError(_("This query is already closed."))
         if text.strip():
             QueryMessage.objects.create(query=current, author=user, text=text.strip())
         old = current.status
@@ -104,12 +105,12 @@ def finding_acknowledge(
     """Accept a data-quality finding as correct (it then no longer blocks locking)."""
     access = access_for(user)
     if not (access.can_lock_center(record.center_id) or access.is_data_manager):
-        raise PermissionDenied("Only the site investigator or a data manager can acknowledge.")
+        raise PermissionDenied(_("Only the site investigator or a data manager can acknowledge."))
     if not reason.strip():
-        raise ReasonRequired("Acknowledging a finding needs a reason.")
+        raise ReasonRequired(_("Acknowledging a finding needs a reason."))
     with transaction.atomic():
         set_audit_context(user=user, reason=reason.strip())
-        ack, _ = FindingAcknowledgement.objects.update_or_create(
+        ack, _created = FindingAcknowledgement.objects.update_or_create(
             record=record,
             rule_key=rule_key,
             defaults={"reason": reason.strip(), "acknowledged_by": user},
@@ -126,7 +127,7 @@ def finding_acknowledge(
 
 def quality_rule_create(*, user, name: str, logic: str) -> DataQualityRule:
     if not access_for(user).is_data_manager:
-        raise PermissionDenied("Only data managers write data-quality rules.")
+        raise PermissionDenied(_("Only data managers write data-quality rules."))
     with transaction.atomic():
         set_audit_context(user=user)
         rule = DataQualityRule.objects.create(name=name, logic=logic, created_by=user)
@@ -138,7 +139,7 @@ def quality_rule_create(*, user, name: str, logic: str) -> DataQualityRule:
 
 def quality_rule_set_active(*, user, rule: DataQualityRule, active: bool) -> DataQualityRule:
     if not access_for(user).is_data_manager:
-        raise PermissionDenied("Only data managers change data-quality rules.")
+        raise PermissionDenied(_("Only data managers change data-quality rules."))
     with transaction.atomic():
         set_audit_context(user=user)
         rule.is_active = active

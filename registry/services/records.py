@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from centers.access import access_for
 from centers.models import Center
@@ -29,7 +30,7 @@ def get_record_for_user(user, record_id: str, *, write: bool = False) -> Record:
 def create_record(*, user, center: Center, synthetic: bool = False) -> Record:
     """Allocate the centre's next id (MIL-0001...). Concurrent callers queue on the counter row."""
     if not access_for(user).can_edit_center(center.pk):
-        raise PermissionDenied("You cannot add records for this centre.")
+        raise PermissionDenied(_("You cannot add records for this centre."))
     with transaction.atomic():
         set_audit_context(user=user)
         RecordCounter.objects.get_or_create(center=center)
@@ -87,12 +88,13 @@ def save_instrument(
     """Store cleaned values. `expected_version` is the row version the user started from (None
     for a new instance); a mismatch means someone else saved meanwhile: EditConflict."""
     if not access_for(user).can_edit_center(record.center_id):
-        raise PermissionDenied("You cannot edit this centre's records.")
+        raise PermissionDenied(_("You cannot edit this centre's records."))
     with transaction.atomic():
         locked_record = Record.objects.select_for_update(of=("self",)).get(pk=record.pk)
         if locked_record.is_locked:
             raise RecordLocked(
-                f"Record {record.record_id} is locked; a data manager can unlock it."
+                _("Record %(record_id)s is locked; a data manager can unlock it.")
+                % {"record_id": record.record_id}
             )
         row = (
             InstrumentData.objects.select_for_update()
@@ -101,16 +103,20 @@ def save_instrument(
         )
         if row is None:
             if expected_version not in (None, 0):
-                raise EditConflict("This form instance no longer exists.", current=None)
+                raise EditConflict(_("This form instance no longer exists."), current=None)
             row = InstrumentData(record=record, instrument=instrument, instance=instance, version=0)
         elif row.is_locked:
             raise RecordLocked(
-                f"This form of {record.record_id} is locked; a data manager can unlock it."
+                _("This form of %(record_id)s is locked; a data manager can unlock it.")
+                % {"record_id": record.record_id}
             )
         elif expected_version != row.version:
             raise EditConflict(
-                f"{row.updated_by or 'Someone'} saved this form at "
-                f"{timezone.localtime(row.updated_at):%H:%M:%S} while you were editing it.",
+                _("%(who)s saved this form at %(when)s while you were editing it.")
+                % {
+                    "who": row.updated_by or _("Someone"),
+                    "when": f"{timezone.localtime(row.updated_at):%H:%M:%S}",
+                },
                 current=row,
             )
         changed = row.pk is None or row.data != data or row.status != status
@@ -118,7 +124,7 @@ def save_instrument(
             return row
         if row.ever_completed and not reason.strip():
             raise ReasonRequired(
-                "This form has been marked Complete before: give a reason for the change."
+                _("This form has been marked Complete before: give a reason for the change.")
             )
         set_audit_context(user=user, reason=reason.strip())
         before = row.data or {}
@@ -187,13 +193,15 @@ def delete_record(*, user, record: Record, reason: str) -> None:
         not access_for(user).can_edit_center(record.center_id)
         and not access_for(user).is_data_manager
     ):
-        raise PermissionDenied("You cannot delete this record.")
+        raise PermissionDenied(_("You cannot delete this record."))
     if not reason.strip():
-        raise ReasonRequired("Deleting a record needs a reason.")
+        raise ReasonRequired(_("Deleting a record needs a reason."))
     with transaction.atomic():
         current = Record.objects.select_for_update().get(pk=record.pk)
         if current.is_locked:
-            raise RecordLocked(f"Record {record.record_id} is locked.")
+            raise RecordLocked(
+                _("Record %(record_id)s is locked.") % {"record_id": record.record_id}
+            )
         set_audit_context(user=user, reason=reason.strip())
         current.deleted_at = timezone.now()
         current.save(update_fields=["deleted_at", "updated_at"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 
 from registry.models import DictionaryVersion, FormStatus
 from registry.services.dictionary import current_dictionary_version
@@ -11,10 +12,10 @@ from registry.services.dictionary import current_dictionary_version
 # only asks the database which version is current.
 _LOADED: dict[tuple[int, int, str], DictionaryVersion] = {}
 STATUS_CSS = {  # css suffix of registry.css status-dot classes
-    None: ("none", "No data"),
-    FormStatus.INCOMPLETE: ("0", "Incomplete"),
-    FormStatus.UNVERIFIED: ("1", "Unverified"),
-    FormStatus.COMPLETE: ("2", "Complete"),
+    None: ("none", _("No data")),
+    FormStatus.INCOMPLETE: ("0", _("Incomplete")),
+    FormStatus.UNVERIFIED: ("1", _("Unverified")),
+    FormStatus.COMPLETE: ("2", _("Complete")),
 }
 
 
@@ -25,7 +26,7 @@ def dictionary_version() -> DictionaryVersion:
     try:
         version = current_dictionary_version()
     except LookupError:
-        raise Http404("No data dictionary has been imported yet.") from None
+        raise Http404(_("No data dictionary has been imported yet.")) from None
     version.dictionary  # noqa: B018 - parse it once, here
     _LOADED[(version.pk, version.number, version.sha256)] = version
     return version

@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as Forbidden
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from centers.access import access_for
@@ -20,7 +21,7 @@ from registry.services.errors import DictionaryChangeRefused, DictionaryUnchange
 
 def _require_data_manager(user) -> None:
     if not access_for(user).is_data_manager:
-        raise Forbidden("The data dictionary is managed by data managers.")
+        raise Forbidden(_("The data dictionary is managed by data managers."))
 
 
 @login_required
@@ -54,7 +55,10 @@ def dictionary_home(request):
                 messages.info(request, str(exc))
                 return redirect("registry:dictionary")
             else:
-                messages.success(request, f"Dictionary version {version.number} is now current.")
+                messages.success(
+                    request,
+                    _("Dictionary version %(number)s is now current.") % {"number": version.number},
+                )
                 return redirect("registry:dictionary")
     versions = DictionaryVersion.objects.order_by("-number").select_related("created_by")
     return render(

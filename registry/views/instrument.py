@@ -11,6 +11,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
 from centers.access import access_for
@@ -64,25 +66,27 @@ def _tools(
         url = reverse("registry:field_history", args=[record.record_id, f.name])
         html = format_html(
             '<button type="button" class="btn btn-sm btn-outline-secondary registry-history" '
-            'hx-get="{}" hx-target="#history-body" title="History of {}" '
-            'aria-label="History of {}">H</button>',
+            'hx-get="{}" hx-target="#history-body" title="{}" '
+            'aria-label="{}">H</button>',
             url,
-            f.name,
-            dictionary_plain_text(f.label) or f.name,
+            _("History of %(field)s") % {"field": f.name},
+            _("History of %(field)s") % {"field": dictionary_plain_text(f.label) or f.name},
         )
         if open_queries.get(f.name):
             html += format_html(
-                '<a class="badge text-bg-danger" href="{}?record={}">{} open query</a>',
+                '<a class="badge text-bg-danger" href="{}?record={}">{}</a>',
                 reverse("registry:queries"),
                 record.record_id,
-                open_queries[f.name],
+                ngettext("%(n)s open query", "%(n)s open queries", open_queries[f.name])
+                % {"n": open_queries[f.name]},
             )
         if can_raise:
             html += format_html(
-                '<a class="btn btn-sm btn-outline-danger" href="{}?field={}&instance={}">Query</a>',
+                '<a class="btn btn-sm btn-outline-danger" href="{}?field={}&instance={}">{}</a>',
                 reverse("registry:query_open", args=[record.record_id]),
                 f.name,
                 instance,
+                _("Query"),
             )
         tools[f.name] = html
     return tools
@@ -107,7 +111,7 @@ def changes_since(
     ).order_by("seq")
     diff: dict[str, dict] = {}
     for e in events:
-        key = e.field or "(form status)"
+        key = e.field or _("(form status)")
         entry = diff.setdefault(key, {"field": key, "old": e.old_value, "who": set()})
         entry["new"] = e.new_value
         entry["who"].add(e.actor_name)
@@ -305,15 +309,20 @@ def _form_kwargs(record, version, instrument, instance, row, context, readonly, 
 
 def _report_save(request, saved: InstrumentData, form: InstrumentForm) -> None:
     messages.success(
-        request, f"Saved {saved.instrument} #{saved.instance} (version {saved.version})."
+        request,
+        _("Saved %(instrument)s #%(instance)s (version %(version)s).")
+        % {"instrument": saved.instrument, "instance": saved.instance, "version": saved.version},
     )
     cleaned = form.cleaned_instrument
     if cleaned.cleared:
         names = ", ".join(sorted(cleaned.cleared))
         messages.info(
             request,
-            f"Hidden by branching logic, so cleared: {names} "
-            "(the old values stay in the audit trail).",
+            _(
+                "Hidden by branching logic, so cleared: %(names)s "
+                "(the old values stay in the audit trail)."
+            )
+            % {"names": names},
         )
     for name, warning in cleaned.warnings.items():
         messages.warning(request, f"{name}: {warning}")

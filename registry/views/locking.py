@@ -6,6 +6,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as Forbidden
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from centers.access import access_for
@@ -38,7 +40,7 @@ from .common import dictionary_version
 def lock(request, record_id: str):
     record = get_record_for_user(request.user, record_id)
     if not access_for(request.user).can_lock_center(record.center_id):
-        raise Forbidden("Only the centre's site investigator can lock its records.")
+        raise Forbidden(_("Only the centre's site investigator can lock its records."))
     version = dictionary_version()
     form = SignatureForm(request.POST or None)
     blockers: list[str] = []
@@ -61,7 +63,10 @@ def lock(request, record_id: str):
             form.add_error("password", str(exc))
             status = 403
         else:
-            messages.success(request, f"Record {record.record_id} is locked and signed.")
+            messages.success(
+                request,
+                _("Record %(record_id)s is locked and signed.") % {"record_id": record.record_id},
+            )
             return redirect(record.get_absolute_url())
     elif request.method == "POST":
         status = 400
@@ -103,7 +108,7 @@ def instrument_lock(request, record_id: str, instrument: str, instance: int):
         try:
             if unlocking:
                 unlock_instrument(user=request.user, row=row, reason=form.cleaned_data["reason"])
-                messages.success(request, "The form is unlocked.")
+                messages.success(request, _("The form is unlocked."))
             else:
                 lock_instrument(
                     user=request.user,
@@ -111,7 +116,7 @@ def instrument_lock(request, record_id: str, instrument: str, instance: int):
                     password=form.cleaned_data["password"],
                     request=request,
                 )
-                messages.success(request, "The form is locked.")
+                messages.success(request, _("The form is locked."))
         except RegistryError as exc:
             messages.error(request, str(exc))
     return redirect("registry:instrument", record.record_id, instrument, instance)
@@ -123,7 +128,7 @@ def acknowledge(request, record_id: str):
     record = get_record_for_user(request.user, record_id)
     form = AcknowledgeForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Give a reason to acknowledge the finding.")
+        messages.error(request, _("Give a reason to acknowledge the finding."))
     else:
         try:
             finding_acknowledge(
@@ -132,7 +137,7 @@ def acknowledge(request, record_id: str):
                 rule_key=form.cleaned_data["rule_key"],
                 reason=form.cleaned_data["reason"],
             )
-            messages.success(request, "The finding is acknowledged.")
+            messages.success(request, _("The finding is acknowledged."))
         except RegistryError as exc:
             raise Forbidden(str(exc)) from None
     if access_for(request.user).can_lock_center(record.center_id):
@@ -145,7 +150,7 @@ def acknowledge(request, record_id: str):
 def unlock(request, record_id: str):
     record = get_record_for_user(request.user, record_id)
     if not access_for(request.user).is_data_manager:
-        raise Forbidden("Only a data manager can unlock a record.")
+        raise Forbidden(_("Only a data manager can unlock a record."))
     form = UnlockForm(request.POST or None)
     status = 200
     if request.method == "POST":
@@ -157,7 +162,9 @@ def unlock(request, record_id: str):
                 status = 409
             else:
                 messages.success(
-                    request, f"Record {record.record_id} is unlocked; its signature is void."
+                    request,
+                    _("Record %(record_id)s is unlocked; its signature is void.")
+                    % {"record_id": record.record_id},
                 )
                 return redirect(record.get_absolute_url())
         else:
@@ -171,7 +178,7 @@ def bulk_lock(request):
     access = access_for(request.user)
     centers = [m.center_id for m in access.memberships if access.can_lock_center(m.center_id)]
     if not centers:
-        raise Forbidden("Only site investigators lock records.")
+        raise Forbidden(_("Only site investigators lock records."))
     version = dictionary_version()
     candidates = (
         Record.objects.visible_to(request.user)
@@ -202,7 +209,13 @@ def bulk_lock(request):
                 status = 409
             else:
                 messages.success(
-                    request, f"{len(signatures)} record(s) locked, one signature each."
+                    request,
+                    ngettext(
+                        "%(n)s record locked, one signature each.",
+                        "%(n)s records locked, one signature each.",
+                        len(signatures),
+                    )
+                    % {"n": len(signatures)},
                 )
                 return redirect("registry:dashboard")
         else:

@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as Forbidden
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from centers.access import access_for
@@ -27,12 +28,12 @@ def quality(request):
     status = 200
     if request.method == "POST":
         if not is_dm:
-            raise Forbidden("Only data managers write data-quality rules.")
+            raise Forbidden(_("Only data managers write data-quality rules."))
         if form.is_valid():
             quality_rule_create(
                 user=request.user, name=form.cleaned_data["name"], logic=form.cleaned_data["logic"]
             )
-            messages.success(request, "The rule was added.")
+            messages.success(request, _("The rule was added."))
             return redirect("registry:quality")
         status = 400
     records = Record.objects.visible_to(request.user).select_related("center")
@@ -77,6 +78,6 @@ def quality(request):
 def rule_toggle(request, rule_id: int):
     rule = get_object_or_404(DataQualityRule, pk=rule_id)
     if not access_for(request.user).is_data_manager:
-        raise Forbidden("Only data managers change data-quality rules.")
+        raise Forbidden(_("Only data managers change data-quality rules."))
     quality_rule_set_active(user=request.user, rule=rule, active=not rule.is_active)
     return redirect("registry:quality")

@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied as Forbidden
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from centers.access import access_for
@@ -54,7 +55,7 @@ def query_list(request):
 def query_open_view(request, record_id: str):
     record = get_record_for_user(request.user, record_id)
     if not access_for(request.user).can_raise_queries:
-        raise Forbidden("Only monitors and data managers open queries.")
+        raise Forbidden(_("Only monitors and data managers open queries."))
     dictionary = dictionary_version().dictionary
     forms_by_field = {}
     choices = []
@@ -78,7 +79,10 @@ def query_open_view(request, record_id: str):
         except RegistryError as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, f"A query was opened on {record.record_id}.{field}.")
+            messages.success(
+                request,
+                _("A query was opened on %(where)s.") % {"where": f"{record.record_id}.{field}"},
+            )
             return redirect(record.get_absolute_url())
     return render(
         request,
@@ -109,11 +113,11 @@ def query_detail(request, query_id: int):
             elif action == "close" and can_close:
                 query_close(user=request.user, query=query, text=form.cleaned_data["text"])
             else:
-                raise Forbidden("You cannot do that with this query.")
+                raise Forbidden(_("You cannot do that with this query."))
         except RegistryError as exc:
             form.add_error("text", str(exc))
         else:
-            messages.success(request, "The query was updated.")
+            messages.success(request, _("The query was updated."))
             return redirect("registry:query", query.pk)
     return render(
         request,

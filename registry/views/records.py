@@ -13,6 +13,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from centers.access import access_for
@@ -117,7 +118,7 @@ def new_record(request):
         try:
             center = editable[int(request.POST.get("center", ""))]
         except (KeyError, ValueError):
-            messages.error(request, "Choose the centre of the new record.")
+            messages.error(request, _("Choose the centre of the new record."))
             return redirect("registry:dashboard")
     try:
         record = create_record(user=request.user, center=center)
@@ -126,7 +127,9 @@ def new_record(request):
         return redirect("registry:dashboard")
     version = dictionary_version()
     first_form = version.dictionary.form_names[0]
-    messages.success(request, f"Record {record.record_id} was created.")
+    messages.success(
+        request, _("Record %(record_id)s was created.") % {"record_id": record.record_id}
+    )
     return redirect("registry:instrument", record.record_id, first_form, 1)
 
 
