@@ -15,6 +15,7 @@ from crispy_forms.layout import Div, Field, Layout
 from django import forms
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext
 
 from registry.dictionary import Dictionary, FieldDef
 from registry.dictionary_text import dictionary_plain_text, render_dictionary_text
@@ -29,7 +30,7 @@ VERSION_FIELD = "__version"
 REASON_FIELD = "__reason"
 MISSING_SUFFIX = "__missing"
 MISSING_SELECT = (
-    '<label class="visually-hidden" for="id_{0}{1}">Missing-data code for {2}</label>'
+    '<label class="visually-hidden" for="id_{0}{1}">{2}</label>'
     '<select class="form-select form-select-sm registry-missing w-auto d-inline-block" '
     'name="{0}{1}" id="id_{0}{1}"{3}>{4}</select>'
 )
@@ -80,7 +81,7 @@ class InstrumentForm(forms.Form):
         self.fields[STATUS_FIELD] = forms.TypedChoiceField(
             choices=FormStatus.choices,
             coerce=int,
-            label="Form status",
+            label=gettext("Form status"),
             initial=0,
         )
         self.fields[VERSION_FIELD] = forms.IntegerField(
@@ -88,8 +89,8 @@ class InstrumentForm(forms.Form):
         )
         self.fields[REASON_FIELD] = forms.CharField(
             required=False,
-            label="Reason for change",
-            help_text="This form has been marked Complete before: say why you change it.",
+            label=gettext("Reason for change"),
+            help_text=gettext("This form has been marked Complete before: say why you change it."),
             widget=forms.Textarea(attrs={"rows": 2}),
         )
         if readonly:
@@ -123,7 +124,7 @@ class InstrumentForm(forms.Form):
             options = format_html_join(
                 "",
                 '<option value="{}"{} title="{}">{}</option>',
-                [("", "", "", "no code")]
+                [("", "", "", gettext("no code"))]
                 + [
                     (
                         c["code"],
@@ -139,7 +140,7 @@ class InstrumentForm(forms.Form):
                     MISSING_SELECT,
                     f.name,
                     MISSING_SUFFIX,
-                    label,
+                    gettext("Missing-data code for %(field)s") % {"field": label},
                     " disabled" if self.readonly or f.readonly else "",
                     options,
                 )
@@ -150,12 +151,12 @@ class InstrumentForm(forms.Form):
                     format_html(
                         '<button type="button" class="btn btn-sm btn-outline-info '
                         'registry-code-button" data-code="{}" data-target="id_{}{}" '
-                        'aria-label="Mark {} as {}">{}</button>',
+                        'aria-label="{}">{}</button>',
                         first["code"],
                         f.name,
                         MISSING_SUFFIX,
-                        label,
-                        first.get("label", first["code"]),
+                        gettext("Mark %(field)s as %(code)s")
+                        % {"field": label, "code": first.get("label", first["code"])},
                         first["code"],
                     )
                 )
@@ -163,8 +164,9 @@ class InstrumentForm(forms.Form):
             parts.append(
                 format_html(
                     '<button type="button" class="btn btn-sm btn-outline-secondary registry-today" '
-                    'data-target="id_{}">Today</button>',
+                    'data-target="id_{}">{}</button>',
                     f.name,
+                    gettext("Today"),
                 )
             )
         parts.append(self.tools.get(f.name, ""))

@@ -7,14 +7,15 @@ import re
 
 from django import forms
 from django.utils.html import format_html
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext
 
 from registry.dictionary import FieldDef
 from registry.dictionary_text import dictionary_plain_text, render_dictionary_text
 
-REQUIRED_MARK = mark_safe(  # noqa: S308 - a constant
-    ' <span class="text-danger" title="Required" aria-hidden="true">*</span>'
-    '<span class="visually-hidden">(required)</span>'
+REQUIRED_MARK = (
+    ' <span class="text-danger" title="{}" aria-hidden="true">*</span>'
+    '<span class="visually-hidden">{}</span>'
 )
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(.*)$")
 
@@ -34,7 +35,9 @@ def display_value(f: FieldDef, stored: object, date_order: str = "dmy") -> objec
 
 def _label(f: FieldDef) -> SafeString:
     label = render_dictionary_text(f.label or f.name)
-    return format_html("{}{}", label, REQUIRED_MARK) if f.required else label
+    if not f.required:
+        return label
+    return format_html("{}" + REQUIRED_MARK, label, gettext("Required"), gettext("(required)"))
 
 
 def missing_code(f: FieldDef, value: object, codes: list[str]) -> str:
