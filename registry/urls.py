@@ -32,4 +32,10 @@ urlpatterns = [
     path("queries/<int:query_id>/", queries.query_detail, name="query"),
     path("dictionary/", dictionary.dictionary_home, name="dictionary"),
     path("dictionary/<int:number>/csv/", dictionary.dictionary_csv, name="dictionary_csv"),
+    path("dictionary/translations/", dictionary.translation_upload, name="dictionary_translation"),
+    path(
+        "dictionary/<int:number>/translations/<str:language>.csv",
+        dictionary.translation_download,
+        name="dictionary_translation_csv",
+    ),
 ]

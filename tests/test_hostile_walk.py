@@ -60,7 +60,7 @@ CASES: dict[str, Case] = {
     "accounts/login/": Case(fields=("username", "password", "next"), query=("next",)),
     "accounts/logout/": Case(query=("next",)),
     "accounts/password/change/": Case(fields=("old_password", "new_password1", "new_password2")),
-    "profile/": Case(fields=("date_format", "action")),
+    "profile/": Case(fields=("date_format", "language", "action")),
     "healthz/": Case(),
     "records/": Case(query=("center", "lock", "q", "page")),
     "records/new/": Case(fields=("center",)),
@@ -89,6 +89,8 @@ CASES: dict[str, Case] = {
     "queries/<int:query_id>/": Case(fields=("text", "action")),
     "dictionary/": Case(fields=("csv_text", "note", "confirm_changes"), files=("csv_file",)),
     "dictionary/<int:number>/csv/": Case(),
+    "dictionary/translations/": Case(fields=("language", "note"), files=("csv_file",)),
+    "dictionary/<int:number>/translations/<str:language>.csv": Case(),
     "analytics/": Case(query=("ci", "subgroup", "version")),
     "analytics/freshness/": Case(query=("version",)),
     "analytics/progress/": Case(query=("fragment", "version", "details")),
@@ -99,7 +101,15 @@ CASES: dict[str, Case] = {
     "analytics/figures/v<int:version>/<slug:name>.<figfmt:fmt>": Case(query=("ci", "inline")),
     "api/": Case(fields=("token", "content", "format")),
     "exports/": Case(
-        fields=("which", "deidentify", "dates", "raw_or_label", "header", "checkbox_label")
+        fields=(
+            "which",
+            "deidentify",
+            "dates",
+            "raw_or_label",
+            "header",
+            "checkbox_label",
+            "language",
+        )
     ),
     "exports/<str:job_id>/status/": Case(),
     "exports/<str:job_id>/download/": Case(),

@@ -205,6 +205,8 @@ def form_label(form_name: str) -> str:
 @dataclass(frozen=True)
 class Dictionary:
     fields: tuple[FieldDef, ...]
+    # Instrument titles of a translation (registry.dictionary.translations); else form_label.
+    form_titles: Mapping[str, str] = field(default_factory=dict, compare=False, hash=False)
     _by_name: dict[str, FieldDef] = field(init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
@@ -217,7 +219,9 @@ class Dictionary:
 
     @property
     def forms(self) -> list[tuple[str, str]]:
-        return [(name, form_label(name)) for name in self._fields_by_form]
+        return [
+            (name, self.form_titles.get(name) or form_label(name)) for name in self._fields_by_form
+        ]
 
     @property
     def form_names(self) -> list[str]:

@@ -16,6 +16,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from django.conf import settings
+from django.utils import translation
+
 from registry import csv_safety
 from registry.audit import record_event
 from registry.audit_anchors import event_anchor
@@ -23,6 +26,7 @@ from registry.dataset import read_locked_dataset
 from registry.dictionary import COLUMNS, Dictionary
 from registry.models import DictionaryVersion, InstrumentData
 from registry.services.dictionary import current_dictionary_version
+from registry.services.dictionary_translations import version_in
 
 from . import statfiles
 from .columns import selected_fields
@@ -98,8 +102,11 @@ def build_export(
     directory.mkdir(parents=True, exist_ok=True)
     # One snapshot for every file. Without the outbox share lock: an export can take minutes,
     # and locks must not wait for it (the version may then miss a lock still committing).
-    with read_locked_dataset(wait_for_locks=False) as dataset:
-        version = current_dictionary_version()
+    # Labels in the export's language whatever page or worker started it (the same options
+    # give the same bytes): the dictionary's translation and the registry's own words.
+    language = options.language or settings.LANGUAGE_CODE
+    with read_locked_dataset(wait_for_locks=False) as dataset, translation.override(language):
+        version = version_in(current_dictionary_version(), options.language)
         dataset_version = dataset.version
         names = {
             "csv": f"{PREFIX}_data.csv",

@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from centers.access import Access
+from registry.services.dictionary_translations import translation_languages
 
 from .options import FILE_FORMATS, ExportOptions
 
@@ -47,6 +48,9 @@ class ExportForm(forms.Form):
     data_access_group = forms.BooleanField(
         required=False, initial=True, label=_("Centre column (redcap_data_access_group)")
     )
+    language = forms.ChoiceField(
+        required=False, label=_("Language of the labels"), help_text=_("Codes never change.")
+    )
     formats = forms.MultipleChoiceField(
         choices=FORMAT_CHOICES, initial=list(FILE_FORMATS), widget=forms.CheckboxSelectMultiple
     )
@@ -54,6 +58,9 @@ class ExportForm(forms.Form):
     def __init__(self, *args, access: Access, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.access = access
+        self.fields["language"].choices = [("", _("The dictionary's own (English)"))] + [
+            (code, name) for code, name in translation_languages()
+        ]
         if not self.may_include_unlocked(access):
             self.fields["which"].choices = [("locked", _("Locked records only"))]
 
@@ -79,4 +86,5 @@ class ExportForm(forms.Form):
             deidentify=data["deidentify"],
             dates=data["dates"] if data["deidentify"] else "keep",
             formats=tuple(f for f in FILE_FORMATS if f in data["formats"]),
+            language=data.get("language") or "",
         )

@@ -12,7 +12,9 @@ FILE_FORMATS = ("csv", "dictionary", "spss", "stata", "r")
 class ExportOptions:
     """``locked_only``: only locked records (the default for the dataset export); otherwise all
     records with a ``registry_lock_status`` column. ``dates`` applies to de-identified exports:
-    keep (identified only), remove, shift (per-record offset) or days (from date_dx)."""
+    keep (identified only), remove, shift (per-record offset) or days (from date_dx).
+    ``language``: the labels (values, headers, dictionary, R and SPSS/Stata labels) in that
+    translation of the dictionary; codes and variable names never change."""
 
     locked_only: bool = True
     raw_or_label: str = "raw"  # raw | label
@@ -26,6 +28,7 @@ class ExportOptions:
     records: tuple[str, ...] = ()
     filter_logic: str = ""
     formats: tuple[str, ...] = FILE_FORMATS
+    language: str = ""  # labels in a translation of the dictionary ('' = its own texts)
     extra: dict = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:

@@ -57,3 +57,24 @@ class DictionaryUploadForm(forms.Form):
         if not cleaned["csv_text"]:
             raise forms.ValidationError(_("Choose a CSV file to upload."))
         return cleaned
+
+
+class DictionaryTranslationForm(forms.Form):
+    """A translation file for the current dictionary version (registry.dictionary.translations)."""
+
+    language = forms.ChoiceField(label=_("Language"))
+    csv_file = forms.FileField(label=_("Translation file (CSV)"))
+    note = forms.CharField(required=False, max_length=500, label=_("Note"))
+
+    def __init__(self, *args, languages: list[tuple[str, str]], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["language"].choices = languages
+
+    def clean_csv_file(self) -> str:
+        upload = self.cleaned_data["csv_file"]
+        if upload.size > MAX_BYTES:
+            raise forms.ValidationError(_("The file is larger than 5 MB."))
+        try:
+            return upload.read().decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise forms.ValidationError(NOT_UTF8 % {"byte": exc.start + 1}) from None

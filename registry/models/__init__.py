@@ -1,5 +1,5 @@
 from .audit import AuditEvent
-from .dictionary import DictionaryVersion
+from .dictionary import DictionaryTranslation, DictionaryVersion
 from .quality import DataQualityRule, FindingAcknowledgement, Query, QueryMessage
 from .records import (
     FormStatus,
@@ -14,6 +14,7 @@ from .reports import SavedReport
 __all__ = [
     "AuditEvent",
     "DataQualityRule",
+    "DictionaryTranslation",
     "DictionaryVersion",
     "FindingAcknowledgement",
     "FormStatus",

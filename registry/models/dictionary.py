@@ -64,3 +64,35 @@ class DictionaryVersion(models.Model):
     @property
     def missing_code_values(self) -> list[str]:
         return [c["code"] for c in self.missing_codes]
+
+
+class DictionaryTranslation(models.Model):
+    """The dictionary's texts in one language, for one dictionary version (REDCap's
+    Multi-Language Management). Uploads are kept, never edited: the latest one of a version and
+    language is the one shown. Entries are registry.dictionary.translations rows as JSON."""
+
+    version = models.ForeignKey(
+        DictionaryVersion, on_delete=models.PROTECT, related_name="translations"
+    )
+    language = models.CharField(max_length=8, help_text="A code of settings.LANGUAGES, e.g. it.")
+    entries = models.JSONField(default=list)
+    source_csv = models.TextField(blank=True)
+    sha256 = models.CharField(max_length=64)
+    note = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["version", "language", "-pk"]
+        indexes = [models.Index(fields=["version", "language"], name="dict_translation_lookup")]
+
+    def __str__(self) -> str:
+        return f"dictionary v{self.version.number} in {self.language}"
+
+    @cached_property
+    def translation_entries(self):
+        from registry.dictionary.translations import TranslationEntry
+
+        return [TranslationEntry(**e) for e in self.entries]

@@ -17,6 +17,7 @@ from registry.dictionary import (
 )
 from registry.models import DictionaryVersion, InstrumentData
 
+from .dictionary_translations import carry_translations, import_default_translations
 from .errors import DictionaryChangeRefused, DictionaryUnchanged
 
 DEFAULT_ANALYSIS = "gi_lms"
@@ -90,6 +91,8 @@ def import_dictionary(
             created_by=user if user is not None and user.pk else None,
         )
         version.refresh_from_db(fields=["content_sha256"])  # computed by the database
+        if previous is not None:
+            carry_translations(previous=previous, new=version, user=user)
         record_event(
             "dictionary_import",
             user=user,
@@ -108,16 +111,19 @@ def import_dictionary(
 
 
 def import_default_dictionary(user=None) -> DictionaryVersion:
-    """The GI-LMS study dictionary; does nothing if it is already the current version."""
+    """The GI-LMS study dictionary and its Italian translation; does nothing if they are
+    already current."""
     try:
-        return import_dictionary(
+        version = import_dictionary(
             csv_text=gi_lms_dictionary_csv(),
             user=user,
             project=gi_lms_project(),
             note="GI-LMS study dictionary",
         )
     except DictionaryUnchanged as unchanged:
-        return unchanged.current
+        version = unchanged.current
+    import_default_translations(version, user=user)
+    return version
 
 
 def _same_meaning(version: DictionaryVersion, fields: list[dict], project: dict) -> bool:

@@ -38,6 +38,7 @@ KNOWN_ACTIONS = (
     "login_failed",
     "role_change",
     "dictionary_import",
+    "dictionary_translation",
     "dictionary_version",
     "query_open",
     "query_answer",

@@ -26,6 +26,7 @@ from registry.forms.instrument import (
     display_value,
 )
 from registry.models import AuditEvent, FormStatus, InstrumentData, Query, Record
+from registry.services.dictionary_translations import dictionary_in, missing_codes_in
 from registry.services.errors import (
     EditConflict,
     PermissionDenied,
@@ -161,7 +162,7 @@ def _next_url(record: Record, forms_: list[str], instrument: str, action: str) -
 def instrument_form(request, record_id: str, instrument: str, instance: int):
     record = get_record_for_user(request.user, record_id)
     version = dictionary_version()
-    dictionary = version.dictionary
+    dictionary = dictionary_in(version)  # the person's language; codes and logic unchanged
     if instrument not in dictionary.form_names:
         raise Http404("No such instrument")
     repeating = instrument in version.repeating_instruments
@@ -180,6 +181,7 @@ def instrument_form(request, record_id: str, instrument: str, instance: int):
     form_kwargs = _form_kwargs(
         record, version, instrument, instance, row, context, readonly, access.can_raise_queries
     )
+    form_kwargs.update(dictionary=dictionary, missing_codes=missing_codes_in(version))
     form_kwargs["date_order"] = request.user.date_format
     status, conflict = 200, None
     if request.method == "POST":

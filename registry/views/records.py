@@ -21,6 +21,7 @@ from centers.models import Center, Role
 from registry.forms.filters import DashboardFilterForm
 from registry.models import InstrumentData, Query, Record
 from registry.quality import findings_for
+from registry.services.dictionary_translations import dictionary_in
 from registry.services.errors import RegistryError
 from registry.services.locking import current_signature, signature_is_valid
 from registry.services.records import create_record, get_record_for_user
@@ -53,7 +54,7 @@ def _cell(home: str, form: str, found: list[int], repeating: bool) -> str:
 @require_GET
 def dashboard(request):
     version = dictionary_version()
-    forms_ = version.dictionary.forms
+    forms_ = dictionary_in(version).forms
     repeating = set(version.repeating_instruments)
     centers = sorted(
         {c.pk: c for c in _readable_centers(request.user)}.values(), key=lambda c: c.code
@@ -143,7 +144,7 @@ def record_home(request, record_id: str):
     for row in record.instruments.filter(deleted_at__isnull=True).order_by("instance"):
         rows.setdefault(row.instrument, []).append(row)
     instruments = []
-    for form, label in version.dictionary.forms:
+    for form, label in dictionary_in(version).forms:
         found = rows.get(form, [])
         instances = [
             {
