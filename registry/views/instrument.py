@@ -179,9 +179,9 @@ def instrument_form(request, record_id: str, instrument: str, instance: int):
     readonly = record.is_locked or not can_edit or bool(row and row.is_locked)
     context = merged_values(rows, exclude=(instrument, instance))
     form_kwargs = _form_kwargs(
-        record, version, instrument, instance, row, context, readonly, access.can_raise_queries
+        record, dictionary, instrument, instance, row, context, readonly, access.can_raise_queries
     )
-    form_kwargs.update(dictionary=dictionary, missing_codes=missing_codes_in(version))
+    form_kwargs["missing_codes"] = missing_codes_in(version)
     form_kwargs["date_order"] = request.user.date_format
     status, conflict = 200, None
     if request.method == "POST":
@@ -280,8 +280,9 @@ def _form_nav(forms_: list[tuple[str, str]], rows: list[InstrumentData]) -> list
     ]
 
 
-def _form_kwargs(record, version, instrument, instance, row, context, readonly, can_raise) -> dict:
-    dictionary = version.dictionary
+def _form_kwargs(
+    record, dictionary, instrument, instance, row, context, readonly, can_raise
+) -> dict:
     fields = list(dictionary.fields_of(instrument))
 
     def tools() -> dict[str, str]:  # only when the form is rendered
@@ -300,7 +301,6 @@ def _form_kwargs(record, version, instrument, instance, row, context, readonly, 
         "dictionary": dictionary,
         "instrument": instrument,
         "context": context,
-        "missing_codes": version.missing_codes,
         "stored": stored,
         "readonly": readonly,
         "ever_completed": bool(row and row.ever_completed),

@@ -20,7 +20,7 @@ from centers.models import Center, Membership, Role, User
 from registry.services.dictionary import import_default_dictionary
 center = Center.objects.create(code="MIL", name="Istituto Nazionale dei Tumori", city="Milano")
 user = User.objects.create_user("coordinator-mil", password="{PASSWORD}",
-                                first_name="Carla", last_name="Rossi")
+                                first_name="Carla", last_name="Rossi", language="en-gb")
 Membership.objects.create(user=user, center=center, role=Role.SITE_COORDINATOR)
 import_default_dictionary()
 """
@@ -61,6 +61,8 @@ def page(stack):
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        # An Italian browser; the coordinator chose English pages on the profile (the Italian
+        # journey is tests/registry/test_browser_italian.py).
         context = browser.new_context(base_url=stack.url, locale="it-IT")
         context.set_default_timeout(10_000)
         page = context.new_page()
