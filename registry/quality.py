@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from registry.logic import LogicSyntaxError, is_true
 
@@ -51,7 +52,8 @@ def _before(rd: RecordData, early: str, late: str, key: str, name: str) -> list[
             Finding(
                 key,
                 name,
-                f"{late} ({b}) is before {early} ({a})",
+                _("%(late)s (%(b)s) is before %(early)s (%(a)s)")
+                % {"late": late, "b": b, "early": early, "a": a},
                 rd.field_forms.get(late, ""),
                 late,
             )
@@ -68,8 +70,9 @@ def _relapse_order(rd: RecordData) -> list[Finding]:
             out.append(
                 Finding(
                     "surgery_before_relapse",
-                    "Surgery before relapse",
-                    f"relapse_date ({relapse}) is before surgery_date ({surgery})",
+                    _("Surgery before relapse"),
+                    _("relapse_date (%(relapse)s) is before surgery_date (%(surgery)s)")
+                    % {"relapse": relapse, "surgery": surgery},
                     "relapse",
                     "relapse_date",
                     instance,
@@ -79,8 +82,9 @@ def _relapse_order(rd: RecordData) -> list[Finding]:
             out.append(
                 Finding(
                     "relapse_before_last_contact",
-                    "Relapse before last contact",
-                    f"relapse_date ({relapse}) is after last_contact_date ({last})",
+                    _("Relapse before last contact"),
+                    _("relapse_date (%(relapse)s) is after last_contact_date (%(last)s)")
+                    % {"relapse": relapse, "last": last},
                     "relapse",
                     "relapse_date",
                     instance,
@@ -97,8 +101,8 @@ def _death(rd: RecordData) -> list[Finding]:
         out.append(
             Finding(
                 "death_date_iff_dead",
-                "Death date present if and only if dead",
-                "vital status is Dead but there is no death date",
+                _("Death date present if and only if dead"),
+                _("vital status is Dead but there is no death date"),
                 "follow_up",
                 "death_date",
             )
@@ -107,8 +111,8 @@ def _death(rd: RecordData) -> list[Finding]:
         out.append(
             Finding(
                 "death_date_iff_dead",
-                "Death date present if and only if dead",
-                "vital status is Alive but a death date is recorded",
+                _("Death date present if and only if dead"),
+                _("vital status is Alive but a death date is recorded"),
                 "follow_up",
                 "death_date",
             )
@@ -123,8 +127,9 @@ def _death(rd: RecordData) -> list[Finding]:
                     out.append(
                         Finding(
                             "death_after_all",
-                            "Death after every other date",
-                            f"{name} ({other}) is after death_date ({death})",
+                            _("Death after every other date"),
+                            _("%(field)s (%(other)s) is after death_date (%(death)s)")
+                            % {"field": name, "other": other, "death": death},
                             rd.field_forms.get(name, ""),
                             name,
                             instance,
@@ -143,8 +148,9 @@ def _future(rd: RecordData) -> list[Finding]:
                 out.append(
                     Finding(
                         "no_future_dates",
-                        "No dates in the future",
-                        f"{name} ({value}) is in the future",
+                        _("No dates in the future"),
+                        _("%(field)s (%(value)s) is in the future")
+                        % {"field": name, "value": value},
                         rd.field_forms.get(name, ""),
                         name,
                         instance,
@@ -159,8 +165,9 @@ def _followup(rd: RecordData) -> list[Finding]:
         return [
             Finding(
                 "followup_plausible",
-                "Follow-up long enough to be plausible",
-                f"alive with only {(last - dx).days} days of follow-up since diagnosis",
+                _("Follow-up long enough to be plausible"),
+                _("alive with only %(days)s days of follow-up since diagnosis")
+                % {"days": (last - dx).days},
                 "follow_up",
                 "last_contact_date",
             )
@@ -177,14 +184,14 @@ def _all_values(rd: RecordData, name: str):
 
 BUILTIN_RULES: list[Callable[[RecordData], list[Finding]]] = [
     lambda rd: _before(
-        rd, "date_dx", "surgery_date", "dx_before_surgery", "Diagnosis before surgery"
+        rd, "date_dx", "surgery_date", "dx_before_surgery", _("Diagnosis before surgery")
     ),
     lambda rd: _before(
         rd,
         "date_dx",
         "last_contact_date",
         "dx_before_last_contact",
-        "Diagnosis before last contact",
+        _("Diagnosis before last contact"),
     ),
     _relapse_order,
     _death,
@@ -223,7 +230,11 @@ def findings_for(record: Record, dictionary_version) -> list[Finding]:
         except (LogicSyntaxError, ValueError):
             continue
         if flagged:
-            findings.append(Finding(f"custom_{rule.pk}", rule.name, f"rule: {rule.logic}"))
+            findings.append(
+                Finding(
+                    f"custom_{rule.pk}", rule.name, _("rule: %(logic)s") % {"logic": rule.logic}
+                )
+            )
     return findings
 
 
