@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.template.defaultfilters import pluralize
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 
 from registry.dataset import changes_since
 
@@ -30,17 +30,24 @@ class Freshness:
         if not self.behind_by:
             return ""
         parts = [
-            f"{n} {word}{pluralize(n)}"
-            for n, word in ((self.locked, "lock"), (self.unlocked, "unlock"))
+            ngettext(singular, plural, n) % {"n": n}
+            for n, singular, plural in (
+                (self.locked, "%(n)s lock", "%(n)s locks"),
+                (self.unlocked, "%(n)s unlock", "%(n)s unlocks"),
+            )
             if n
-        ] or [f"{self.behind_by} change{pluralize(self.behind_by)}"]
-        what = " and ".join(parts)
+        ] or [ngettext("%(n)s change", "%(n)s changes", self.behind_by) % {"n": self.behind_by}]
+        what = gettext(" and ").join(parts)
         if not self.recomputing:
-            return f"{what} not in these figures; newer figures include them."
-        since = ""
-        if self.pending_since is not None:
-            since = f" (since {timezone.localtime(self.pending_since):%H:%M})"
-        return f"{what} not yet in these figures, recomputing{since}."
+            return gettext("%(what)s not in these figures; newer figures include them.") % {
+                "what": what
+            }
+        if self.pending_since is None:
+            return gettext("%(what)s not yet in these figures, recomputing.") % {"what": what}
+        return gettext("%(what)s not yet in these figures, recomputing (since %(since)s).") % {
+            "what": what,
+            "since": f"{timezone.localtime(self.pending_since):%H:%M}",
+        }
 
     def as_json(self) -> dict:
         return {
