@@ -412,6 +412,7 @@ def world(dataset, people, centers):
         "rule_id": ["1", "2"],
         "query_id": [str(query.pk)],
         "number": ["1", "2"],
+        "language": ["it", "en-gb", "xx"],
         "job_id": ["1", "00000000-0000-0000-0000-000000000000"],
         "version": ["1"],
         "name": ["km-overall", "x"],

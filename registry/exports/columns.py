@@ -19,6 +19,7 @@ REPEAT_INSTRUMENT = "redcap_repeat_instrument"
 REPEAT_INSTANCE = "redcap_repeat_instance"
 DAG = "redcap_data_access_group"
 LOCK_STATUS = "registry_lock_status"
+# Lazy labels: in the export's language (build_export activates it), made text when written.
 STATUS_LABELS = {str(s.value): s.label for s in FormStatus}
 
 
@@ -171,7 +172,7 @@ class CellWriter:
 
     def complete(self, status: int | None) -> str:
         text = "0" if status is None else str(status)
-        return STATUS_LABELS.get(text, text) if self.labels else text
+        return str(STATUS_LABELS.get(text, text)) if self.labels else text
 
     def repeat_instrument(self, form: str) -> str:
         if not form:

@@ -50,7 +50,7 @@ def value_labels(c: Column) -> dict[float, str] | None:
     if c.kind == "checkbox":
         return {0.0: "Unchecked", 1.0: "Checked"}
     if c.kind == "complete":
-        return {float(k): v for k, v in STATUS_LABELS.items()}
+        return {float(k): str(v) for k, v in STATUS_LABELS.items()}
     if c.kind == "value" and c.field is not None and c.field.choices and _kind(c) == "number":
         return {float(ch.code): ch.label for ch in c.field.choices}
     return None

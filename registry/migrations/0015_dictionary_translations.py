@@ -26,7 +26,7 @@ class Migration(migrations.Migration):
                 ('note', models.TextField(blank=True)),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('version', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='translations', to='registry.dictionaryversion')),
+                ('version', models.ForeignKey(on_delete=django.db.models.deletion.DO_NOTHING, related_name='translations', to='registry.dictionaryversion')),
             ],
             options={
                 'ordering': ['version', 'language', '-pk'],

@@ -71,8 +71,10 @@ class DictionaryTranslation(models.Model):
     Multi-Language Management). Uploads are kept, never edited: the latest one of a version and
     language is the one shown. Entries are registry.dictionary.translations rows as JSON."""
 
+    # Versions are never deleted (the database refuses it, 0008): nothing to do on delete, and
+    # the refusal stays the database's own.
     version = models.ForeignKey(
-        DictionaryVersion, on_delete=models.PROTECT, related_name="translations"
+        DictionaryVersion, on_delete=models.DO_NOTHING, related_name="translations"
     )
     language = models.CharField(max_length=8, help_text="A code of settings.LANGUAGES, e.g. it.")
     entries = models.JSONField(default=list)
