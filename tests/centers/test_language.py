@@ -87,3 +87,36 @@ def test_dates_and_numbers_follow_the_language():
     with translation.override("en-gb"):
         assert date_format(date(2024, 3, 5)) == "5 Mar 2024"
         assert number_format(1234.5, decimal_pos=1) == "1234.5"
+
+
+def test_every_page_renders_in_italian(client, people, locked_record):
+    """Each translated template renders with the Italian catalogue (placeholders and all)."""
+    pages = {
+        "dm": [
+            "/records/",
+            "/audit/",
+            "/queries/",
+            "/quality/",
+            "/exports/",
+            "/dictionary/",
+            "/profile/",
+            "/accounts/password/change/",
+            f"/records/{locked_record.record_id}/",
+            f"/records/{locked_record.record_id}/history/",
+            f"/records/{locked_record.record_id}/history/sex/",
+            f"/records/{locked_record.record_id}/unlock/",
+            f"/records/{locked_record.record_id}/enrolment/1/",
+        ],
+        "inv_mil": ["/records/lock/", f"/records/{locked_record.record_id}/lock/"],
+        "monitor": [f"/records/{locked_record.record_id}/queries/new/?field=sex&instance=1"],
+        "pi": ["/analytics/", "/analytics/history/", "/analytics/progress/"],
+    }
+    for who, paths in pages.items():
+        user = people[who]
+        user.language = "it"
+        user.save(update_fields=["language"])
+        client.force_login(user)
+        for path in paths:
+            response = client.get(path)
+            assert response.status_code == 200, (who, path, response.status_code)
+            assert response["Content-Language"] == "it", path
