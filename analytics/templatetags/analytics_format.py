@@ -1,11 +1,14 @@
 """Formatting survival figures the way the paper does: months to one decimal, 95% CIs with NA
-where R gives NA, "not reached" for a median R reports as NA."""
+where R gives NA, "not reached" for a median R reports as NA. Decimal separators follow the
+page's language (3.5 in English, 3,5 in Italian)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django import template
+from django.utils.formats import number_format
+from django.utils.translation import gettext
 
 register = template.Library()
 
@@ -14,9 +17,14 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
+def _decimal(value: float, digits: int) -> str:
+    """Rounded as Python rounds (the paper's figures), written with the language's separator."""
+    return number_format(f"{value:.{digits}f}", decimal_pos=digits)
+
+
 @register.filter
 def months(value: float | None) -> str:
-    return f"{value:.1f}" if _is_number(value) else "not reached"
+    return _decimal(value, 1) if _is_number(value) else gettext("not reached")
 
 
 @register.filter
@@ -26,7 +34,7 @@ def ci(interval: list | None, percent: bool = False) -> str:
     def fmt(v: float | None) -> str:
         if not _is_number(v):
             return "NA"
-        return f"{100 * v:.0f}%" if percent else f"{v:.1f}"
+        return f"{100 * v:.0f}%" if percent else _decimal(v, 1)
 
     return f"{fmt(lo)}–{fmt(hi)}"
 
@@ -40,12 +48,12 @@ def pct(value: float | None) -> str:
 def pval(value: float | None) -> str:
     if not _is_number(value):
         return "NA"
-    return "<0.001" if value < 0.001 else f"{value:.3f}"
+    return "<" + _decimal(0.001, 3) if value < 0.001 else _decimal(value, 3)
 
 
 @register.filter
 def num(value: float | None, digits: int = 2) -> str:
-    return f"{value:.{digits}f}" if _is_number(value) else "NA"
+    return _decimal(value, digits) if _is_number(value) else "NA"
 
 
 @register.filter
