@@ -262,6 +262,11 @@ def instrument_form(request, record_id: str, instrument: str, instance: int):
                 "missing_codes": version.missing_code_values,
                 "today": date.today().isoformat(),  # noqa: DTZ011 - the coordinator's day
                 "date_order": request.user.date_format,
+                # entry.js's question, in the person's language (%(names)s: the field names)
+                "confirm_hide": _(
+                    "This change hides %(names)s. Clear the value(s) entered there? "
+                    "(The old values stay in the audit trail.)"
+                ),
             },
             "form_names": _form_nav(dictionary.forms, rows),
         },
