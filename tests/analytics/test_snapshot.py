@@ -193,6 +193,6 @@ def test_seed_demo_ends_with_a_current_snapshot(dictionary, django_capture_on_co
         seed_demo()
     snapshot = StatisticsSnapshot.objects.latest()
     assert snapshot.dataset_version == newest_version()
-    assert snapshot.n_locked_records == 28
-    assert snapshot.results["n_patients"] == 28
+    assert snapshot.n_locked_records == 33
+    assert snapshot.results["n_patients"] == 33
     assert snapshot.results["counts"]["salvage_surgery"]["n"] == 5
