@@ -52,7 +52,8 @@ def _survival_sentence(operated: dict[str, Any] | None, whole: dict[str, Any]) -
         )
     return (
         f"Their 5-year overall survival rate was {rate_phrase(operated)} and median overall "
-        f"survival was {median_phrase(operated)} (whole cohort: {median_phrase(whole)})."
+        f"survival was {median_phrase(operated)}. In the whole cohort, median overall survival "
+        f"was {median_phrase(whole)}."
     )
 
 
