@@ -126,3 +126,27 @@ def test_the_seeded_demo_reproduces_every_figure(
     assert f"all {len(PUBLISHED)} figures match" in html
     for row in table["rows"]:
         assert row["figure"] in panel
+
+
+def test_the_demo_cohort_has_no_ties_and_no_exclusions():
+    """Distinct times in every endpoint: no median falls on a tie that would make it hinge on
+    how ties are broken."""
+    from analytics.config import resolve_config
+    from analytics.endpoints import Patient, derive_endpoints
+    from registry.demo import build_cohort
+
+    patients = []
+    for number, built in enumerate(p for p in build_cohort() if p.lock):
+        values, instances = {}, {}
+        for form, rows in built.forms.items():
+            if form in ("systemic_therapy", "relapse"):
+                instances[form] = rows
+            else:
+                for row in rows:
+                    values.update(row)
+        patients.append(Patient(f"R{number}", built.center, values, instances))
+    assert len(patients) == 33
+    for key, data in derive_endpoints(patients, resolve_config(None), []).items():
+        times = [o.time_months for o in data.observations]
+        assert not data.excluded, key
+        assert len(times) == len(set(times)), key
