@@ -65,22 +65,23 @@ class Metastatic:
 
 L, M = Localized, Metastatic
 # fmt: off
+# L(diagnosis, site, months to last contact or death, ...): in order of that time.
 LOCALIZED = [
     L(date(2020, 10, 11), SMALL_BOWEL, 25.3),
-    L(date(2008, 5, 14), STOMACH, 27.6, True, "neo", 9.0, True,
+    L(date(2008, 5, 14), STOMACH, 27.6, died=True, chemo="neo", relapse=9.0, distant_first=True,
       lines=(Line(GEM_DOC, PD, 2.0), Line(TRABECTEDIN, SD, 5.5, 0.5))),
     L(date(2020, 4, 16), SMALL_BOWEL, 31.9, chemo="adj", relapse=12.3, distant_first=True,
       lines=(Line(GEM_DOC, PR, 9.0), Line(TRABECTEDIN, SD, None, 0.5))),
     L(date(2019, 8, 7), COLON, 38.4),
-    L(date(2011, 2, 3), SMALL_BOWEL, 41.2, True, "adj", 14.5, distant=26.0,
+    L(date(2011, 2, 3), SMALL_BOWEL, 41.2, died=True, chemo="adj", relapse=14.5, distant=26.0,
       lines=(Line(GEM_DOC, SD, 4.5),)),
     L(date(2019, 1, 11), RECTUM, 46.7, relapse=18.7),
-    L(date(2006, 9, 19), SMALL_BOWEL, 49.8, True, "adj", 6.2, True,
+    L(date(2006, 9, 19), SMALL_BOWEL, 49.8, died=True, chemo="adj", relapse=6.2, distant_first=True,
       lines=(Line(TRABECTEDIN, SD, 9.0), Line(GEM_DOC, PR, 10.0, 0.5),
              Line(ERIBULIN, PD, 2.0, 0.5))),
-    L(date(2013, 6, 10), STOMACH, 54.1, True, "neo", 21.0, salvage="residual",
+    L(date(2013, 6, 10), STOMACH, 54.1, died=True, chemo="neo", relapse=21.0, salvage="residual",
       lines=(Line(GEM_DOC, SD, 5.0),)),
-    L(date(2009, 11, 2), COLON, 57.3, True, "adj", 30.5, distant=38.0,
+    L(date(2009, 11, 2), COLON, 57.3, died=True, chemo="adj", relapse=30.5, distant=38.0,
       lines=(Line(TRABECTEDIN, PD, 1.9),)),
     L(date(2017, 7, 6), SMALL_BOWEL, 62.4, chemo="neo", relapse=4.8, salvage="residual",
       lines=(Line(GEM_DOC, PR, 14.0), Line(TRABECTEDIN, SD, None, 0.5))),
@@ -89,16 +90,17 @@ LOCALIZED = [
     L(date(2017, 1, 30), COLON, 69.8, chemo="neo", relapse=35.0, distant_first=True,
       lines=(Line(TRABECTEDIN, SD, 11.0), Line(ERIBULIN, SD, None, 0.5))),
     L(date(2016, 10, 4), OESOPHAGUS, 72.1),
-    L(date(2007, 3, 27), SMALL_BOWEL, 96.5, True, "neo", 47.5, salvage="residual", distant=70.0,
-      lines=(Line(GEM_DOC, SD, 6.5),)),
+    L(date(2007, 3, 27), SMALL_BOWEL, 96.5, died=True, chemo="neo", relapse=47.5,
+      salvage="residual", distant=70.0, lines=(Line(GEM_DOC, SD, 6.5),)),
     L(date(2014, 4, 22), RECTUM, 103.6, chemo="adj", relapse=42.0),
     L(date(2011, 11, 25), STOMACH, 131.2, chemo="neo"),
     L(date(2009, 9, 24), SMALL_BOWEL, 158.9, relapse=64.0, salvage="ned"),
-    L(date(2004, 6, 8), COLON, 193.0, True, cause="3"),
+    L(date(2004, 6, 8), COLON, 193.0, died=True, cause="3"),
     L(date(2006, 4, 24), SMALL_BOWEL, 198.7),
     L(date(2005, 6, 15), STOMACH, 207.4, relapse=88.0, salvage="ned"),
     L(date(2004, 12, 21), SMALL_BOWEL, 215.8),
 ]
+# M(diagnosis, site, months to last contact or death, died, advanced lines)
 METASTATIC = [
     M(date(2016, 2, 11), SMALL_BOWEL, 3.9, True, (Line(DOXO, PD, 1.9, 0.7),)),
     M(date(2010, 7, 20), STOMACH, 6.8, True,
