@@ -44,6 +44,19 @@ def _count(counts: dict[str, Any], key: str) -> int:
     return int((counts.get(key) or {}).get("n", 0))
 
 
+def _survival_sentence(operated: dict[str, Any] | None, whole: dict[str, Any]) -> str:
+    if operated is None:  # a snapshot computed before the localized, operated OS endpoint
+        return (
+            f"The 5-year overall survival rate was {rate_phrase(whole)} and median overall "
+            f"survival was {median_phrase(whole)}."
+        )
+    return (
+        f"Their 5-year overall survival rate was {rate_phrase(operated)} and median overall "
+        f"survival was {median_phrase(operated)}. In the whole cohort, median overall survival "
+        f"was {median_phrase(whole)}."
+    )
+
+
 def results_paragraph(results: dict[str, Any]) -> str:
     """A paragraph like the abstract's results, from one snapshot."""
     eps = results.get("endpoints", {})
@@ -60,10 +73,9 @@ def results_paragraph(results: dict[str, Any]) -> str:
         f"{stage.get('Localized', 0)} had localized disease at diagnosis, "
         f"{dfs.get('population', 0)} of whom were operated, and "
         f"{stage.get('Metastatic', 0)} had metastatic disease.",
-        f"With a median follow-up of {median_phrase(follow)}, median disease-free survival "
-        f"was {median_phrase(dfs)}.",
-        f"The 5-year overall survival rate was {rate_phrase(os_)} and median overall survival "
-        f"was {median_phrase(os_)}.",
+        f"In the localized, operated patients, with a median follow-up of "
+        f"{median_phrase(follow)}, median disease-free survival was {median_phrase(dfs)}.",
+        _survival_sentence(eps.get("os_localized_operated"), os_),
         f"Local relapse occurred in {_count(counts, 'local_relapse')} patients; "
         f"{_count(counts, 'salvage_surgery')} of them underwent salvage surgery, "
         f"{_count(counts, 'ned_after_salvage')} with no evidence of disease afterwards.",
