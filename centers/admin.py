@@ -8,12 +8,22 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.db import transaction
 from django.shortcuts import redirect
+from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from .access import access_for
 from .audit_context import set_actor
 from .forms import OneTimePasswordForm
 from .models import Center, Membership, User
 from .reauth import clear_lockout
+from .two_factor import reset_two_factor
+
+# django-otp's own device admin would show secrets and bypass the audit: a person's second
+# factor is reset with the action below (audited), and set up by the person themselves.
+for _model in (TOTPDevice, StaticDevice):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
 
 
 def _is_data_manager(request) -> bool:
@@ -97,7 +107,7 @@ class RegistryUserAdmin(DataManagerAdmin, UserAdmin):
         ("Access", {"fields": ("is_active", "last_login", "date_joined")}),
     )
     readonly_fields = ("last_login", "date_joined")
-    actions = ["clear_login_lockout"]
+    actions = ["clear_login_lockout", "reset_second_factor"]
 
     @admin.action(description="Clear the log-in lockout of the selected people")
     def clear_login_lockout(self, request, queryset) -> None:
@@ -105,6 +115,20 @@ class RegistryUserAdmin(DataManagerAdmin, UserAdmin):
         for person in people:
             clear_lockout(username=person.get_username(), by=request.user)
         self.message_user(request, f"Log-in lockout cleared for {len(people)} people (audited).")
+
+    @admin.action(description=_("Reset the second factor (lost phone) of the selected people"))
+    def reset_second_factor(self, request, queryset) -> None:
+        people = list(queryset)
+        for person in people:
+            reset_two_factor(person=person, by=request.user)
+        self.message_user(
+            request,
+            _(
+                "Second factor reset for %(count)d people (audited): each sets up a new one at "
+                "the next log-in."
+            )
+            % {"count": len(people)},
+        )
 
     @admin.display(description="roles")
     def roles(self, user: User) -> str:
