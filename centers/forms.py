@@ -19,6 +19,13 @@ class DateFormatForm(forms.ModelForm):
         labels = {"date_format": "How I type dates"}
 
 
+class NotificationsForm(forms.ModelForm):
+    class Meta:
+        model = User
+        fields = ["email_notifications"]
+        widgets = {"email_notifications": forms.RadioSelect}
+
+
 class OneTimePasswordForm(AdminPasswordChangeForm):
     """A password set for a person (in the admin, without their old password) is one-time:
     they must change it at their next log-in, and sign nothing until then."""

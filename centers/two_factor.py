@@ -22,6 +22,7 @@ import django_otp
 from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest
+from django.utils.translation import gettext
 from django_otp.models import Device
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
@@ -92,13 +93,14 @@ class PendingAuthenticator:
             encoding="unicode"
         )
 
-    def accepts(self, code: str) -> bool:
+    def matching_step(self, code: str) -> int | None:
+        """The time step whose code this is (now, or one step either side), or None."""
         totp = TOTP(binascii.unhexlify(self.key_hex), step=30, t0=0, digits=6)
         for offset in (-1, 0, 1):  # the same tolerance as a confirmed device
             totp.drift = offset
             if code.isdigit() and totp.token() == int(code):
-                return True
-        return False
+                return totp.t()
+        return None
 
 
 def pending_authenticator(request: HttpRequest) -> PendingAuthenticator:
@@ -116,15 +118,18 @@ def enrol_authenticator(*, request: HttpRequest, code: str) -> list[str]:
     replaced, new recovery codes made (returned, shown once), the session verified; audited."""
     user = request.user
     pending = pending_authenticator(request)
-    if not pending.accepts(code.strip()):
-        raise TwoFactorError("The code does not match. Check the time on your phone and retry.")
+    step = pending.matching_step(code.strip())
+    if step is None:
+        raise TwoFactorError(
+            gettext("The code does not match. Check the time on your phone and retry.")
+        )
     with transaction.atomic():
         set_actor(user, reason="two-factor log-in set up")
         TOTPDevice.objects.filter(user=user).delete()
+        # last_t: the code used here cannot be used again (django-otp refuses steps <= last_t).
         device = TOTPDevice.objects.create(
-            user=user, name=AUTHENTICATOR, key=pending.key_hex, confirmed=True
+            user=user, name=AUTHENTICATOR, key=pending.key_hex, confirmed=True, last_t=step
         )
-        device.verify_token(int(code))  # records the step: the same code cannot be replayed
         codes = _new_recovery_codes(user)
         account_event.send(__name__, action="two_factor_enrolled", user=user, by=user)
     del request.session[PENDING_KEY_SESSION]
@@ -154,7 +159,7 @@ def reset_two_factor(*, person: User, by: User) -> int:
     """A data manager removes a person's authenticator and recovery codes (a lost phone): the
     person sets up a new one at the next log-in. Audited with the data manager as actor."""
     if not (by.is_superuser or access_for(by).is_data_manager):
-        raise TwoFactorError("Only a data manager can reset a second factor.")
+        raise TwoFactorError(gettext("Only a data manager can reset a second factor."))
     with transaction.atomic():
         set_actor(by, reason="second factor reset")
         removed = TOTPDevice.objects.filter(user=person).delete()[0]
