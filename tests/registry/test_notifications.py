@@ -26,15 +26,11 @@ def mailboxes(people, centers):
     """Everyone has an address; one more investigator at MIL, one at BOL."""
     people["inv_mil2"] = factories.investigator(centers["MIL"], username="ines")
     people["inv_bol"] = factories.investigator(centers["BOL"], username="bruno")
-    for key, person in people.items():
+    for person in people.values():
         person.email = f"{person.username}@example.org"
         person.save()
     mail.outbox.clear()
     return people
-
-
-def to(address_of) -> list[str]:
-    return sorted(r for m in mail.outbox for r in m.to if r.startswith(address_of))
 
 
 def recipients() -> list[str]:
