@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection, transaction
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from centers.access import access_for
 from centers.reauth import PasswordCheck, check_signing_password
@@ -131,8 +132,11 @@ def require_signing_password(
         )
     if check is PasswordCheck.WRONG_CODE:
         raise PermissionDenied(
-            "The code from your authenticator app (or recovery code) is missing or not "
-            f"correct; {refused[0].lower()}{refused[1:]}"
+            gettext(
+                "The code from your authenticator app (or recovery code) is missing or not "
+                "correct; %(refused)s"
+            )
+            % {"refused": refused[0].lower() + refused[1:]}
         )
     raise PermissionDenied(f"The password is not correct; {refused[0].lower()}{refused[1:]}")
 
