@@ -157,6 +157,7 @@ AXES_SENSITIVE_PARAMETERS = [
     "old_password",
     "new_password1",
     "new_password2",
+    "code",
     "csrfmiddlewaretoken",
 ]
 # Lockout is by username, as asked: an IP-based lockout would lock out a whole hospital behind

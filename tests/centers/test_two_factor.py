@@ -100,6 +100,17 @@ def test_a_required_role_sets_up_an_authenticator_after_the_password(people):
     assert AuditEvent.objects.filter(action="two_factor_verified", actor_id=ivan.pk).exists()
 
 
+def test_a_code_works_once(people):
+    key, _ = enrol(password_login(people["pi"]))
+    again = password_login(people["pi"])
+    assert again.post(VERIFY, {"code": code(key, -1)}).status_code == 400  # used to enrol
+    time.sleep(THROTTLE_WAIT)
+    assert again.post(VERIFY, {"code": code(key, 0)}).status_code == 302
+    third = password_login(people["pi"])
+    time.sleep(THROTTLE_WAIT)
+    assert third.post(VERIFY, {"code": code(key, 0)}).status_code == 400
+
+
 def test_verify_does_not_redirect_off_site(people):
     client = password_login(people["pi"])
     key, _ = enrol(client)
