@@ -49,7 +49,7 @@ def notify(*, users: Iterable[User], kind: str, template: str, context: dict) ->
     return count
 
 
-def notification_send(notification_id: int) -> bool:
+def send_notification(notification_id: int) -> bool:
     """Send one notification e-mail (once: the row is claimed under a lock)."""
     with transaction.atomic():
         note = (
@@ -66,7 +66,7 @@ def notification_send(notification_id: int) -> bool:
     return True
 
 
-def digests_send() -> int:
+def send_digests() -> int:
     """One e-mail per person on the daily digest with everything owed to them; returns how
     many e-mails were sent."""
     sent = 0
@@ -103,7 +103,7 @@ def _footer(person: User) -> str:
         ).strip()
 
 
-def notifications_sweep() -> int:
+def sweep_notifications() -> int:
     """Resend what a broker outage held back: immediate notifications still unsent after a
     few minutes."""
     stale = Notification.objects.filter(

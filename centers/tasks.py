@@ -18,14 +18,14 @@ def send_email(subject: str, body: str, to: str) -> None:
 
 @shared_task(name="centers.send_notification", ignore_result=True, **RETRY)
 def send_notification(notification_id: int) -> bool:
-    return notifications.notification_send(notification_id)
+    return notifications.send_notification(notification_id)
 
 
 @shared_task(name="centers.send_notification_digests", ignore_result=True)
 def send_notification_digests() -> int:
-    return notifications.digests_send()
+    return notifications.send_digests()
 
 
 @shared_task(name="centers.sweep_notifications", ignore_result=True)
 def sweep_notifications() -> int:
-    return notifications.notifications_sweep()
+    return notifications.sweep_notifications()

@@ -80,7 +80,13 @@ def enrol(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "centers/two_factor_enrol.html",
-        {"form": form, "pending": pending, "qr": qr, "next": _next_url(request)},
+        {
+            "form": form,
+            "pending": pending,
+            "qr": qr,
+            "next": _next_url(request),
+            "required": two_factor.required_for(request.user),
+        },
         status=status,
     )
 
