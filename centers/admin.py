@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.shortcuts import redirect
 from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_static.models import StaticDevice
@@ -99,7 +100,15 @@ class RegistryUserAdmin(DataManagerAdmin, UserAdmin):
 
     inlines = [MembershipInline]
     change_password_form = OneTimePasswordForm
-    list_display = ("username", "first_name", "last_name", "email", "is_active", "roles")
+    list_display = (
+        "username",
+        "first_name",
+        "last_name",
+        "email",
+        "is_active",
+        "roles",
+        "second_factor",
+    )
     list_filter = ("is_active", "memberships__role", "memberships__center")
     fieldsets = (
         (None, {"fields": ("username", "password")}),
@@ -154,8 +163,20 @@ class RegistryUserAdmin(DataManagerAdmin, UserAdmin):
             set_actor(request.user, reason="password set in the admin")
             return super().user_change_password(request, id, form_url)
 
+    @admin.display(description=_("second factor"), boolean=True)
+    def second_factor(self, user: User) -> bool:
+        return user.has_second_factor
+
     def get_queryset(self, request):
-        queryset = super().get_queryset(request)
+        queryset = (
+            super()
+            .get_queryset(request)
+            .annotate(
+                has_second_factor=Exists(
+                    TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)
+                )
+            )
+        )
         if not request.user.is_superuser:  # a data manager cannot edit a superuser
             queryset = queryset.filter(is_superuser=False)
         return queryset

@@ -181,6 +181,13 @@ def test_a_data_manager_resets_a_lost_second_factor_audited(people):
     admin = Client()
     admin.force_login(dora)
     enrol(admin)
+    listing = admin.get("/admin/centers/user/").content.decode()
+    rows = {
+        re.search(r'field-username"><a [^>]*>([^<]+)<', row)[1]: row.rsplit("<td", 1)[1]
+        for row in re.findall(r"<tr>.*?</tr>", listing, re.S)
+        if "field-username" in row
+    }
+    assert 'alt="True"' in rows["ivan"] and 'alt="False"' in rows["alice"]  # second factor
     response = admin.post(
         "/admin/centers/user/",
         {"action": "reset_second_factor", "_selected_action": [ivan.pk]},
