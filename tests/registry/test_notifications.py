@@ -216,3 +216,28 @@ def test_the_profile_page_sets_the_choice_audited(mailboxes):
     event = AuditEvent.objects.get(action="email_notifications_set")
     assert event.details == {"choice": "daily", "username": "alice"}
     assert client.post("/profile/", {"email_notifications": "hourly"}).status_code == 200
+
+
+def test_acknowledging_the_last_finding_makes_a_record_ready(
+    dictionary, centers, mailboxes, django_capture_on_commit_callbacks
+):
+    from registry.services.queries import finding_acknowledge
+    from tests.fixtures_records import COMPLETE_CASE
+
+    alice = mailboxes["coord_mil"]
+    case = dict(COMPLETE_CASE)
+    case["follow_up"] = [
+        {"last_contact_date": "2010-04-05", "vital_status": "1", "disease_status_last": "1"}
+    ]  # a month of follow-up: a data-quality finding blocks the lock
+    with django_capture_on_commit_callbacks(execute=True):
+        record = create_record(user=alice, center=centers["MIL"])
+        enter_case(record, alice, dictionary, case=case)
+    assert mail.outbox == []  # complete, but not ready
+    with django_capture_on_commit_callbacks(execute=True):
+        finding_acknowledge(
+            user=mailboxes["inv_mil"],
+            record=record,
+            rule_key="followup_plausible",
+            reason="Lost to follow-up",
+        )
+    assert recipients() == ["ines@example.org", "ivan@example.org"]
