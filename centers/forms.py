@@ -6,6 +6,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import AdminPasswordChangeForm, PasswordChangeForm
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from .models import User
 from .reauth import PASSWORD_CHANGE, PasswordCheck, recheck_password
@@ -16,6 +17,13 @@ class DateFormatForm(forms.ModelForm):
         model = User
         fields = ["date_format"]
         labels = {"date_format": "How I type dates"}
+
+
+class NotificationsForm(forms.ModelForm):
+    class Meta:
+        model = User
+        fields = ["email_notifications"]
+        widgets = {"email_notifications": forms.RadioSelect}
 
 
 class OneTimePasswordForm(AdminPasswordChangeForm):
@@ -63,3 +71,13 @@ class OwnPasswordChangeForm(PasswordChangeForm):
     def save(self, commit: bool = True) -> User:
         self.user.must_change_password = False
         return super().save(commit=commit)
+
+
+class SecondFactorCodeForm(forms.Form):
+    code = forms.CharField(
+        max_length=20,
+        label=_("Code from your authenticator app, or a recovery code"),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "text", "autofocus": True}
+        ),
+    )

@@ -5,12 +5,15 @@ from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from .access import access_for
 from .audit_context import set_actor
-from .forms import DateFormatForm, OwnPasswordChangeForm
+from .events import account_event
+from .forms import DateFormatForm, NotificationsForm, OwnPasswordChangeForm
 from .tokens import issue_api_token
+from .two_factor import has_device
 
 
 @login_required
@@ -25,11 +28,26 @@ def home(request):
 def profile(request):
     new_token = None
     date_form = DateFormatForm(instance=request.user)
+    notifications_form = NotificationsForm(instance=request.user)
     if request.method == "POST" and "date_format" in request.POST:
         date_form = DateFormatForm(request.POST, instance=request.user)
         if date_form.is_valid():
             date_form.save()
             messages.success(request, "Dates in the forms now use the format you chose.")
+            return redirect("profile")
+    elif request.method == "POST" and "email_notifications" in request.POST:
+        notifications_form = NotificationsForm(request.POST, instance=request.user)
+        if notifications_form.is_valid():
+            with transaction.atomic():
+                notifications_form.save()
+                account_event.send(
+                    __name__,
+                    action="email_notifications_set",
+                    user=request.user,
+                    by=request.user,
+                    details={"choice": request.user.email_notifications},
+                )
+            messages.success(request, _("Your e-mail notification choice is saved."))
             return redirect("profile")
     elif request.method == "POST":
         new_token = issue_api_token(user=request.user)
@@ -38,7 +56,13 @@ def profile(request):
     return render(
         request,
         "centers/profile.html",
-        {"tokens": tokens, "new_token": new_token, "date_form": date_form},
+        {
+            "tokens": tokens,
+            "new_token": new_token,
+            "date_form": date_form,
+            "notifications_form": notifications_form,
+            "has_second_factor": has_device(request.user),
+        },
     )
 
 

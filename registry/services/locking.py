@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection, transaction
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from centers.access import access_for
 from centers.reauth import PasswordCheck, check_signing_password
@@ -109,11 +110,12 @@ def current_signature(record: Record) -> Signature | None:
 
 
 def require_signing_password(
-    *, user, password: str, request: HttpRequest | None, refused: str, **audit
+    *, user, password: str, request: HttpRequest | None, refused: str, code: str = "", **audit
 ) -> None:
-    """The signer's password, checked under the log-in lockout (centers.reauth); a refusal
-    is audited (with ``audit``: the records or form it was for) and raised with ``refused``."""
-    check = check_signing_password(user=user, password=password, request=request)
+    """The signer's password (and second-factor code, if they have one), checked under the
+    log-in lockout (centers.reauth); a refusal is audited (with ``audit``: the records or form
+    it was for) and raised with ``refused``."""
+    check = check_signing_password(user=user, password=password, request=request, code=code)
     if check is PasswordCheck.OK:
         return
     record_event("signature_failed", user=user, reason=check.value, **audit)
@@ -127,6 +129,14 @@ def require_signing_password(
         raise PermissionDenied(
             "Your password was set by someone else and is one-time: change it first "
             f"(/accounts/password/change/). {refused}"
+        )
+    if check is PasswordCheck.WRONG_CODE:
+        raise PermissionDenied(
+            gettext(
+                "The code from your authenticator app (or recovery code) is missing or not "
+                "correct; %(refused)s"
+            )
+            % {"refused": refused[0].lower() + refused[1:]}
         )
     raise PermissionDenied(f"The password is not correct; {refused[0].lower()}{refused[1:]}")
 
@@ -164,11 +174,14 @@ def lock_records(
     meaning: str,
     dictionary_version: DictionaryVersion,
     request: HttpRequest | None = None,
+    code: str = "",
 ) -> list[Signature]:
-    """One action, one signature per record; all or nothing."""
+    """One action, one signature per record; all or nothing. ``code``: the signer's
+    second-factor code, required when they have set up two-factor log-in."""
     require_signing_password(
         user=user,
         password=password,
+        code=code,
         request=request,
         refused="Nothing was signed.",
         details={"records": [r.record_id for r in records]},
@@ -232,6 +245,7 @@ def lock_record(
     meaning: str,
     dictionary_version: DictionaryVersion,
     request: HttpRequest | None = None,
+    code: str = "",
 ) -> Signature:
     return lock_records(
         user=user,
@@ -240,6 +254,7 @@ def lock_record(
         meaning=meaning,
         dictionary_version=dictionary_version,
         request=request,
+        code=code,
     )[0]
 
 
@@ -269,7 +284,9 @@ def _unlock(*, user, record: Record, reason: str) -> None:
         announce_dataset_change(action="unlock", record_ids=[current.record_id])
 
 
-def lock_instrument(*, user, row, password: str, request: HttpRequest | None = None) -> None:
+def lock_instrument(
+    *, user, row, password: str, request: HttpRequest | None = None, code: str = ""
+) -> None:
     """REDCap's per-form lock: the instance becomes read-only until a data manager unlocks it."""
     from registry.models import InstrumentData
 
@@ -278,6 +295,7 @@ def lock_instrument(*, user, row, password: str, request: HttpRequest | None = N
     require_signing_password(
         user=user,
         password=password,
+        code=code,
         request=request,
         refused="The form was not locked.",
         record=row.record,
