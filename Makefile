@@ -25,11 +25,15 @@ else
 	$(EMBEDDED) sh -c '$(PY) manage.py migrate --noinput && $(PY) manage.py seed_demo && exec $(PY) manage.py runserver $(HOST):$(PORT)'
 endif
 
+# pytest-xdist: one process per core (at most four); a module's tests stay on one process, so a
+# live stack a module starts is started once. `make test XDIST=` runs in one process.
+XDIST ?= -n auto --maxprocesses=4 --dist loadfile
+
 test: $(STAMP)
 ifdef DATABASE_URL
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest $(XDIST) $(PYTEST_ARGS)
 else
-	$(EMBEDDED) $(PY) -m pytest $(PYTEST_ARGS)
+	$(EMBEDDED) $(PY) -m pytest $(XDIST) $(PYTEST_ARGS)
 endif
 
 lint: $(STAMP)

@@ -50,6 +50,14 @@ GI_LMS: dict[str, Any] = {
             "population": {"stage_dx": ["1", "2"]},
             "events": ["death"],
         },
+        # The abstract's 5-year OS and median OS are those of the localized, operated patients.
+        {
+            "key": "os_localized_operated",
+            "label": "Overall survival (localized, operated)",
+            "start": "date_dx",
+            "population": {"stage_dx": ["1", "2"], "surgery_done": ["1"]},
+            "events": ["death"],
+        },
         {
             "key": "os_metastatic",
             "label": "Overall survival, metastatic at diagnosis",

@@ -56,6 +56,22 @@ def rate_phrase(endpoint: dict[str, Any], key: str = "60") -> str:
     )
 
 
+def _survival_sentence(operated: dict[str, Any] | None, whole: dict[str, Any]) -> str:
+    if operated is None:  # a snapshot computed before the localized, operated OS endpoint
+        return gettext(
+            "The 5-year overall survival rate was %(rate)s and median overall survival was "
+            "%(median)s."
+        ) % {"rate": rate_phrase(whole), "median": median_phrase(whole)}
+    return gettext(
+        "Their 5-year overall survival rate was %(rate)s and median overall survival was "
+        "%(median)s. In the whole cohort, median overall survival was %(whole)s."
+    ) % {
+        "rate": rate_phrase(operated),
+        "median": median_phrase(operated),
+        "whole": median_phrase(whole),
+    }
+
+
 def _count(counts: dict[str, Any], key: str) -> int:
     return int((counts.get(key) or {}).get("n", 0))
 
@@ -88,13 +104,12 @@ def results_paragraph(results: dict[str, Any]) -> str:
             "operated": dfs.get("population", 0),
             "metastatic": stage.get("Metastatic", 0),
         },
-        gettext("With a median follow-up of %(follow)s, median disease-free survival was %(dfs)s.")
-        % {"follow": median_phrase(follow), "dfs": median_phrase(dfs)},
         gettext(
-            "The 5-year overall survival rate was %(rate)s and median overall survival was "
-            "%(median)s."
+            "In the localized, operated patients, with a median follow-up of %(follow)s, median "
+            "disease-free survival was %(dfs)s."
         )
-        % {"rate": rate_phrase(os_), "median": median_phrase(os_)},
+        % {"follow": median_phrase(follow), "dfs": median_phrase(dfs)},
+        _survival_sentence(eps.get("os_localized_operated"), os_),
         gettext(
             "Local relapse occurred in %(relapse)s patients; %(salvage)s of them underwent "
             "salvage surgery, %(ned)s with no evidence of disease afterwards."

@@ -16,6 +16,7 @@ from .analysis_dataset import read_analysis_dataset
 from .details import dataset_from_snapshot
 from .models import SnapshotDetail, StatisticsSnapshot
 from .plots import render_km_figure
+from .reproduction import reproduction
 from .results import SUBGROUP_ENDPOINTS, build_results, fit_km, subgroup_curves
 from .survival import CI_METHODS, KaplanMeierResult
 
@@ -75,6 +76,12 @@ def results_for(snapshot: StatisticsSnapshot, ci_method: str) -> dict[str, Any]:
         )
         cache.set(key, hit, 3600)
     return hit
+
+
+def reproduction_for(results: dict[str, Any]) -> dict[str, Any]:
+    """The published figures beside these results (computed here for snapshots stored before
+    the comparison was)."""
+    return results.get("reproduction") or reproduction(results)
 
 
 def details_for(snapshot: StatisticsSnapshot) -> dict[str, Any] | None:
@@ -229,8 +236,10 @@ HEADLINE = [
     ("os", "median"),
     ("dfs", "median"),
     ("followup", "median"),
+    ("os_localized_operated", "median"),
     ("os_metastatic", "median"),
     ("os", "60"),
+    ("os_localized_operated", "60"),
     ("dfs", "60"),
     ("os_localized", "60"),
 ]

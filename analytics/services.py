@@ -23,6 +23,7 @@ from .config import config_digest, resolve_config
 from .derived import CACHE, DerivedRecord
 from .endpoints import EndpointData, Observation, dataset_hash
 from .models import StatisticsSnapshot
+from .reproduction import reproduction
 from .results import DEFAULT_CI, build_results
 
 logger = logging.getLogger(__name__)
@@ -134,6 +135,7 @@ def compute_statistics(
         n_patients=len(records),
         centres=dict(sorted(centres.items())),
         stage=_tally(groups.get("stage", {})),
+        site_of_origin=_tally(groups.get("site_of_origin", {})),
         counts=aggregate_counts([r.counts for r in records], config),
         table1=aggregate_table_one(
             [r.table1 for r in records],
@@ -143,6 +145,7 @@ def compute_statistics(
             set(dictionary.missing_code_values),
         ),
     )
+    results["reproduction"] = reproduction(results)
     return results, curves, analysis_dataset_gz(records)
 
 

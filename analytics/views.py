@@ -112,6 +112,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         context.update(
             results=results,
             paragraph=results_paragraph(results),
+            reproduction=present.reproduction_for(results),
             subgroups=subgroups,
             chosen=chosen,
             figures=[
@@ -203,6 +204,7 @@ def summary_json(request: HttpRequest, user, snapshot: StatisticsSnapshot | None
                 for key, lr in results.get("logrank", {}).items()
             },
             "counts": results.get("counts", {}),
+            "reproduction": present.reproduction_for(results),
         }
     )
     return _audited(request, user, response, "summary.json", snapshot)

@@ -7,13 +7,24 @@ from __future__ import annotations
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.shortcuts import redirect
+from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from .access import access_for
 from .audit_context import set_actor
 from .forms import OneTimePasswordForm
 from .models import Center, Membership, User
 from .reauth import clear_lockout
+from .two_factor import reset_two_factor
+
+# django-otp's own device admin would show secrets and bypass the audit: a person's second
+# factor is reset with the action below (audited), and set up by the person themselves.
+for _model in (TOTPDevice, StaticDevice):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
 
 
 def _is_data_manager(request) -> bool:
@@ -89,7 +100,15 @@ class RegistryUserAdmin(DataManagerAdmin, UserAdmin):
 
     inlines = [MembershipInline]
     change_password_form = OneTimePasswordForm
-    list_display = ("username", "first_name", "last_name", "email", "is_active", "roles")
+    list_display = (
+        "username",
+        "first_name",
+        "last_name",
+        "email",
+        "is_active",
+        "roles",
+        "second_factor",
+    )
     list_filter = ("is_active", "memberships__role", "memberships__center")
     fieldsets = (
         (None, {"fields": ("username", "password")}),
@@ -97,7 +116,7 @@ class RegistryUserAdmin(DataManagerAdmin, UserAdmin):
         ("Access", {"fields": ("is_active", "last_login", "date_joined")}),
     )
     readonly_fields = ("last_login", "date_joined")
-    actions = ["clear_login_lockout"]
+    actions = ["clear_login_lockout", "reset_second_factor"]
 
     @admin.action(description="Clear the log-in lockout of the selected people")
     def clear_login_lockout(self, request, queryset) -> None:
@@ -105,6 +124,20 @@ class RegistryUserAdmin(DataManagerAdmin, UserAdmin):
         for person in people:
             clear_lockout(username=person.get_username(), by=request.user)
         self.message_user(request, f"Log-in lockout cleared for {len(people)} people (audited).")
+
+    @admin.action(description=_("Reset the second factor (lost phone) of the selected people"))
+    def reset_second_factor(self, request, queryset) -> None:
+        people = list(queryset)
+        for person in people:
+            reset_two_factor(person=person, by=request.user)
+        self.message_user(
+            request,
+            _(
+                "Second factor reset for %(count)d people (audited): each sets up a new one at "
+                "the next log-in."
+            )
+            % {"count": len(people)},
+        )
 
     @admin.display(description="roles")
     def roles(self, user: User) -> str:
@@ -130,8 +163,20 @@ class RegistryUserAdmin(DataManagerAdmin, UserAdmin):
             set_actor(request.user, reason="password set in the admin")
             return super().user_change_password(request, id, form_url)
 
+    @admin.display(description=_("second factor"), boolean=True)
+    def second_factor(self, user: User) -> bool:
+        return user.has_second_factor
+
     def get_queryset(self, request):
-        queryset = super().get_queryset(request)
+        queryset = (
+            super()
+            .get_queryset(request)
+            .annotate(
+                has_second_factor=Exists(
+                    TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)
+                )
+            )
+        )
         if not request.user.is_superuser:  # a data manager cannot edit a superuser
             queryset = queryset.filter(is_superuser=False)
         return queryset

@@ -8,4 +8,5 @@ def registry_context(request):
     return {
         "access": access_for(user) if user is not None and user.is_authenticated else None,
         "demo_mode": not settings.PRODUCTION,
+        "two_factor_enforced": settings.TWO_FACTOR_ENFORCED,
     }

@@ -28,6 +28,13 @@ class LanguageForm(forms.ModelForm):
         help_texts = {"language": ""}
 
 
+class NotificationsForm(forms.ModelForm):
+    class Meta:
+        model = User
+        fields = ["email_notifications"]
+        widgets = {"email_notifications": forms.RadioSelect}
+
+
 class OneTimePasswordForm(AdminPasswordChangeForm):
     """A password set for a person (in the admin, without their old password) is one-time:
     they must change it at their next log-in, and sign nothing until then."""
@@ -78,3 +85,13 @@ class OwnPasswordChangeForm(PasswordChangeForm):
     def save(self, commit: bool = True) -> User:
         self.user.must_change_password = False
         return super().save(commit=commit)
+
+
+class SecondFactorCodeForm(forms.Form):
+    code = forms.CharField(
+        max_length=20,
+        label=_("Code from your authenticator app, or a recovery code"),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "text", "autofocus": True}
+        ),
+    )

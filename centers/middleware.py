@@ -1,8 +1,10 @@
-"""Idle timeout and absolute session lifetime; a one-time password is changed first."""
+"""Idle timeout and absolute session lifetime; a one-time password is changed first; the second
+factor before any page."""
 
 from __future__ import annotations
 
 import time
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth import logout
@@ -57,6 +59,46 @@ class PasswordChangeRequiredMiddleware:
         ):
             return redirect("password_change")
         return self.get_response(request)
+
+
+class TwoFactorRequiredMiddleware:
+    """After the password, the second factor: a person who has an authenticator, or whose role
+    requires one (centers.two_factor.required_for), is sent to enter a code, or to set one up,
+    before any page. Open meanwhile: log-out, the two-factor pages, the one-time password
+    change (a new person chooses a password first) and the API (its token is the credential)."""
+
+    OPEN = ("two_factor_verify", "two_factor_enrol", "logout", "password_change", "login")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = request.user
+        if (
+            user.is_authenticated
+            and not request.path.startswith("/api/")
+            and request.path not in {reverse(name) for name in self.OPEN}
+            and not user.is_verified()
+        ):
+            target = self._second_step(request)
+            if target is not None:
+                return redirect(f"{reverse(target)}?{urlencode({'next': request.get_full_path()})}")
+        return self.get_response(request)
+
+    @staticmethod
+    def _second_step(request) -> str | None:
+        from . import two_factor
+
+        user = request.user
+        # Whether a person without a second factor has one is kept for the session (the
+        # enrolment page clears it), sparing a query per request.
+        if not request.session.get(two_factor.NOT_NEEDED_SESSION):
+            if two_factor.has_device(user):
+                return "two_factor_verify"
+        if two_factor.required_for(user):
+            return "two_factor_enrol"
+        request.session[two_factor.NOT_NEEDED_SESSION] = True
+        return None
 
 
 class PersonLanguageMiddleware:

@@ -34,6 +34,12 @@ class Language(models.TextChoices):
     ITALIAN = "it", "Italiano"
 
 
+class EmailNotifications(models.TextChoices):
+    EACH = "each", _("An e-mail for each event")
+    DAILY = "daily", _("One daily digest")
+    OFF = "off", _("No e-mail")
+
+
 class User(AbstractUser):
     """A person with a log-in. Roles come from memberships, never from this row."""
 
@@ -54,6 +60,13 @@ class User(AbstractUser):
         default=False,
         help_text="Set when someone else sets this person's password: it is one-time, to be "
         "changed at the next log-in, and no signature is accepted until then.",
+    )
+    email_notifications = models.CharField(
+        max_length=5,
+        choices=EmailNotifications.choices,
+        default=EmailNotifications.EACH,
+        verbose_name=_("E-mail notifications"),
+        help_text=_("New queries, answers, records ready to sign, failed integrity checks."),
     )
 
     def __str__(self) -> str:
@@ -122,3 +135,21 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"token ...{self.last_four} for {self.user}"
+
+
+class Notification(models.Model):
+    """An e-mail owed to a person, written in the transaction of the event that caused it (an
+    outbox): sent by a task after commit, or gathered into the daily digest."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=40)
+    subject = models.CharField(max_length=200)
+    body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["sent_at", "user"], name="notification_unsent")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.user}"

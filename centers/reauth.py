@@ -36,6 +36,7 @@ class PasswordCheck(enum.Enum):  # the values are audit labels, not passwords
     WRONG_PASSWORD = "wrong password"  # noqa: S105
     LOCKED_OUT = "locked out"
     MUST_CHANGE_PASSWORD = "must change password"  # noqa: S105
+    WRONG_CODE = "wrong second-factor code"
 
 
 def recheck_password(
@@ -61,12 +62,24 @@ def recheck_password(
 
 
 def check_signing_password(
-    *, user: User, password: str, request: HttpRequest | None
+    *, user: User, password: str, request: HttpRequest | None, code: str = ""
 ) -> PasswordCheck:
-    """The password of an electronic signature; a one-time password signs nothing."""
+    """The password of an electronic signature, and a code from the second factor when the
+    person has one (both components of the signature, as at log-in); a one-time password signs
+    nothing. A wrong code counts toward the lockout as a wrong password does."""
+    from . import two_factor
+
     if user.must_change_password:
         return PasswordCheck.MUST_CHANGE_PASSWORD
-    return recheck_password(user=user, password=password, request=request, purpose=SIGNATURE)
+    check = recheck_password(user=user, password=password, request=request, purpose=SIGNATURE)
+    if check is not PasswordCheck.OK or not two_factor.has_device(user):
+        return check
+    if two_factor.check_code(user=user, code=code, purpose=SIGNATURE) is not None:
+        return PasswordCheck.OK
+    request = request if request is not None else _in_process_request()
+    credentials = {"username": user.get_username(), "purpose": SIGNATURE}
+    locked_now = _count_failure(request, credentials)
+    return PasswordCheck.LOCKED_OUT if locked_now else PasswordCheck.WRONG_CODE
 
 
 def clear_lockout(*, username: str, by: User) -> int:

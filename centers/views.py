@@ -11,8 +11,10 @@ from django.views.decorators.http import require_http_methods
 
 from .access import access_for
 from .audit_context import set_actor
-from .forms import DateFormatForm, LanguageForm, OwnPasswordChangeForm
+from .events import account_event
+from .forms import DateFormatForm, LanguageForm, NotificationsForm, OwnPasswordChangeForm
 from .tokens import issue_api_token
+from .two_factor import has_device
 
 
 @login_required
@@ -28,6 +30,7 @@ def profile(request):
     new_token = None
     date_form = DateFormatForm(instance=request.user)
     language_form = LanguageForm(instance=request.user)
+    notifications_form = NotificationsForm(instance=request.user)
     if request.method == "POST" and "date_format" in request.POST:
         date_form = DateFormatForm(request.POST, instance=request.user)
         if date_form.is_valid():
@@ -42,6 +45,20 @@ def profile(request):
                 translation.activate(request.user.language)
             messages.success(request, _("The pages now use the language you chose."))
             return redirect("profile")
+    elif request.method == "POST" and "email_notifications" in request.POST:
+        notifications_form = NotificationsForm(request.POST, instance=request.user)
+        if notifications_form.is_valid():
+            with transaction.atomic():
+                notifications_form.save()
+                account_event.send(
+                    __name__,
+                    action="email_notifications_set",
+                    user=request.user,
+                    by=request.user,
+                    details={"choice": request.user.email_notifications},
+                )
+            messages.success(request, _("Your e-mail notification choice is saved."))
+            return redirect("profile")
     elif request.method == "POST":
         new_token = issue_api_token(user=request.user)
         messages.success(request, _("A new API token was created. Copy it now: it is shown once."))
@@ -54,6 +71,8 @@ def profile(request):
             "new_token": new_token,
             "date_form": date_form,
             "language_form": language_form,
+            "notifications_form": notifications_form,
+            "has_second_factor": has_device(request.user),
         },
     )
 

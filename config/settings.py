@@ -33,6 +33,10 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
     "django.contrib.admin",
+    # Second factor (TOTP and recovery codes); before centers, whose admin hides their models.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "centers",  # before auth: its changepassword command (one-time passwords) wins
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -59,8 +63,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "centers.middleware.SessionTimeoutMiddleware",
     "centers.middleware.PasswordChangeRequiredMiddleware",
+    "centers.middleware.TwoFactorRequiredMiddleware",
     "centers.middleware.PersonLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -154,11 +160,48 @@ AXES_SENSITIVE_PARAMETERS = [
     "old_password",
     "new_password1",
     "new_password2",
+    "code",
     "csrfmiddlewaretoken",
 ]
 # Lockout is by username, as asked: an IP-based lockout would lock out a whole hospital behind
 # one NAT address. Failures are still audited with the client address.
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+
+# Two-factor log-in (django-otp: TOTP, recovery codes). Required for the roles below: they see
+# every centre or sign records. Always enforced in production; the demo (development mode)
+# leaves it off unless TWO_FACTOR_ENFORCED is set, so its log-ins work with the demo password
+# alone (the log-in page says so).
+TWO_FACTOR_REQUIRED_ROLES = env.list(
+    "TWO_FACTOR_REQUIRED_ROLES",
+    default=["principal_investigator", "data_manager", "monitor", "site_investigator"],
+)
+TWO_FACTOR_ENFORCED = True if PRODUCTION else env.bool("TWO_FACTOR_ENFORCED", default=False)
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="GI-LMS Registry")
+TWO_FACTOR_RECOVERY_CODES = 10
+
+# E-mail: the console in development, SMTP from the environment in production (EMAIL_URL, e.g.
+# smtp+tls://user:password@smtp.example.org:587, or the usual EMAIL_* variables).
+if env.str("EMAIL_URL", default=""):
+    globals().update(env.email_url("EMAIL_URL"))
+else:
+    EMAIL_BACKEND = env.str(
+        "EMAIL_BACKEND",
+        default="django.core.mail.backends.smtp.EmailBackend"
+        if PRODUCTION
+        else "django.core.mail.backends.console.EmailBackend",
+    )
+    EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+    EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+    EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+    EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+    EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+    EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="GI-LMS Registry <registry@localhost>")
+# Links in e-mails (password reset, notifications) need the site's address.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT_MINUTES", default=60) * 60
+# Reset requests allowed per hour, per client address and per e-mail address (Django's cache).
+PASSWORD_RESET_RATE_PER_HOUR = env.int("PASSWORD_RESET_RATE_PER_HOUR", default=5)
 
 LANGUAGE_CODE = "en-gb"
 # English (British formats, as before) and Italian. The catalogues (locale/) are committed
@@ -221,6 +264,14 @@ CELERY_BEAT_SCHEDULE = {
     "fail-stale-exports": {
         "task": "registry.sweep_stale_exports",
         "schedule": env.int("OUTBOX_SWEEP_SECONDS", default=15),
+    },
+    "send-pending-notifications": {
+        "task": "centers.sweep_notifications",
+        "schedule": 300,
+    },
+    "send-notification-digests": {
+        "task": "centers.send_notification_digests",
+        "schedule": crontab(hour=5, minute=0),  # 06:00 or 07:00 in Italy
     },
     "verify-integrity-nightly": {
         "task": "registry.verify_integrity",

@@ -5,6 +5,7 @@ and django-axes' lockout signal). Failed signature passwords are counted as fail
 from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 
+from centers.events import account_event
 from centers.reauth import SIGNATURE, lockout_cleared
 
 
@@ -60,7 +61,19 @@ def _lockout_cleared(sender, username, by, attempts, **kwargs):
     )
 
 
+def _account_event(sender, action, user, by=None, details=None, **kwargs):
+    """Second factor, password change and reset (centers.events): the person whose account it
+    is goes in the details; the actor is who acted (None for an anonymous reset request)."""
+    from .audit import record_event
+
+    details = dict(details or {})
+    if user is not None:
+        details.setdefault("username", user.get_username())
+    record_event(action, user=by, details=details)
+
+
 def connect() -> None:
+    account_event.connect(_account_event, dispatch_uid="registry_audit_account_event")
     user_logged_in.connect(_logged_in, dispatch_uid="registry_audit_login")
     user_logged_out.connect(_logged_out, dispatch_uid="registry_audit_logout")
     user_login_failed.connect(_login_failed, dispatch_uid="registry_audit_login_failed")

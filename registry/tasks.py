@@ -1,8 +1,9 @@
 import logging
 
 from celery import shared_task
+from django.db import transaction
 
-from . import integrity, outbox
+from . import integrity, notify, outbox
 from .audit import record_event
 
 logger = logging.getLogger(__name__)
@@ -17,10 +18,14 @@ def sweep_lock_outbox() -> int:
 def verify_integrity() -> bool:
     """Nightly (celery beat): re-walk the audit chain and re-check every dictionary version and
     signature, as `manage.py verify_audit` does. The result is itself an audit event; a break is
-    logged at CRITICAL so that the server's log monitoring raises it, and the chain head is
+    logged at CRITICAL so that the server's log monitoring raises it and e-mailed to the data
+    managers (registry.notify), and the chain head is
     logged (and kept in the event) to be kept as an anchor outside the database."""
     report = integrity.check_all()
-    record_event("integrity_check", details=report)
+    with transaction.atomic():
+        record_event("integrity_check", details=report)
+        if not report["ok"]:
+            notify.integrity_failed(report)
     if not report["ok"]:
         logger.critical("registry integrity check failed: %s", report["problem"])
     else:

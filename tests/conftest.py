@@ -30,10 +30,16 @@ def pytest_configure(config):
 
 def pytest_collection_modifyitems(items):
     """Tests in modules that build a live stack are marked `live`, so that `.ci/run` can run them
-    again on the embedded PostgreSQL (the newcomer's path) without a list to keep up to date."""
+    again on the embedded PostgreSQL (the newcomer's path) without a list to keep up to date.
+
+    They also ask for the test database: their stacks need the migrated application role, and
+    pytest-django sets up only the databases the selected tests ask for (`-m live` alone would
+    otherwise set up none)."""
     for item in items:
         if getattr(getattr(item, "module", None), "create_live_stack", None) is not None:
             item.add_marker(pytest.mark.live)
+            if item.get_closest_marker("django_db") is None:
+                item.add_marker(pytest.mark.django_db)
 
 
 @pytest.fixture(scope="session")

@@ -20,11 +20,13 @@ from urllib.parse import quote_from_bytes
 
 import pytest
 from django.contrib import admin
+from django.contrib.auth.tokens import default_token_generator
 from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils.http import urlsafe_base64_encode
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -60,7 +62,14 @@ CASES: dict[str, Case] = {
     "accounts/login/": Case(fields=("username", "password", "next"), query=("next",)),
     "accounts/logout/": Case(query=("next",)),
     "accounts/password/change/": Case(fields=("old_password", "new_password1", "new_password2")),
-    "profile/": Case(fields=("date_format", "language", "action")),
+    "profile/": Case(fields=("date_format", "language", "email_notifications", "action")),
+    "accounts/password/reset/": Case(fields=("email",)),
+    "accounts/password/reset/sent/": Case(),
+    "accounts/password/reset/<uidb64>/<token>/": Case(fields=("new_password1", "new_password2")),
+    "accounts/password/reset/done/": Case(),
+    "accounts/two-factor/": Case(fields=("action",)),
+    "accounts/two-factor/verify/": Case(fields=("code", "next"), query=("next",)),
+    "accounts/two-factor/setup/": Case(fields=("code", "next"), query=("next",)),
     "healthz/": Case(),
     "records/": Case(query=("center", "lock", "q", "page")),
     "records/new/": Case(fields=("center",)),
@@ -414,6 +423,8 @@ def world(dataset, people, centers):
         "number": ["1", "2"],
         "language": ["it", "en-gb", "xx"],
         "job_id": ["1", "00000000-0000-0000-0000-000000000000"],
+        "uidb64": [urlsafe_base64_encode(str(people["coord_mil"].pk).encode()), "MQ", "x"],
+        "token": [default_token_generator.make_token(people["coord_mil"]), "set-password", "x"],
         "version": ["1"],
         "name": ["km-overall", "x"],
         "fmt": ["svg", "png", "pdf"],

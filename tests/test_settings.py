@@ -144,4 +144,59 @@ def test_production_forces_debug_off_and_refuses_the_demo_password():
         },
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["False", "False", "True"]
+    assert result.stdout.strip().splitlines()[-1].split() == ["False", "False", "True"]
+
+
+def test_production_always_enforces_two_factor_and_reads_smtp_from_email_url():
+    code = (
+        "from django.conf import settings as s; "
+        "print(s.TWO_FACTOR_ENFORCED, s.EMAIL_BACKEND, s.EMAIL_HOST, s.EMAIL_PORT, "
+        "s.EMAIL_USE_TLS, s.EMAIL_HOST_USER)"
+    )
+    result = run_manage(
+        "shell",
+        "-c",
+        code,
+        env_extra={
+            "DJANGO_MODE": "production",
+            "SECRET_KEY": "x" * 64,
+            "ALLOWED_HOSTS": "registry.example.org",
+            "TWO_FACTOR_ENFORCED": "false",  # ignored in production
+            "EMAIL_URL": "smtp+tls://registry:secret@smtp.example.org:587",
+            "DATABASE_URL": os.environ.get(
+                "DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres"
+            ),
+        },
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1].split() == [
+        "True",
+        "django.core.mail.backends.smtp.EmailBackend",
+        "smtp.example.org",
+        "587",
+        "True",
+        "registry",
+    ]
+
+
+def test_development_prints_e_mail_to_the_console_and_leaves_two_factor_off():
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("EMAIL_", "TWO_FACTOR"))}
+    result = subprocess.run(
+        [
+            sys.executable,
+            "manage.py",
+            "shell",
+            "-c",
+            "from django.conf import settings as s; print(s.TWO_FACTOR_ENFORCED, s.EMAIL_BACKEND)",
+        ],
+        cwd=ROOT,
+        env={**env, "DJANGO_MODE": "development"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1].split() == [
+        "False",
+        "django.core.mail.backends.console.EmailBackend",
+    ]

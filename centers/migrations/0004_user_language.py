@@ -2,7 +2,9 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    dependencies = [("centers", "0003_user_must_change_password")]
+    # After 0005 (merged first from the accounts branch; both branched from 0003): one leaf, and
+    # a database that already has 0005 simply adds this one.
+    dependencies = [("centers", "0005_accounts_notifications")]
 
     operations = [
         migrations.AddField(

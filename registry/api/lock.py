@@ -46,6 +46,7 @@ def lock(user, params: Params, fmt: str, *, request: HttpRequest | None = None) 
                 user=user,
                 records=records,
                 password=params.get("password"),
+                code=params.get("code"),
                 meaning=meaning,
                 dictionary_version=current_dictionary_version(),
                 request=request,

@@ -5,13 +5,28 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from centers.two_factor import has_device
 from registry.services.locking import SIGNATURE_MEANINGS
 
 MEANING_CHOICES = [(m, _(m)) for m in SIGNATURE_MEANINGS]  # the English text is stored
 
 
-class SignatureForm(forms.Form):
-    """An electronic signature: the signer re-enters their password and chooses a meaning."""
+class SecondFactorMixin:
+    """A signer who set up two-factor log-in also gives a code (authenticator or recovery);
+    for anyone else the field is not there."""
+
+    def add_code_field(self, signer) -> None:
+        if signer is not None and has_device(signer):
+            self.fields["code"] = forms.CharField(
+                max_length=20,
+                label=_("Code from your authenticator app (or a recovery code)"),
+                widget=forms.TextInput(attrs={"autocomplete": "one-time-code"}),
+            )
+
+
+class SignatureForm(SecondFactorMixin, forms.Form):
+    """An electronic signature: the signer re-enters their password (and a second-factor code
+    if they have one) and chooses a meaning."""
 
     password = forms.CharField(
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
@@ -24,6 +39,10 @@ class SignatureForm(forms.Form):
         initial=SIGNATURE_MEANINGS[0],
     )
 
+    def __init__(self, *args, signer=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.add_code_field(signer)
+
 
 class BulkLockForm(SignatureForm):
     records = forms.MultipleChoiceField(
@@ -35,13 +54,18 @@ class BulkLockForm(SignatureForm):
         self.fields["records"].choices = [(r, r) for r in record_ids]
 
 
-class FormLockForm(forms.Form):
-    """Locking one form instance (REDCap's per-form lock): the password confirms who locks."""
+class FormLockForm(SecondFactorMixin, forms.Form):
+    """Locking one form instance (REDCap's per-form lock): the password (and second-factor
+    code, if the person has one) confirms who locks."""
 
     password = forms.CharField(
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
         label=_("Your password"),
     )
+
+    def __init__(self, *args, signer=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.add_code_field(signer)
 
 
 class UnlockForm(forms.Form):

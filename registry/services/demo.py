@@ -13,6 +13,7 @@ from registry.models import FormStatus, Record
 
 from .dictionary import import_default_dictionary
 from .locking import SIGNATURE_MEANINGS, lock_records
+from .queries import query_open
 from .records import create_record, record_values, save_instrument
 
 CENTERS = {
@@ -77,12 +78,23 @@ def _seed_demo() -> str:
         return "demo data already present; nothing added"
 
     to_lock: dict[str, list[Record]] = {}
+    monitor = User.objects.get(username="monitor")
     for patient in build_cohort():
         user = investigators[patient.center]
         record = create_record(user=user, center=centers[patient.center], synthetic=True)
         _enter(record, patient, user, version)
         if patient.lock:
             to_lock.setdefault(patient.center, []).append(record)
+        if patient.query:
+            instrument, field, text = patient.query
+            query_open(
+                user=monitor,
+                record=record,
+                instrument=instrument,
+                instance=1,
+                field=field,
+                text=text,
+            )
     for code, records in to_lock.items():
         lock_records(
             user=investigators[code],
@@ -93,7 +105,8 @@ def _seed_demo() -> str:
         )
     locked = sum(len(r) for r in to_lock.values())
     return (
-        f"demo data loaded: 6 centres, {Record.objects.count()} SYNTHETIC records, {locked} locked"
+        f"demo data loaded: 6 centres, {Record.objects.count()} SYNTHETIC records, {locked} locked "
+        "(the published cohort; the others show data entry, a signature and a query pending)"
     )
 
 

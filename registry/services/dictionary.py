@@ -92,7 +92,7 @@ def import_dictionary(
         )
         version.refresh_from_db(fields=["content_sha256"])  # computed by the database
         if previous is not None:
-            carry_translations(previous=previous, new=version, user=user)
+            carry_translations(previous=previous, new=version)
         record_event(
             "dictionary_import",
             user=user,

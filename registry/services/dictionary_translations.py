@@ -98,7 +98,7 @@ def import_dictionary_translation(
     return translation
 
 
-def carry_translations(*, previous: DictionaryVersion, new: DictionaryVersion, user=None) -> None:
+def carry_translations(*, previous: DictionaryVersion, new: DictionaryVersion) -> None:
     """A new dictionary version keeps the previous version's translations (inside the import's
     transaction): texts of fields that are gone are dropped, new fields show the base text."""
     for language, _name in translation_languages():
@@ -113,7 +113,7 @@ def carry_translations(*, previous: DictionaryVersion, new: DictionaryVersion, u
             source_csv=translation.source_csv,
             sha256=translation.sha256,
             note=f"carried from dictionary version {previous.number}",
-            created_by=user if user is not None and user.pk else None,
+            created_by=translation.created_by,  # who wrote the texts (None: the shipped file)
         )
 
 
@@ -131,13 +131,19 @@ def _still_there(entry, version: DictionaryVersion) -> bool:
 
 
 def import_default_translations(version: DictionaryVersion, user=None) -> None:
-    """The GI-LMS study's own translations, for a version that has none yet."""
+    """The GI-LMS study's own translations, for a version without them: none yet, or only the
+    shipped file of an earlier release (loaded or carried by the system, not uploaded by a
+    person, whose uploads are never replaced)."""
     for language, path in DEFAULT_TRANSLATIONS.items():
         if language not in dict(translation_languages()):
             continue
-        if latest_translation(version, language) is not None:
-            continue
         text = resources.files("registry.dictionary").joinpath(path).read_text("utf-8")
+        latest = latest_translation(version, language)
+        if latest is not None and (
+            latest.created_by_id is not None
+            or latest.sha256 == hashlib.sha256(text.encode("utf-8")).hexdigest()
+        ):
+            continue
         import_dictionary_translation(
             version=version,
             language=language,

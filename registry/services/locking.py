@@ -12,8 +12,8 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection, transaction
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop, ngettext
 
 from centers.access import access_for
 from centers.reauth import PasswordCheck, check_signing_password
@@ -112,11 +112,12 @@ def current_signature(record: Record) -> Signature | None:
 
 
 def require_signing_password(
-    *, user, password: str, request: HttpRequest | None, refused: str, **audit
+    *, user, password: str, request: HttpRequest | None, refused: str, code: str = "", **audit
 ) -> None:
-    """The signer's password, checked under the log-in lockout (centers.reauth); a refusal
-    is audited (with ``audit``: the records or form it was for) and raised with ``refused``."""
-    check = check_signing_password(user=user, password=password, request=request)
+    """The signer's password (and second-factor code, if they have one), checked under the
+    log-in lockout (centers.reauth); a refusal is audited (with ``audit``: the records or form
+    it was for) and raised with ``refused``."""
+    check = check_signing_password(user=user, password=password, request=request, code=code)
     if check is PasswordCheck.OK:
         return
     record_event("signature_failed", user=user, reason=check.value, **audit)
@@ -137,6 +138,14 @@ def require_signing_password(
                 "(/accounts/password/change/)."
             )
             + f" {refused}"
+        )
+    if check is PasswordCheck.WRONG_CODE:
+        raise PermissionDenied(
+            gettext(
+                "The code from your authenticator app (or recovery code) is missing or not "
+                "correct; %(refused)s"
+            )
+            % {"refused": refused[0].lower() + refused[1:]}
         )
     raise PermissionDenied(
         _("The password is not correct; %(refused)s")
@@ -186,11 +195,14 @@ def lock_records(
     meaning: str,
     dictionary_version: DictionaryVersion,
     request: HttpRequest | None = None,
+    code: str = "",
 ) -> list[Signature]:
-    """One action, one signature per record; all or nothing."""
+    """One action, one signature per record; all or nothing. ``code``: the signer's
+    second-factor code, required when they have set up two-factor log-in."""
     require_signing_password(
         user=user,
         password=password,
+        code=code,
         request=request,
         refused=_("Nothing was signed."),
         details={"records": [r.record_id for r in records]},
@@ -262,6 +274,7 @@ def lock_record(
     meaning: str,
     dictionary_version: DictionaryVersion,
     request: HttpRequest | None = None,
+    code: str = "",
 ) -> Signature:
     return lock_records(
         user=user,
@@ -270,6 +283,7 @@ def lock_record(
         meaning=meaning,
         dictionary_version=dictionary_version,
         request=request,
+        code=code,
     )[0]
 
 
@@ -299,7 +313,9 @@ def _unlock(*, user, record: Record, reason: str) -> None:
         announce_dataset_change(action="unlock", record_ids=[current.record_id])
 
 
-def lock_instrument(*, user, row, password: str, request: HttpRequest | None = None) -> None:
+def lock_instrument(
+    *, user, row, password: str, request: HttpRequest | None = None, code: str = ""
+) -> None:
     """REDCap's per-form lock: the instance becomes read-only until a data manager unlocks it."""
     from registry.models import InstrumentData
 
@@ -308,6 +324,7 @@ def lock_instrument(*, user, row, password: str, request: HttpRequest | None = N
     require_signing_password(
         user=user,
         password=password,
+        code=code,
         request=request,
         refused=_("The form was not locked."),
         record=row.record,

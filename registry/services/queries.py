@@ -8,9 +8,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from centers.access import access_for
+from registry import notify
 from registry.audit import record_event, set_audit_context
 from registry.models import DataQualityRule, FindingAcknowledgement, Query, QueryMessage, Record
 
+from .dictionary import current_dictionary_version
 from .errors import PermissionDenied, ReasonRequired, RegistryError
 
 
@@ -38,6 +40,7 @@ def query_open(
             new=text.strip(),
             details={"query_id": query.pk},
         )
+        notify.query_opened(query)
     return query
 
 
@@ -66,6 +69,7 @@ def query_answer(*, user, query: Query, text: str) -> Query:
             new=text.strip(),
             details={"query_id": current.pk},
         )
+        notify.query_answered(current, by=user)
     return current
 
 
@@ -96,6 +100,7 @@ def query_close(*, user, query: Query, text: str = "") -> Query:
             reason=text.strip(),
             details={"query_id": current.pk},
         )
+        notify.record_ready(current.record, current_dictionary_version())
     return current
 
 
@@ -110,7 +115,7 @@ def finding_acknowledge(
         raise ReasonRequired(_("Acknowledging a finding needs a reason."))
     with transaction.atomic():
         set_audit_context(user=user, reason=reason.strip())
-        ack, _created = FindingAcknowledgement.objects.update_or_create(
+        ack, created = FindingAcknowledgement.objects.update_or_create(
             record=record,
             rule_key=rule_key,
             defaults={"reason": reason.strip(), "acknowledged_by": user},
@@ -122,6 +127,8 @@ def finding_acknowledge(
             reason=reason.strip(),
             details={"rule_key": rule_key},
         )
+        if created:
+            notify.record_ready(record, current_dictionary_version())
     return ack
 
 

@@ -9,9 +9,10 @@ from django.utils.translation import gettext as _
 
 from centers.access import access_for
 from centers.models import Center
+from registry import notify
 from registry.audit import set_audit_context
 from registry.logic import LogicSyntaxError, calculate, field_references
-from registry.models import DictionaryVersion, InstrumentData, Record, RecordCounter
+from registry.models import DictionaryVersion, FormStatus, InstrumentData, Record, RecordCounter
 
 from .errors import EditConflict, PermissionDenied, ReasonRequired, RecordLocked
 
@@ -127,6 +128,7 @@ def save_instrument(
                 _("This form has been marked Complete before: give a reason for the change.")
             )
         set_audit_context(user=user, reason=reason.strip())
+        became_complete = status == FormStatus.COMPLETE and (row.pk is None or row.status != status)
         before = row.data or {}
         changed_fields = {k for k in before.keys() | data.keys() if before.get(k) != data.get(k)}
         row.data = data
@@ -138,6 +140,8 @@ def save_instrument(
         row.save()
         if changed_fields:
             _refresh_dependent_calcs(record, row, changed_fields, dictionary_version, user=user)
+        if became_complete:  # only then can the record's last blocker have gone
+            notify.record_ready(locked_record, dictionary_version)
         return row
 
 

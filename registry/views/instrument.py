@@ -16,6 +16,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
 from centers.access import access_for
+from centers.two_factor import has_device
 from registry.dictionary import FieldDef
 from registry.dictionary_text import dictionary_plain_text, render_dictionary_text
 from registry.forms.instrument import (
@@ -251,6 +252,8 @@ def instrument_form(request, record_id: str, instrument: str, instance: int):
             "form": form,
             "readonly": readonly,
             "can_lock_form": access.can_lock_center(record.center_id),
+            "signer_has_second_factor": access.can_lock_center(record.center_id)
+            and has_device(request.user),
             "is_data_manager": access.is_data_manager,
             "conflict": conflict,
             "status_field": form[STATUS_FIELD],

@@ -42,7 +42,7 @@ def lock(request, record_id: str):
     if not access_for(request.user).can_lock_center(record.center_id):
         raise Forbidden(_("Only the centre's site investigator can lock its records."))
     version = dictionary_version()
-    form = SignatureForm(request.POST or None)
+    form = SignatureForm(request.POST or None, signer=request.user)
     blockers: list[str] = []
     status = 200
     if request.method == "POST" and form.is_valid():
@@ -51,6 +51,7 @@ def lock(request, record_id: str):
                 user=request.user,
                 record=record,
                 password=form.cleaned_data["password"],
+                code=form.cleaned_data.get("code", ""),
                 meaning=form.cleaned_data["meaning"],
                 dictionary_version=version,
                 request=request,
@@ -101,7 +102,9 @@ def instrument_lock(request, record_id: str, instrument: str, instance: int):
         deleted_at__isnull=True,
     )
     unlocking = request.POST.get("action") == "unlock"
-    form = UnlockForm(request.POST) if unlocking else FormLockForm(request.POST)
+    form = (
+        UnlockForm(request.POST) if unlocking else FormLockForm(request.POST, signer=request.user)
+    )
     if not form.is_valid():
         messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
     else:
@@ -114,6 +117,7 @@ def instrument_lock(request, record_id: str, instrument: str, instance: int):
                     user=request.user,
                     row=row,
                     password=form.cleaned_data["password"],
+                    code=form.cleaned_data.get("code", ""),
                     request=request,
                 )
                 messages.success(request, _("The form is locked."))
@@ -187,7 +191,7 @@ def bulk_lock(request):
     )
     lockable = [r for r in candidates if not lock_blockers(r, version)]
     by_id = {r.record_id: r for r in lockable}
-    form = BulkLockForm(request.POST or None, record_ids=list(by_id))
+    form = BulkLockForm(request.POST or None, record_ids=list(by_id), signer=request.user)
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -197,6 +201,7 @@ def bulk_lock(request):
                     user=request.user,
                     records=chosen,
                     password=form.cleaned_data["password"],
+                    code=form.cleaned_data.get("code", ""),
                     meaning=form.cleaned_data["meaning"],
                     dictionary_version=version,
                     request=request,

@@ -90,7 +90,14 @@ def test_summary_json_content(client, people, snapshot):
     assert data["dataset_version"] == snapshot.dataset_version
     assert data["ci_method"] == "log-log"
     assert data["computed_at"].startswith(snapshot.computed_at.date().isoformat())
-    assert set(data["endpoints"]) == {"os", "dfs", "os_localized", "os_metastatic", "followup"}
+    assert set(data["endpoints"]) == {
+        "os",
+        "dfs",
+        "os_localized",
+        "os_localized_operated",
+        "os_metastatic",
+        "followup",
+    }
     os_ = data["endpoints"]["os"]
     assert set(os_) == {"n", "events", "median", "median_ci", "survival_at", "excluded"}
     assert (os_["n"], os_["events"]) == (7, 2)

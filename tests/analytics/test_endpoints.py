@@ -86,7 +86,7 @@ def test_relapse_before_surgery_is_excluded_from_dfs_only():
 
 def test_death_without_date_is_excluded_with_the_reason():
     data = derived(patient(vital_status="0", death_date=""))
-    for key in ("os", "dfs", "os_localized", "followup"):
+    for key in ("os", "dfs", "os_localized", "os_localized_operated", "followup"):
         assert data[key].observations == []
         (excluded,) = data[key].excluded
         assert "death_date missing although vital_status=0" in excluded.reason
@@ -109,7 +109,7 @@ def test_unk_relapse_date_excludes_from_dfs_since_the_first_relapse_is_unknown()
 def test_unknown_stage_is_listed_not_silently_dropped():
     data = derived(patient(stage_dx="UNK"))
     assert len(data["os"].observations) == 1
-    for key in ("dfs", "os_localized", "os_metastatic"):
+    for key in ("dfs", "os_localized", "os_localized_operated", "os_metastatic"):
         (excluded,) = data[key].excluded
         assert "stage_dx is UNK" in excluded.reason
 
@@ -121,6 +121,7 @@ def test_populations_by_stage_and_surgery():
     assert [o.record_id for o in data["os"].observations] == ["MIL-0001", "MIL-0002", "MIL-0003"]
     assert [o.record_id for o in data["dfs"].observations] == ["MIL-0001"]
     assert [o.record_id for o in data["os_localized"].observations] == ["MIL-0001", "MIL-0003"]
+    assert [o.record_id for o in data["os_localized_operated"].observations] == ["MIL-0001"]
     assert [o.record_id for o in data["os_metastatic"].observations] == ["MIL-0002"]
     assert all(not d.excluded for d in data.values())
 

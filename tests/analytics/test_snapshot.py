@@ -163,7 +163,13 @@ def test_only_locked_and_not_deleted_records_count(
     assert snapshot.n_locked_records == 1
     assert list(snapshot.record_hashes) == ["MIL-0003"]
     rows = read_analysis_dataset(snapshot)
-    assert {r["endpoint"] for r in rows} == {"os", "dfs", "os_localized", "followup"}
+    assert {r["endpoint"] for r in rows} == {
+        "os",
+        "dfs",
+        "os_localized",
+        "os_localized_operated",
+        "followup",
+    }
     os_row = next(r for r in rows if r["endpoint"] == "os")
     assert os_row["event"] == "1"
     # 2010-03-04 .. 2013-05-05 = 1158 days
@@ -193,6 +199,6 @@ def test_seed_demo_ends_with_a_current_snapshot(dictionary, django_capture_on_co
         seed_demo()
     snapshot = StatisticsSnapshot.objects.latest()
     assert snapshot.dataset_version == newest_version()
-    assert snapshot.n_locked_records == 28
-    assert snapshot.results["n_patients"] == 28
+    assert snapshot.n_locked_records == 33
+    assert snapshot.results["n_patients"] == 33
     assert snapshot.results["counts"]["salvage_surgery"]["n"] == 5

@@ -108,12 +108,12 @@ def test_lock_becomes_a_snapshot_shown_on_the_dashboard(stack):
         "WHERE dataset_version = %s",
         version,
     )
-    assert n_locked == 29 and record_id in hashes
+    assert n_locked == 34 and record_id in hashes
 
     pi = log_in(stack, "pi")
     html = pi.get(f"{stack.url}/analytics/", timeout=30).text
     assert f"As of dataset version {version}" in html
-    assert "29 locked records" in html
+    assert "34 locked records" in html
     token = re.search(r"TOKEN (\S+)", stack.shell(TOKEN)).group(1)
     summary = requests.get(
         f"{stack.url}/analytics/summary.json",
@@ -121,7 +121,7 @@ def test_lock_becomes_a_snapshot_shown_on_the_dashboard(stack):
         headers={"Authorization": f"Token {token}"},
     ).json()
     assert summary["dataset_version"] == version
-    assert summary["endpoints"]["os"]["n"] + len(summary["endpoints"]["os"]["excluded"]) == 29
+    assert summary["endpoints"]["os"]["n"] + len(summary["endpoints"]["os"]["excluded"]) == 34
     coordinator = log_in(stack, "coordinator-mil")
     assert coordinator.get(f"{stack.url}/analytics/", timeout=10).status_code == 403
 
@@ -129,7 +129,7 @@ def test_lock_becomes_a_snapshot_shown_on_the_dashboard(stack):
 def test_broker_down_at_lock_time_then_the_sweep_catches_up(stack):
     stack.env["CELERY_BROKER_URL"] = DEAD_BROKER
     out = stack.shell(SEED)  # every lock commits although no task can be sent
-    assert "28 locked" in out
+    assert "33 locked" in out
     pending = query(stack, "SELECT count(*) FROM registry_lockoutbox WHERE sent_at IS NULL")
     assert pending[0][0] == 6
     assert query(stack, "SELECT count(*) FROM analytics_statisticssnapshot")[0][0] == 0
@@ -141,4 +141,4 @@ def test_broker_down_at_lock_time_then_the_sweep_catches_up(stack):
     # The burst of six locks coalesced into one recompute of the newest version.
     assert query(
         stack, "SELECT dataset_version, n_locked_records FROM analytics_statisticssnapshot"
-    ) == [(newest_outbox(stack), 28)]
+    ) == [(newest_outbox(stack), 33)]

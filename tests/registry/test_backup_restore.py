@@ -91,7 +91,7 @@ def test_a_restore_keeps_the_same_verified_audit_chain(stack, tmp_path):
         timeout=300,
     )
     original = chain(stack.owner_url)
-    assert original[0] > 1000  # the demo: records, 28 locks, their signatures, the snapshots
+    assert original[0] > 1000  # the demo: records, 33 locks, their signatures, the snapshots
 
     name, url, admin, result = restored_into(stack, dump)
     try:

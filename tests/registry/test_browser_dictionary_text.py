@@ -82,7 +82,19 @@ def stack(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture(scope="module")
-def browser(stack):
+def report():
+    yield
+    print(
+        f"\ndictionary text in the browser: {RESULTS['pages']} pages, "
+        f"{RESULTS['combinations']} payload x page combinations rendered, "
+        f"{RESULTS['live']} payloads live"
+    )
+
+
+@pytest.fixture
+def browser(stack, report):
+    """Per test: Playwright's event loop must not be running while pytest-django opens the
+    test's database transaction (live tests are django_db, see tests/conftest.py)."""
     from playwright.sync_api import sync_playwright
 
     require_chromium()
@@ -90,11 +102,6 @@ def browser(stack):
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         yield browser
         browser.close()
-    print(
-        f"\ndictionary text in the browser: {RESULTS['pages']} pages, "
-        f"{RESULTS['combinations']} payload x page combinations rendered, "
-        f"{RESULTS['live']} payloads live"
-    )
 
 
 def pages_of(role: str, facts: dict) -> list[tuple[str, bool]]:

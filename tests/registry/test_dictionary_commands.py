@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from registry.dictionary import gi_lms_dictionary_csv
+from registry.dictionary import gi_lms_dictionary_csv, gi_lms_project
 from registry.models import AuditEvent, DictionaryVersion
 
 pytestmark = pytest.mark.django_db
@@ -83,3 +83,36 @@ def test_an_unrelated_redcap_dictionary_imports(tmp_path, dictionary):
         "slider",
         "file",
     } <= types
+
+
+def test_the_progression_date_arrives_as_a_new_version_without_confirmation(
+    tmp_path, capsys, db, centers, people
+):
+    """A database on the dictionary before `progression_date` (with an advanced line already
+    entered) takes the shipped dictionary as its next version: adding a field alters no data."""
+    from registry.services.dictionary import import_default_dictionary, import_dictionary
+    from registry.services.records import create_record
+    from tests.fixtures_records import enter_case
+    from tests.registry.golden.dataset import METASTATIC
+
+    shipped = gi_lms_dictionary_csv()
+    before = "\n".join(
+        line for line in shipped.splitlines() if not line.startswith("progression_date,")
+    )
+    old = import_dictionary(csv_text=before + "\n", project=gi_lms_project())
+    assert "progression_date" not in old.dictionary.field_names
+    record = create_record(user=people["coord_mil"], center=centers["MIL"])
+    case = dict(METASTATIC)
+    case["systemic_therapy"] = [
+        {k: v for k, v in line.items() if k != "progression_date"}
+        for line in METASTATIC["systemic_therapy"]
+    ]
+    enter_case(record, people["coord_mil"], old, case)
+
+    new = import_default_dictionary()
+    assert new.number == old.number + 1
+    field = new.dictionary.field("progression_date")
+    assert field.form == "systemic_therapy" and field.validation == "date_dmy"
+    assert field.branching_logic == "[therapy_setting] = '3'"
+    names = new.dictionary.field_names
+    assert names.index("progression_date") == names.index("therapy_end") + 1

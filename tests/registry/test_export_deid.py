@@ -28,6 +28,7 @@ DATES = [
     "surgery_date",
     "therapy_start",
     "therapy_end",
+    "progression_date",
     "relapse_date",
     "salvage_date",
     "last_contact_date",

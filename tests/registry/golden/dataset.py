@@ -30,6 +30,7 @@ METASTATIC["systemic_therapy"] = [
         "regimen": "2",
         "therapy_start": "2012-07-10",
         "therapy_end": "2012-11-20",
+        "progression_date": "2013-01-15",
         "best_response": "2",
     },
     {
@@ -38,6 +39,7 @@ METASTATIC["systemic_therapy"] = [
         "regimen": "8",
         "regimen_other": "@SUM(A1)",
         "therapy_start": "2013-02-01",
+        "progression_date": "2013-03-20",
         "best_response": "4",
     },
 ]
