@@ -31,6 +31,7 @@ from registry.services.queries import finding_acknowledge
 from registry.services.records import get_record_for_user
 
 from .common import dictionary_version
+from .warnings import acknowledge_in_place
 
 
 @login_required
@@ -121,6 +122,8 @@ def instrument_lock(request, record_id: str, instrument: str, instance: int):
 @require_POST
 def acknowledge(request, record_id: str):
     record = get_record_for_user(request.user, record_id)
+    if request.htmx:
+        return acknowledge_in_place(request, record)
     form = AcknowledgeForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Give a reason to acknowledge the finding.")
