@@ -26,6 +26,14 @@ class FieldWarning:
     acknowledgement: FindingAcknowledgement | None = None
 
 
+_DATE_FIELD = FieldDef(name="_", form="_", field_type="text", validation="date_ymd")
+
+
+def format_date(value: date, date_order: str) -> str:
+    """A date in the person's format (dd/mm/yyyy, mm/dd/yyyy or ISO)."""
+    return str(display_value(_DATE_FIELD, value.isoformat(), date_order))
+
+
 def range_key(instrument: str, instance: int, field: str) -> str:
     return f"range:{instrument}:{instance}:{field}"
 
@@ -49,7 +57,7 @@ def form_warnings(
         return dictionary_plain_text(dictionary.field(name).label) if name in dictionary else name
 
     def fmt_date(value: date) -> str:
-        return str(display_value(_DATE_FIELD, value.isoformat(), date_order))
+        return format_date(value, date_order)
 
     out: dict[str, list[FieldWarning]] = {}
     for finding in findings_for(record, version):
@@ -93,9 +101,6 @@ def _out_of_range(f: FieldDef, value, codes: list[str], date_order: str) -> str:
     high = display_value(f, f.validation_max, date_order) or "…"
     shown = display_value(f, value, date_order)
     return f"{shown} is outside the expected range ({low} to {high}): check it, or acknowledge it."
-
-
-_DATE_FIELD = FieldDef(name="_", form="_", field_type="text", validation="date_ymd")
 
 
 def unacknowledged_warnings(

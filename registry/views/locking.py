@@ -20,6 +20,7 @@ from registry.models import InstrumentData, Record
 from registry.quality import findings_for
 from registry.services.errors import LockRefused, PermissionDenied, RegistryError
 from registry.services.locking import (
+    lock_blocker_list,
     lock_blockers,
     lock_instrument,
     lock_record,
@@ -31,6 +32,7 @@ from registry.services.queries import finding_acknowledge
 from registry.services.records import get_record_for_user
 
 from .common import dictionary_version
+from .lock_summary import blocker_links, signed_summary
 from .warnings import acknowledge_in_place
 
 
@@ -66,8 +68,11 @@ def lock(request, record_id: str):
             return redirect(record.get_absolute_url())
     elif request.method == "POST":
         status = 400
-    if not record.is_locked and not blockers:
-        blockers = lock_blockers(record, version)
+    date_order = request.user.date_format
+    if not record.is_locked:
+        blockers = blocker_links(
+            record, version, lock_blocker_list(record, version), date_order
+        ) or [(b, "") for b in blockers]
     acknowledged = {a.rule_key: a for a in record.acknowledgements.all()}
     findings = [(f, acknowledged.get(f.rule_key)) for f in findings_for(record, version)]
     return render(
@@ -79,6 +84,7 @@ def lock(request, record_id: str):
             "blockers": blockers,
             "findings": findings,
             "ack_form": AcknowledgeForm(),
+            "summary": signed_summary(record, version, date_order),
         },
         status=status,
     )
