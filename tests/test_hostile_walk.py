@@ -71,7 +71,12 @@ CASES: dict[str, Case] = {
         fields=("action", "password", "reason")
     ),
     "records/<str:record_id>/unlock/": Case(fields=("reason",)),
-    "records/<str:record_id>/acknowledge/": Case(fields=("rule_key", "reason")),
+    "records/<str:record_id>/delete/": Case(fields=("reason",)),
+    "records/<str:record_id>/rename/": Case(fields=("new_id", "reason")),
+    "records/<str:record_id>/<str:instrument>/<int:instance>/delete/": Case(fields=("reason",)),
+    "records/<str:record_id>/acknowledge/": Case(
+        fields=("rule_key", "reason", "instrument", "instance")
+    ),
     "records/<str:record_id>/history/": Case(query=("page",)),
     "records/<str:record_id>/history/<str:field>/": Case(query=("instance", "instrument")),
     "records/<str:record_id>/queries/new/": Case(
@@ -83,6 +88,8 @@ CASES: dict[str, Case] = {
     "audit/": Case(
         query=("center", "user", "record", "action", "date_from", "date_to", "format", "page")
     ),
+    "deleted/": Case(query=("page",)),
+    "deleted/<int:seq>/restore/": Case(fields=("reason",)),
     "quality/": Case(fields=("name", "logic"), query=("center",)),
     "quality/rules/<int:rule_id>/toggle/": Case(),
     "queries/": Case(query=("status", "record", "page")),
@@ -147,6 +154,9 @@ API_PARAMS = (
     "user",
     "beginTime",
     "field",
+    "instrument",
+    "repeat_instance",
+    "new_record_name",
 )
 
 

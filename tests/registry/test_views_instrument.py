@@ -422,3 +422,25 @@ def test_action_tags_on_the_form_and_on_save(client, centers, people):
     )
     row = InstrumentData.objects.get(record=record, instrument="consent")
     assert row.data["consent_version"] == "v2.1"
+
+
+def test_each_field_has_one_tools_menu_and_today_only_on_dates(coord, record):
+    body = coord.get(url(record, "diagnosis_pathology")).content.decode()
+    fields = re.findall(r'<div id="field-(\w+)"', body)
+    menus = re.findall(r'<details class="registry-field-menu', body)
+    assert len(menus) == len(fields) > 5  # one menu per field, not four controls
+    date_dx = body.split('id="field-date_dx"')[1].split('id="field-')[0]
+    assert date_dx.count("registry-today") == 1 and date_dx.count("<summary") == 1
+    size = body.split('id="field-tumour_size_mm"')[1].split('id="field-')[0]
+    assert "registry-today" not in size
+    menu = size.split("<details")[1].split("</details>")[0]
+    assert "UNK · Unknown" in menu and "History" in menu
+    assert reverse("registry:query_open", args=[record.record_id]) not in menu  # sites don't raise
+
+
+def test_the_monitors_menu_offers_a_query_and_no_missing_codes(client, record, people):
+    client.force_login(people["monitor"])
+    body = client.get(url(record, "diagnosis_pathology")).content.decode()
+    size = body.split('id="field-tumour_size_mm"')[1].split('id="field-')[0]
+    menu = size.split("<details")[1].split("</details>")[0]
+    assert "Open a query" in menu and "registry-code-button" not in menu
