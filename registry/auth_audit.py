@@ -6,6 +6,7 @@ from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 
 from centers.reauth import SIGNATURE, lockout_cleared
+from centers.tokens import api_token_issued
 
 
 def _logged_in(sender, request, user, **kwargs):
@@ -60,9 +61,16 @@ def _lockout_cleared(sender, username, by, attempts, **kwargs):
     )
 
 
+def _api_token_issued(sender, user, last_four, **kwargs):
+    from .audit import record_event
+
+    record_event("api_token_issue", user=user, details={"last_four": last_four})
+
+
 def connect() -> None:
     user_logged_in.connect(_logged_in, dispatch_uid="registry_audit_login")
     user_logged_out.connect(_logged_out, dispatch_uid="registry_audit_logout")
     user_login_failed.connect(_login_failed, dispatch_uid="registry_audit_login_failed")
     user_locked_out.connect(_locked_out, dispatch_uid="registry_audit_locked_out")
     lockout_cleared.connect(_lockout_cleared, dispatch_uid="registry_audit_lockout_cleared")
+    api_token_issued.connect(_api_token_issued, dispatch_uid="registry_audit_api_token")

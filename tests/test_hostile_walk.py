@@ -30,7 +30,8 @@ from hypothesis import strategies as st
 
 from centers.tokens import issue_api_token
 from registry.api.methods import HANDLERS, REFUSALS, ROUTED_IN_VIEWS
-from registry.models import Query
+from registry.models import AuditEvent, Query
+from registry.services.deletion import instrument_delete
 from tests.registry.golden.dataset import dataset_fixture  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.django_db
@@ -391,6 +392,15 @@ def world(dataset, people, centers):
     query = Query.objects.create(
         record=dataset["mil1"], instrument="stage", field="stage_dx", opened_by=people["monitor"]
     )
+    unfinished = dataset["mil3"].instruments.filter(deleted_at__isnull=True).first()
+    deleted = instrument_delete(
+        user=people["coord_mil"],
+        record=dataset["mil3"],
+        instrument=unfinished.instrument,
+        instance=unfinished.instance,
+        reason="walk",
+    )
+    deletion = AuditEvent.objects.get(action="instance_delete", instrument=deleted.instrument)
     who = {
         "coordinator": people["coord_mil"],
         "investigator": people["inv_mil"],
@@ -411,6 +421,7 @@ def world(dataset, people, centers):
         "field": ["stage_dx", "mrn", "nope"],
         "rule_id": ["1", "2"],
         "query_id": [str(query.pk)],
+        "seq": [str(deletion.seq), "1"],
         "number": ["1", "2"],
         "job_id": ["1", "00000000-0000-0000-0000-000000000000"],
         "version": ["1"],
