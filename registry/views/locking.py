@@ -69,10 +69,10 @@ def lock(request, record_id: str):
     elif request.method == "POST":
         status = 400
     date_order = request.user.date_format
+    links = [(b, "") for b in blockers]
     if not record.is_locked:
-        blockers = blocker_links(
-            record, version, lock_blocker_list(record, version), date_order
-        ) or [(b, "") for b in blockers]
+        links = blocker_links(record, version, lock_blocker_list(record, version), date_order)
+        links = links or [(b, "") for b in blockers]
     acknowledged = {a.rule_key: a for a in record.acknowledgements.all()}
     findings = [(f, acknowledged.get(f.rule_key)) for f in findings_for(record, version)]
     return render(
@@ -81,7 +81,8 @@ def lock(request, record_id: str):
         {
             "record": record,
             "form": form,
-            "blockers": blockers,
+            "blockers": [text for text, _url in links],
+            "blocker_links": links,
             "findings": findings,
             "ack_form": AcknowledgeForm(),
             "summary": signed_summary(record, version, date_order),
