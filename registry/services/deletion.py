@@ -111,6 +111,23 @@ def restore_deleted(*, user: User, event: AuditEvent, reason: str) -> Record:
         return record
 
 
+def former_record_ids(record_id: str) -> list[str]:
+    """The ids a record had before its renames, newest first (its history is kept under them)."""
+    found: list[str] = []
+    current = record_id
+    while True:
+        change = (
+            AuditEvent.objects.filter(action="record_identity_change", record_id=current)
+            .order_by("-seq")
+            .first()
+        )
+        old = change.old_value if change else None
+        if not isinstance(old, str) or old in found or old == record_id:
+            return found
+        found.append(old)
+        current = old
+
+
 def record_delete(*, user: User, record: Record, reason: str) -> None:
     """A data manager soft-deletes a record: it leaves every list, export and statistic."""
     if not access_for(user).is_data_manager:

@@ -379,3 +379,14 @@ def test_the_api_refuses_to_delete_a_form_of_a_locked_record(api, locked_record)
     response = api("coord_mil", **{"records[0]": locked_record.record_id, "instrument": "stage"})
     assert response.status_code == 400 and "locked" in json.loads(response.content)["error"]
     assert not InstrumentData.objects.filter(deleted_at__isnull=False).exists()
+
+
+def test_a_renamed_records_history_keeps_its_earlier_events(client, complete_record, people):
+    record_rename(user=people["dm"], record=complete_record, new_id="MIL-0042", reason="a")
+    record_rename(user=people["dm"], record=complete_record, new_id="MIL-0043", reason="b")
+    client.force_login(people["coord_mil"])
+    page = client.get(reverse("registry:record_history", args=["MIL-0043"]))
+    shown = {e.record_id for e in page.context["page"]}
+    assert shown == {"MIL-0001", "MIL-0042", "MIL-0043"}
+    field = client.get(reverse("registry:field_history", args=["MIL-0043", "stage_dx"]))
+    assert [e.record_id for e in field.context["events"]] == ["MIL-0001"]
