@@ -252,10 +252,10 @@ def instrument_form(request, record_id: str, instrument: str, instance: int):
                 return redirect(request.path)
             else:
                 _report_save(request, saved, form)
-                warned = unacknowledged_warnings(
+                warned = following and unacknowledged_warnings(
                     record, version, instrument, instance, saved.data, request.user.date_format
                 )
-                if warned and following:
+                if warned:
                     messages.warning(
                         request,
                         f"Saved, with {warned} data-quality warning(s) shown beside the fields: "
@@ -268,6 +268,13 @@ def instrument_form(request, record_id: str, instrument: str, instance: int):
     else:
         form = InstrumentForm(**form_kwargs)
     after_save = request.GET.get("saved", "")
+    ask_add = (
+        request.method == "GET"
+        and repeating
+        and row is None
+        and request.GET.get("ask") == "1"
+        and not any(r.instrument == instrument for r in rows)
+    )
     return render(
         request,
         "registry/instrument.html",
@@ -276,14 +283,12 @@ def instrument_form(request, record_id: str, instrument: str, instance: int):
             "instrument": instrument,
             "instance": instance,
             "label": label,
-            "ask_add": request.method == "GET"
-            and repeating
-            and row is None
-            and request.GET.get("ask") == "1"
-            and not any(r.instrument == instrument for r in rows),
+            "ask_add": ask_add,
             "skip_url": _next_url(
                 record, dictionary.form_names, instrument, "next", repeating_forms
-            ),
+            )
+            if ask_add
+            else "",
             "continue_url": _next_url(
                 record, dictionary.form_names, instrument, after_save, repeating_forms
             )
