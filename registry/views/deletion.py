@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from centers.access import access_for
 from registry.forms.deletion import ReasonForm, RenameForm
+from registry.models import InstrumentData, Record
 from registry.services.deletion import (
     deleted_events,
     instrument_delete,
@@ -130,15 +131,27 @@ def deleted_list(request):
     version = dictionary_version()
     labels = dict(version.dictionary.forms)
     repeating = set(version.repeating_instruments)
+    events = list(page)
+    records = {
+        r.record_id: r for r in Record.objects.filter(record_id__in={e.record_id for e in events})
+    }
+    still_deleted = set(
+        InstrumentData.objects.filter(
+            record__record_id__in=records, deleted_at__isnull=False
+        ).values_list("record__record_id", "instrument", "instance")
+    )
     rows = []
-    for event in page:
+    for event in events:
+        record = records.get(event.record_id)
         if event.action == "record_delete":
             what = "The whole record"
+            pending = record is not None and record.deleted_at is not None
         else:
             what = labels.get(event.instrument, event.instrument)
             if event.instrument in repeating:
                 what = f"{what} #{event.instance}"
-        rows.append((event, what))
+            pending = (event.record_id, event.instrument, event.instance) in still_deleted
+        rows.append((event, what, pending))
     return render(request, "registry/deleted.html", {"page": page, "rows": rows})
 
 

@@ -165,6 +165,8 @@ def test_a_data_manager_restores_the_deleted_data_from_the_audit_trail(
     assert row.deleted_at is None and row.data["relapse_date"] == "2012-01-10"
     restored = AuditEvent.objects.get(action="instance_restore")
     assert restored.reason == "Right patient after all"
+    page = client.get(reverse("registry:deleted")).content.decode()
+    assert "Back already" in page and reverse("registry:restore", args=[event.seq]) not in page
     with pytest.raises(NothingToRestore):
         restore_deleted(user=people["dm"], event=event, reason="again")
 
