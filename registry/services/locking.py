@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TypeVar
 
@@ -19,7 +20,7 @@ from centers.reauth import PasswordCheck, check_signing_password
 from registry.audit import record_event, set_audit_context
 from registry.models import DictionaryVersion, FormStatus, Query, Record, Signature
 from registry.outbox import announce_dataset_change
-from registry.quality import open_findings
+from registry.quality import Finding, open_findings
 
 from .errors import LockRefused, PermissionDenied, ReasonRequired
 
@@ -141,8 +142,26 @@ def require_signing_password(
     raise PermissionDenied(f"The password is not correct; {refused[0].lower()}{refused[1:]}")
 
 
+@dataclass(frozen=True)
+class Blocker:
+    """One reason a record cannot be locked, and the form it is about (if any)."""
+
+    text: str
+    instrument: str = ""
+    instance: int = 1
+    queries: bool = False
+    finding: Finding | None = None
+
+    def __str__(self) -> str:
+        return self.text
+
+
 def lock_blockers(record: Record, dictionary_version: DictionaryVersion) -> list[str]:
     """Why this record cannot be locked yet (empty: it can)."""
+    return [b.text for b in lock_blocker_list(record, dictionary_version)]
+
+
+def lock_blocker_list(record: Record, dictionary_version: DictionaryVersion) -> list[Blocker]:
     blockers = []
     dictionary = dictionary_version.dictionary
     repeating = set(dictionary_version.repeating_instruments)
@@ -155,14 +174,23 @@ def lock_blockers(record: Record, dictionary_version: DictionaryVersion) -> list
         if form in repeating:
             for row in instances:
                 if row.status != FormStatus.COMPLETE:
-                    blockers.append(f"{label} #{row.instance} is not Complete.")
+                    blockers.append(
+                        Blocker(f"{label} #{row.instance} is not Complete.", form, row.instance)
+                    )
         elif not instances or instances[0].status != FormStatus.COMPLETE:
-            blockers.append(f"{label} is not Complete.")
+            blockers.append(Blocker(f"{label} is not Complete.", form))
     for finding in open_findings(record, dictionary_version):
-        blockers.append(f"Data-quality finding: {finding.message} (acknowledge it or fix it).")
+        blockers.append(
+            Blocker(
+                f"Data-quality finding: {finding.message} (acknowledge it or fix it).",
+                finding.instrument,
+                finding.instance,
+                finding=finding,
+            )
+        )
     open_queries = record.queries.exclude(status=Query.Status.CLOSED).count()
     if open_queries:
-        blockers.append(f"{open_queries} query(ies) are still open.")
+        blockers.append(Blocker(f"{open_queries} query(ies) are still open.", queries=True))
     return blockers
 
 

@@ -100,6 +100,13 @@ def save_instrument(
             .filter(record=record, instrument=instrument, instance=instance)
             .first()
         )
+        if row is not None and row.deleted_at is not None:
+            # A deleted instance keeps its number; entering it again starts it from blank.
+            if expected_version not in (None, 0):
+                raise EditConflict("This form instance was deleted meanwhile.", current=None)
+            expected_version = row.version
+            row.deleted_at, row.data, row.ever_completed = None, {}, False
+            reason = reason.strip() or "Entered again after its data were deleted."
         if row is None:
             if expected_version not in (None, 0):
                 raise EditConflict("This form instance no longer exists.", current=None)
