@@ -185,6 +185,9 @@ def _run(user, csv_text: str, options: ImportOptions, *, reason: str) -> ImportP
     )
     rows = _rows(csv_text)
     record_field = version.dictionary.record_id_field.name
+    preview.problems = _layout_problems(csv_text, record_field)
+    if preview.problems:
+        return preview
     named = {str(r.get(record_field) or "").strip() for r in rows} - {""}
     existing = set(
         Record.objects.visible_to(user)
@@ -205,6 +208,29 @@ def _run(user, csv_text: str, options: ImportOptions, *, reason: str) -> ImportP
         unchanged = sum(1 for key in cells.get(rid, ()) if key not in touched)
         preview.records.append(RecordPreview(rid, rid not in existing, changes, unchanged))
     return preview
+
+
+def _layout_problems(csv_text: str, record_field: str) -> list[Problem]:
+    """What the API would read silently or describe in its own words: a column twice (the
+    later cell would win), a file saved with semicolons (Excel in many European locales)."""
+    try:
+        header = next(csv.reader(io.StringIO(csv_text.lstrip("\ufeff"))), [])
+    except csv.Error:
+        return []  # the import names the problem
+    seen: dict[str, int] = {}
+    problems = []
+    for number, name in enumerate(header, start=1):
+        if name in seen:
+            message = f"The column appears twice (columns {seen[name]} and {number})"
+            problems.append(Problem(1, "", name, "", message))
+        seen.setdefault(name, number)
+    if len(header) == 1 and ";" in header[0] and header[0].startswith(record_field + ";"):
+        message = (
+            "The file is separated by semicolons: save it as 'CSV UTF-8 (Comma delimited)' "
+            "or with commas as separators"
+        )
+        problems.append(Problem(1, "", "", "", message))
+    return problems
 
 
 def _rows(csv_text: str) -> list[dict]:
@@ -270,10 +296,18 @@ def _problems(error: ApiError, rows: list[dict], record_field: str) -> list[Prob
             d.get("record", ""),
             d.get("field_name", ""),
             d.get("value", ""),
-            d.get("message", ""),
+            _in_words(d.get("message", "")),
         )
         for d in error.details
     ]
+
+
+def _in_words(message: str) -> str:
+    """The API's advice about its own parameters, said for the web page."""
+    return message.replace(
+        "use generateNextRecordName or forceAutoNumber",
+        "a new record takes the next free id of its centre",
+    )
 
 
 def _row_of(rows: list[dict], record_field: str, record: str, column: str) -> int | None:

@@ -280,3 +280,42 @@ def test_dictionary_text_in_the_preview_is_escaped(client, dataset, people):
     page = response.content.decode()
     assert "<script>alert(1)</script>" not in page
     assert re.search(r"&lt;script&gt;alert\(1\)&lt;/script&gt;", page)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "record_id,sex\nMIL-0003,\x001\n",
+        'record_id,sex\n"MIL-0003,2\n',
+        "record_id,sex,sex\nMIL-0003,1,2\n",
+        "\ufeffrecord_id;sex\nMIL-0003;2\n",
+        "sex\n2\n",
+        "record_id,sex\nMIL-0003,2,extra,cells\n",
+        "record_id,redcap_repeat_instrument,redcap_repeat_instance,regimen\n"
+        "MIL-0003,systemic_therapy,99999999999,1\n",
+        "record_id,sex\n" + "MIL-0003," + "A" * 70_000 + "\n",
+        'record_id,sex\n=HYPERLINK("x"),1\n',
+        "\n\n",
+    ],
+)
+def test_hostile_files_get_a_clear_answer_never_a_500(client, dataset, people, text):
+    client.force_login(people["coord_mil"])
+    before = snapshot()
+    response = upload(client, [], text=text)
+    assert response.status_code in (200, 400)
+    if response.status_code == 200:
+        preview = preview_of(response)
+        assert preview["problems"] or preview["records"] == [] or preview["ok"]
+    assert snapshot() == before
+
+
+def test_file_layout_problems_in_words(client, dataset, people):
+    client.force_login(people["coord_mil"])
+    twice = preview_of(upload(client, [], text="record_id,sex,sex\nMIL-0003,1,2\n"))
+    assert [(p["row"], p["column"]) for p in twice["problems"]] == [(1, "sex")]
+    assert "columns 2 and 3" in twice["problems"][0]["message"]
+    semicolons = preview_of(upload(client, [], text="record_id;sex\nMIL-0003;2\n"))
+    assert "semicolons" in semicolons["problems"][0]["message"]
+    gap = preview_of(upload(client, [{"record_id": "MIL-0009", "sex": "1"}]))["problems"][0]
+    assert gap["record"] == "MIL-0009" and "MIL-0004" in gap["message"]
+    assert "forceAutoNumber" not in gap["message"]
