@@ -41,6 +41,7 @@ STATUS_LABELS = {s.value: s.label for s in FormStatus}
 def _require_import_tool(user) -> None:
     if not access_for(user).may_use_import_tool:
         raise Forbidden("The Data Import Tool is for data managers and site coordinators.")
+    dictionary_version()  # 404 until a dictionary has been imported
 
 
 @login_required
@@ -180,8 +181,10 @@ def _shown_preview(preview: ImportPreview, date_order: str) -> dict:
 def _shown(f: FieldDef | None, value, date_order: str, missing: dict[str, str]) -> str:
     if value is None or value == "" or value == []:
         return ""
-    if f is None:
-        return STATUS_LABELS.get(value, str(value)) if isinstance(value, int) else str(value)
+    if f is None:  # the form status, or a value of a field the dictionary no longer has
+        if isinstance(value, int):
+            return STATUS_LABELS.get(value, str(value))
+        return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
     labels = {code: dictionary_plain_text(label) for code, label in f.choice_map.items()}
     labels.update({code: label for code, label in missing.items() if code not in labels})
 

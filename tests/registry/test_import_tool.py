@@ -319,3 +319,10 @@ def test_file_layout_problems_in_words(client, dataset, people):
     gap = preview_of(upload(client, [{"record_id": "MIL-0009", "sex": "1"}]))["problems"][0]
     assert gap["record"] == "MIL-0009" and "MIL-0004" in gap["message"]
     assert "forceAutoNumber" not in gap["message"]
+
+
+def test_no_dictionary_yet_is_a_404(client, centers, people):
+    client.force_login(people["coord_mil"])
+    assert client.get("/data-import/").status_code == 404
+    assert upload(client, [{"record_id": "MIL-0001", "sex": "1"}]).status_code == 404
+    assert client.get("/codebook/").status_code == 200  # says there is no dictionary yet
