@@ -27,6 +27,7 @@ from registry.exports.columns import REPEAT_INSTANCE, REPEAT_INSTRUMENT, export_
 from registry.exports.options import ExportOptions
 from registry.models import DictionaryVersion, InstrumentData, Record
 
+from .data_import_problems import Problem, api_problems, layout_problems
 from .dictionary import current_dictionary_version
 from .errors import RegistryError
 
@@ -62,15 +63,6 @@ class ImportOptions:
             }
         )
         return Params(params)
-
-
-@dataclass
-class Problem:
-    row: int | None  # the file's row (the header is row 1), when it can be told
-    record: str
-    column: str
-    value: str
-    message: str
 
 
 @dataclass(frozen=True)
@@ -185,7 +177,7 @@ def _run(user, csv_text: str, options: ImportOptions, *, reason: str) -> ImportP
     )
     rows = _rows(csv_text)
     record_field = version.dictionary.record_id_field.name
-    preview.problems = _layout_problems(csv_text, record_field)
+    preview.problems = layout_problems(csv_text, record_field)
     if preview.problems:
         return preview
     named = {str(r.get(record_field) or "").strip() for r in rows} - {""}
@@ -198,7 +190,7 @@ def _run(user, csv_text: str, options: ImportOptions, *, reason: str) -> ImportP
     try:
         result = import_records(user, options.as_params(csv_text, reason), import_tool=True)
     except ApiError as exc:
-        preview.problems = _problems(exc, rows, record_field)
+        preview.problems = api_problems(exc, rows, record_field)
         return preview
     after = _snapshot(set(result["ids"]))
     cells = _file_cells(rows, version, record_field)
@@ -208,29 +200,6 @@ def _run(user, csv_text: str, options: ImportOptions, *, reason: str) -> ImportP
         unchanged = sum(1 for key in cells.get(rid, ()) if key not in touched)
         preview.records.append(RecordPreview(rid, rid not in existing, changes, unchanged))
     return preview
-
-
-def _layout_problems(csv_text: str, record_field: str) -> list[Problem]:
-    """What the API would read silently or describe in its own words: a column twice (the
-    later cell would win), a file saved with semicolons (Excel in many European locales)."""
-    try:
-        header = next(csv.reader(io.StringIO(csv_text.lstrip("\ufeff"))), [])
-    except csv.Error:
-        return []  # the import names the problem
-    seen: dict[str, int] = {}
-    problems = []
-    for number, name in enumerate(header, start=1):
-        if name in seen:
-            message = f"The column appears twice (columns {seen[name]} and {number})"
-            problems.append(Problem(1, "", name, "", message))
-        seen.setdefault(name, number)
-    if len(header) == 1 and ";" in header[0] and header[0].startswith(record_field + ";"):
-        message = (
-            "The file is separated by semicolons: save it as 'CSV UTF-8 (Comma delimited)' "
-            "or with commas as separators"
-        )
-        problems.append(Problem(1, "", "", "", message))
-    return problems
 
 
 def _rows(csv_text: str) -> list[dict]:
@@ -285,42 +254,3 @@ def _file_cells(rows: list[dict], version: DictionaryVersion, record_field: str)
             key = (form, int(instance), STATUS_FIELD if kind == "complete" else name)
             cells.setdefault(rid, set()).add(key)
     return cells
-
-
-def _problems(error: ApiError, rows: list[dict], record_field: str) -> list[Problem]:
-    if not error.details:
-        return [Problem(None, "", "", "", error.message)]
-    return [
-        Problem(
-            _row_of(rows, record_field, d.get("record", ""), d.get("field_name", "")),
-            d.get("record", ""),
-            d.get("field_name", ""),
-            d.get("value", ""),
-            _in_words(d.get("message", "")),
-        )
-        for d in error.details
-    ]
-
-
-def _in_words(message: str) -> str:
-    """The API's advice about its own parameters, said for the web page."""
-    return message.replace(
-        "use generateNextRecordName or forceAutoNumber",
-        "a new record takes the next free id of its centre",
-    )
-
-
-def _row_of(rows: list[dict], record_field: str, record: str, column: str) -> int | None:
-    """The first row of the file for ``record`` that fills ``column`` (or any row of it)."""
-    candidates = [
-        n
-        for n, row in enumerate(rows, start=2)
-        if str(row.get(record_field) or "").strip() == record
-    ]
-    for n in candidates:
-        row = rows[n - 2]
-        if column and (
-            row.get(column) or any(k.startswith(column + "___") and row[k] for k in row if k)
-        ):
-            return n
-    return candidates[0] if candidates else None
