@@ -326,3 +326,23 @@ def test_no_dictionary_yet_is_a_404(client, centers, people):
     assert client.get("/data-import/").status_code == 404
     assert upload(client, [{"record_id": "MIL-0001", "sex": "1"}]).status_code == 404
     assert client.get("/codebook/").status_code == 200  # says there is no dictionary yet
+
+
+def test_repeating_instances_are_previewed_by_number(client, dataset, people):
+    client.force_login(people["coord_mil"])
+    row = {
+        "record_id": "MIL-0003",
+        "redcap_repeat_instrument": "relapse",
+        "redcap_repeat_instance": "1",
+        "relapse_date": "01/02/2012",
+        "relapse_type": "1",
+    }
+    response = upload(client, [row], date_format="DMY")
+    (record,) = preview_of(response)["records"]
+    changes = {c["variable"]: c for c in record["changes"]}
+    assert changes["relapse_date"]["form"] == "Relapse" and changes["relapse_date"]["instance"] == 1
+    assert changes["relapse_date"]["new"] == "01/02/2012"
+    assert "Relapse #1" in response.content.decode()
+    assert confirm(client, response).status_code == 302
+    stored = Record.objects.get(record_id="MIL-0003").instruments.get(instrument="relapse")
+    assert (stored.instance, stored.data["relapse_date"]) == (1, "2012-02-01")
