@@ -1,6 +1,17 @@
 from django.urls import path
 
-from .views import audit, deletion, dictionary, instrument, locking, quality, queries, records
+from .views import (
+    audit,
+    codebook,
+    data_import,
+    deletion,
+    dictionary,
+    instrument,
+    locking,
+    quality,
+    queries,
+    records,
+)
 
 app_name = "registry"
 
@@ -41,4 +52,8 @@ urlpatterns = [
     path("queries/<int:query_id>/", queries.query_detail, name="query"),
     path("dictionary/", dictionary.dictionary_home, name="dictionary"),
     path("dictionary/<int:number>/csv/", dictionary.dictionary_csv, name="dictionary_csv"),
+    path("codebook/", codebook.codebook, name="codebook"),
+    path("data-import/", data_import.data_import, name="data_import"),
+    path("data-import/confirm/", data_import.data_import_confirm, name="data_import_confirm"),
+    path("data-import/template/", data_import.data_import_template, name="data_import_template"),
 ]

@@ -29,7 +29,7 @@ def get_record_for_user(user, record_id: str, *, write: bool = False) -> Record:
 
 def create_record(*, user, center: Center, synthetic: bool = False) -> Record:
     """Allocate the centre's next id (MIL-0001...). Concurrent callers queue on the counter row."""
-    if not access_for(user).can_edit_center(center.pk):
+    if not access_for(user).can_import_center(center.pk):
         raise PermissionDenied("You cannot add records for this centre.")
     with transaction.atomic():
         set_audit_context(user=user)
@@ -87,7 +87,7 @@ def save_instrument(
 ) -> InstrumentData:
     """Store cleaned values. `expected_version` is the row version the user started from (None
     for a new instance); a mismatch means someone else saved meanwhile: EditConflict."""
-    if not access_for(user).can_edit_center(record.center_id):
+    if not access_for(user).can_import_center(record.center_id):
         raise PermissionDenied("You cannot edit this centre's records.")
     with transaction.atomic():
         locked_record = Record.objects.select_for_update(of=("self",)).get(pk=record.pk)
