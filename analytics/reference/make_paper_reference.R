@@ -5,7 +5,7 @@
 # Run from anywhere:  Rscript analytics/reference/make_paper_reference.R
 #
 # 1. Generates three cohorts deterministically (set.seed, integer days) and writes them to
-#    datasets/paper_*.csv: patients (baseline, competing-risk outcome) and treatment lines.
+#    datasets/paper/paper_*.csv: patients (baseline, competing-risk outcome) and treatment lines.
 #      paper_demo  : demo-like, 33 patients, 22 localized operated, 11 metastatic;
 #      paper_ties  : 120 patients, tied times and tied continuous values (normal Wilcoxon),
 #                    several events of different causes on the same day;
@@ -24,7 +24,8 @@ suppressPackageStartupMessages({
 args <- commandArgs(trailingOnly = FALSE)
 file_arg <- sub("^--file=", "", args[grep("^--file=", args)])
 here <- if (length(file_arg) == 1) dirname(normalizePath(file_arg)) else getwd()
-data_dir <- file.path(here, "datasets")
+data_dir <- file.path(here, "datasets", "paper")
+dir.create(data_dir, recursive = TRUE, showWarnings = FALSE)
 DAYS_PER_MONTH <- 30.4375
 AT_TIMES <- c(12, 36, 60)
 

@@ -27,7 +27,7 @@ TOL = 1e-6
 
 
 def load(name: str) -> pd.DataFrame:
-    return pd.read_csv(REF_DIR / "datasets" / f"{name}.csv")
+    return pd.read_csv(REF_DIR / "datasets" / "paper" / f"{name}.csv")
 
 
 def lines(dataset: str) -> pd.DataFrame:
@@ -188,17 +188,19 @@ def test_fisher_larger_tables_and_edge_cases():
     assert clopper_pearson(0, 0) == (None, None)
 
 
-def test_regenerating_the_reference_gives_the_same_numbers(tmp_path):
-    """The committed JSON is what the committed script writes (R from Debian)."""
+def test_regenerating_the_reference_gives_the_same_files(tmp_path):
+    """make_paper_reference.R is deterministic: a fresh run reproduces the committed files."""
     require_r()
     probe = subprocess.run(["Rscript", "-e", "library(cmprsk)"], capture_output=True)
     assert probe.returncode == 0, "cmprsk is needed (apt-get install r-cran-cmprsk)"
-    for item in ("make_paper_reference.R",):
-        shutil.copy(REF_DIR / item, tmp_path / item)
-    shutil.copytree(REF_DIR / "datasets", tmp_path / "datasets")
-    subprocess.run(
-        ["Rscript", str(tmp_path / "make_paper_reference.R")], check=True, capture_output=True
-    )
+    script = tmp_path / "make_paper_reference.R"
+    shutil.copy(REF_DIR / "make_paper_reference.R", script)
+    subprocess.run(["Rscript", str(script)], check=True, capture_output=True, timeout=300)
+    committed_csvs = sorted((REF_DIR / "datasets" / "paper").glob("*.csv"))
+    assert len(committed_csvs) == 6
+    for csv in committed_csvs:
+        fresh_csv = tmp_path / "datasets" / "paper" / csv.name
+        assert fresh_csv.read_bytes() == csv.read_bytes(), csv.name
     fresh = json.loads((tmp_path / "paper_reference.json").read_text())
-    assert fresh["fisher"] == REF["fisher"] and fresh["gray"] == REF["gray"]
-    assert fresh["aalen_johansen"] == REF["aalen_johansen"]
+    fresh["meta"].pop("r_version")
+    assert fresh == dict(REF, meta={k: v for k, v in REF["meta"].items() if k != "r_version"})
