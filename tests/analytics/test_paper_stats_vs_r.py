@@ -18,7 +18,7 @@ import pytest
 from analytics.competing_risks import aalen_johansen, gray_test, one_minus_km
 from analytics.drug_response import pfs_by_line, response_rates
 from analytics.exact_tests import clopper_pearson, fisher_exact, wilcoxon_rank_sum
-from tests.tools import require_r
+from tests.tools import require_r, require_r_cmprsk
 
 REF_DIR = Path(__file__).resolve().parents[2] / "analytics" / "reference"
 REF = json.loads((REF_DIR / "paper_reference.json").read_text())
@@ -190,9 +190,7 @@ def test_fisher_larger_tables_and_edge_cases():
 
 def test_regenerating_the_reference_gives_the_same_files(tmp_path):
     """make_paper_reference.R is deterministic: a fresh run reproduces the committed files."""
-    require_r()
-    probe = subprocess.run(["Rscript", "-e", "library(cmprsk)"], capture_output=True)
-    assert probe.returncode == 0, "cmprsk is needed (apt-get install r-cran-cmprsk)"
+    require_r_cmprsk()
     script = tmp_path / "make_paper_reference.R"
     shutil.copy(REF_DIR / "make_paper_reference.R", script)
     subprocess.run(["Rscript", str(script)], check=True, capture_output=True, timeout=300)
