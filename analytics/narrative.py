@@ -98,6 +98,8 @@ def drug_sentences(results: dict[str, Any]) -> list[str]:
     pfs = {p["label"]: p for p in (results.get("pfs_by_line") or {}).get("lines", [])}
     phrases = []
     for row in rows:
+        if not row["orr"]["n"] and not (pfs.get(row["label"]) or {}).get("n"):
+            continue  # e.g. adjuvant lines: no measurable disease, no response to report
         text = (
             f"{row['label'].lower()} (n = {row['n_lines']}): objective response "
             f"{_rate(row['orr'])}, disease control {_rate(row['dcr'])}"
@@ -105,6 +107,8 @@ def drug_sentences(results: dict[str, Any]) -> list[str]:
         if row["label"] in pfs and pfs[row["label"]].get("n"):
             text += f", median progression-free survival {median_phrase(pfs[row['label']])}"
         phrases.append(text)
+    if not phrases:
+        return []
     return [
         "Drug sensitivity, per line of systemic therapy (evaluable lines, exact 95% CIs): "
         + "; ".join(phrases)
@@ -125,9 +129,8 @@ def competing_sentences(results: dict[str, Any]) -> list[str]:
         value = at.get(key) or {}
         if value.get("estimate") is None:
             continue
-        phrases.append(
-            f"{label.lower()} {100 * value['estimate']:.0f}% ({ci(value.get('ci'), percent=True)})"
-        )
+        interval = ci(value.get("ci"), percent=True) if value["estimate"] else "no event"
+        phrases.append(f"{label.lower()} {100 * value['estimate']:.0f}% ({interval})")
         km = naive.get(key)
         if km is not None and round(100 * km) != round(100 * value["estimate"]):
             overstated.append(f"{100 * km:.0f}% for {label.lower()}")
