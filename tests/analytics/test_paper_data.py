@@ -11,6 +11,8 @@ from analytics.endpoints import Exclusion, Patient
 from analytics.exact_tests import fisher_exact, wilcoxon_rank_sum
 from analytics.paper_data import CompetingObservation, competing_outcome, therapy_lines
 from analytics.paper_results import competing_results, drug_results
+from analytics.plots_cif import render_cif_figure
+from analytics.presentation import PAPER_KEYS, paper_block
 from analytics.table1 import table1_csv
 
 CONFIG = resolve_config({"profile": "gi_lms"})
@@ -163,3 +165,29 @@ def test_table_one_p_values_follow_the_tests():
     assert table["compared"] == ["Localized", "Metastatic"] and table["n"] == 10
     text = table1_csv(table)
     assert "Fisher's exact" in text.splitlines()[-1]
+
+
+def test_cumulative_incidence_figure_is_deterministic_and_scales():
+    outcomes = [
+        competing_outcome(
+            patient(
+                [{"relapse_date": f"201{i}-02-01", "relapse_type": str(1 + i % 2)}], rid=f"P{i}"
+            ),
+            CONFIG,
+            LABELS,
+            CODES,
+        )
+        for i in range(1, 5)
+    ] + [competing_outcome(patient(rid="P9"), CONFIG, LABELS, CODES)]
+    _, curves = competing_results(outcomes, CONFIG)
+    svg = render_cif_figure(curves, title="CIF")
+    assert svg == render_cif_figure(curves, title="CIF")
+    head = svg[: svg.index(b">", svg.index(b"<svg"))].decode()
+    assert 'width="100%"' in head and "viewBox" in head and "height=" not in head
+    assert render_cif_figure(curves, title="CIF", format="pdf")[:4] == b"%PDF"
+
+
+def test_snapshots_from_before_say_the_analyses_were_not_computed():
+    for key in PAPER_KEYS:
+        block = paper_block({}, key)
+        assert block["n"] == 0 and "Not computed" in block["methods"]
