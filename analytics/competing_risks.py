@@ -18,9 +18,11 @@ tests in ``tests/analytics/test_paper_stats_vs_r.py`` hold every number to 1e-6 
   after the last observed time ``None`` (R's default ``extend = FALSE`` drops the row).
 * Gray's test (``cmprsk::cuminc(ftime, fstatus, group)$Tests``, rho = 0, one stratum): the
   score and variance of Gray (1988) computed per distinct time as cmprsk's ``crst`` does, the
-  statistic ``s' V^-1 s`` on (groups - 1) df.  Only causes that occur are tested (cuminc's
-  rule); the p-value is ``1 - pchisq(stat, df)`` as cuminc writes it.  Where the variance is
-  singular cuminc reports stat = -1 and p = 1; we report ``None`` for both (not a test).
+  statistic ``s' V^-1 s`` on (groups - 1) df (cmprsk's guard kept: a zero term of the score's
+  derivative adds nothing, even where the pooled incidence has reached 1).  Only causes that
+  occur are tested (cuminc's rule); the p-value is ``1 - pchisq(stat, df)`` as cuminc writes it.  Where the variance is
+  singular cuminc reports stat = -1 and p = 1; we report ``None`` for both (not a test), and
+  also where the variance is not finite (R's ``qr`` stops there).
 * ``one_minus_km``: 1 - Kaplan-Meier with the competing events censored, the naive estimate the
   narrative compares against; it is never below the Aalen-Johansen CIF.
 * Rows with a missing time, status or group are dropped (R's ``na.omit``).
@@ -217,7 +219,7 @@ def gray_test(time: Any, status: Any, group: Any) -> GrayTest:
         with np.errstate(divide="ignore", invalid="ignore"):
             score, var = _gray_score(t, m, code, len(levels))
         df = len(levels) - 1
-        if np.linalg.matrix_rank(var) < df:
+        if not np.all(np.isfinite(var)) or np.linalg.matrix_rank(var) < df:
             tests[cause] = {"stat": None, "df": df, "p": None}
             continue
         stat = float(score @ np.linalg.solve(var, score))
@@ -257,7 +259,8 @@ def _gray_score(
             np.fill_diagonal(a, h * (1 - h / tr))
             a[~live, :] = 0
             a[:, ~live] = 0
-            c += a * nd1 / (tr * (1 - f_prev))
+            # cmprsk adds to c only where a is non-zero (a 0/0 once the pooled CIF reaches 1)
+            c += np.where(a != 0, a * nd1 / (tr * (1 - f_prev)), 0.0)
             score += np.where(live, d1 - nd1 * risk * (1 - f1_prev) / (km_prev * tq), 0.0)
             if nd1 > 0:
                 t4 = np.where(km > 0, 1 - (1 - f) / np.where(km > 0, km, 1), 1.0)

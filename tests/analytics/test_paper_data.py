@@ -3,9 +3,13 @@ and Table 1's p-values (no database)."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from analytics.cohort import table_one
+from analytics.competing_risks import aalen_johansen, gray_test
 from analytics.config import resolve_config
 from analytics.endpoints import Exclusion, Patient
 from analytics.exact_tests import fisher_exact, wilcoxon_rank_sum
@@ -13,6 +17,7 @@ from analytics.paper_data import CompetingObservation, competing_outcome, therap
 from analytics.paper_results import competing_results, drug_results
 from analytics.plots_cif import render_cif_figure
 from analytics.presentation import PAPER_KEYS, paper_block
+from analytics.survival import kaplan_meier
 from analytics.table1 import table1_csv
 
 CONFIG = resolve_config({"profile": "gi_lms"})
@@ -191,3 +196,28 @@ def test_snapshots_from_before_say_the_analyses_were_not_computed():
     for key in PAPER_KEYS:
         block = paper_block({}, key)
         assert block["n"] == 0 and "Not computed" in block["methods"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(1, 40), st.integers(0, 3), st.sampled_from("abc")),
+        min_size=3,
+        max_size=40,
+    )
+)
+def test_cumulative_incidences_add_up_to_one_minus_all_cause_km(rows):
+    time = np.array([r[0] for r in rows], dtype=float)
+    status = np.array([r[1] for r in rows])
+    aj = aalen_johansen(time, status, causes=[1, 2, 3], at_times=())
+    km = kaplan_meier(time, (status > 0).astype(int))
+    total = np.sum([aj.estimate[k] for k in (1, 2, 3)], axis=0)
+    assert np.allclose(total, 1 - np.asarray(km.survival), atol=1e-12)
+    group = np.array([r[2] for r in rows], dtype=object)
+    if len(set(group)) > 1:
+        forward = gray_test(time, status, group).tests
+        relabelled = np.array([{"a": "z", "b": "y", "c": "x"}[g] for g in group], dtype=object)
+        backward = gray_test(time, status, relabelled).tests
+        for cause, test in forward.items():  # the statistic does not depend on group order
+            if test["stat"] is not None and backward[cause]["stat"] is not None:
+                assert test["stat"] == pytest.approx(backward[cause]["stat"], rel=1e-6, abs=1e-9)

@@ -188,6 +188,21 @@ def test_fisher_larger_tables_and_edge_cases():
     assert clopper_pearson(0, 0) == (None, None)
 
 
+def test_gray_where_the_pooled_incidence_reaches_one_equals_cuminc():
+    """Found by hypothesis: group a leaves the risk set at t = 1, then b's events take the
+    pooled incidence to 1 (a 0/0 in the variance that cmprsk skips)."""
+    require_r_cmprsk()
+    script = (
+        "suppressMessages(library(cmprsk)); x <- cuminc(c(1,1,1,1,2,3), c(0,1,1,1,1,1), "
+        "c('a','a','a','a','b','b'))$Tests; cat(sprintf('%.15g', x[1, 'stat']), "
+        "sprintf('%.15g', x[1, 'pv']))"
+    )
+    r = subprocess.run(["Rscript", "-e", script], capture_output=True, text=True, check=True)
+    stat, p = map(float, r.stdout.split())
+    ours = gray_test([1, 1, 1, 1, 2, 3], [0, 1, 1, 1, 1, 1], list("aaaabb")).tests[1]
+    assert close(ours["stat"], stat) and close_rel(ours["p"], p)
+
+
 def test_regenerating_the_reference_gives_the_same_files(tmp_path):
     """make_paper_reference.R is deterministic: a fresh run reproduces the committed files."""
     require_r_cmprsk()
