@@ -21,8 +21,8 @@ tests in ``tests/analytics/test_paper_stats_vs_r.py`` hold every number to 1e-6 
   statistic ``s' V^-1 s`` on (groups - 1) df (cmprsk's guard kept: a zero term of the score's
   derivative adds nothing, even where the pooled incidence has reached 1).  Only causes that
   occur are tested (cuminc's rule); the p-value is ``1 - pchisq(stat, df)`` as cuminc writes
-  it.  Where the variance is singular cuminc reports stat = -1 and p = 1; we report ``None`` for both (not a test), and
-  also where the variance is not finite (R's ``qr`` stops there).
+  it.  Where the variance is singular cuminc reports stat = -1 and p = 1; we report ``None``
+  for both (not a test), and also where the variance is not finite (R's ``qr`` stops there).
 * ``one_minus_km``: 1 - Kaplan-Meier with the competing events censored, the naive estimate the
   narrative compares against; it is never below the Aalen-Johansen CIF.
 * Rows with a missing time, status or group are dropped (R's ``na.omit``).
