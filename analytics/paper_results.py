@@ -94,6 +94,7 @@ def competing_results(
         "one_minus_km": {},
         "events": {},
         "gray": {},
+        "compare": [sg["key"] for sg in compare_specs(config)],  # display order (JSONB sorts keys)
     }
     if not observed or not causes:
         return summary, None

@@ -140,6 +140,9 @@ def test_dashboard_and_paragraph_show_them(client, people, snapshot):
     for anchor in ('id="drug-response"', 'id="pfs-by-line"', 'id="competing-risks"'):
         assert anchor in html
     assert 'id="table1-footnote"' in html and "Fisher&#x27;s exact test" in html
+    gray = html[html.index('id="gray-tests"') :]
+    order = [gray.index(name) for name in ("Site of origin", "Resection margins", "(Neo)adjuvant")]
+    assert order == sorted(order)  # the configuration's order, not JSONB's key order
     paragraph = results_paragraph(snapshot.results)
     assert "objective response" in paragraph and "Aalen-Johansen" in paragraph
     assert paragraph in unescape(html)
