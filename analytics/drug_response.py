@@ -23,7 +23,9 @@ Conventions (R leaves these to the analyst):
 * PFS: from the start of an advanced line to progression (``progression_date`` on that line)
   or death, whichever first; censored at last contact.  Kaplan-Meier median with the
   registry's default CI (log-log, Greenwood; :func:`analytics.survival.kaplan_meier`), so the
-  median and its CI follow ``summary(survfit(...))$table``.
+  median and its CI follow ``summary(survfit(...))$table``.  The snapshot computes PFS with its
+  own CI method; the dashboard's log / log-log switch re-runs the endpoints only, so the PFS
+  rows keep the method named in their ``methods`` text.
 """
 
 from __future__ import annotations

@@ -4,6 +4,8 @@ patient's instrument data following the analysis configuration ("drug_response" 
 
 Conventions (documented where the data leave a choice):
 
+* A systemic_therapy form without a setting is not a line (left out); an advanced line whose
+  line number is not an integer is "line not recorded".
 * A treatment line's PFS: from ``therapy_start`` to the earlier of ``progression_date`` (on that
   line) and death; censored at last contact.  A line without a start date, or whose
   progression or last contact precedes its start, has no PFS (the reason is kept).
