@@ -86,8 +86,87 @@ def results_paragraph(results: dict[str, Any]) -> str:
         f"In metastatic disease at diagnosis, median overall survival was "
         f"{median_phrase(metastatic)}.",
     ]
+    parts.extend(drug_sentences(results))
+    parts.extend(competing_sentences(results))
     method = CI_NAMES.get(results.get("ci_method", "log-log"), results.get("ci_method"))
     parts.append(
         f"Kaplan-Meier estimates; 95% confidence intervals use the {method} transformation."
     )
     return " ".join(parts)
+
+
+def _rate(rate: dict[str, Any]) -> str:
+    if not rate.get("n"):
+        return "not estimable (no evaluable line)"
+    est = rate.get("estimate")
+    return f"{100 * est:.0f}% ({ci(rate.get('ci'), percent=True)}; {rate['k']}/{rate['n']})"
+
+
+def drug_sentences(results: dict[str, Any]) -> list[str]:
+    """ORR, DCR and median PFS per setting and line (evaluable lines, exact CIs)."""
+    rows = (results.get("drug_response") or {}).get("rows") or []
+    if not rows:
+        return []
+    pfs = {p["label"]: p for p in (results.get("pfs_by_line") or {}).get("lines", [])}
+    phrases = []
+    for row in rows:
+        if not row["orr"]["n"] and not (pfs.get(row["label"]) or {}).get("n"):
+            continue  # e.g. adjuvant lines: no measurable disease, no response to report
+        text = (
+            f"{row['label'].lower()} (n = {row['n_lines']}): objective response "
+            f"{_rate(row['orr'])}, disease control {_rate(row['dcr'])}"
+        )
+        if row["label"] in pfs and pfs[row["label"]].get("n"):
+            text += f", median progression-free survival {median_phrase(pfs[row['label']])}"
+        phrases.append(text)
+    if not phrases:
+        return []
+    return [
+        "Drug sensitivity, per line of systemic therapy (evaluable lines, exact 95% CIs): "
+        + "; ".join(phrases)
+        + "."
+    ]
+
+
+def competing_sentences(results: dict[str, Any]) -> list[str]:
+    """5-year cumulative incidence of each first event, with 1 - KM where it differs at the
+    printed precision (whole percent), and the Gray's tests with p < 0.05."""
+    cr = results.get("competing_risks") or {}
+    if not cr.get("n"):
+        return []
+    at = (cr.get("at") or {}).get("60") or {}
+    naive = (cr.get("one_minus_km") or {}).get("60") or {}
+    phrases, overstated = [], []
+    for key, label in cr.get("causes", {}).items():
+        value = at.get(key) or {}
+        if value.get("estimate") is None:
+            continue
+        interval = ci(value.get("ci"), percent=True) if value["estimate"] else "no event"
+        phrases.append(f"{label.lower()} {100 * value['estimate']:.0f}% ({interval})")
+        km = naive.get(key)
+        if km is not None and round(100 * km) != round(100 * value["estimate"]):
+            overstated.append(f"{100 * km:.0f}% for {label.lower()}")
+    if not phrases:
+        return [
+            f"Among the {cr['n']} localized, operated patients, follow-up was too short for "
+            "5-year cumulative incidences."
+        ]
+    text = (
+        f"Among the {cr['n']} localized, operated patients, the 5-year cumulative incidence "
+        f"(Aalen-Johansen) was: {'; '.join(phrases)}."
+    )
+    if overstated:
+        text += " 1 - Kaplan-Meier, censoring the competing events, would give " + (
+            ", ".join(overstated) + "."
+        )
+    significant = [
+        f"{test['label'].lower()} for {cr['causes'].get(k, k).lower()} (p = {t['p']:.3f})"
+        for test in (cr.get("gray") or {}).values()
+        for k, t in (test.get("tests") or {}).items()
+        if t.get("p") is not None and t["p"] < 0.05
+    ]
+    if significant:
+        text += " Gray's test: cumulative incidence differed by " + "; ".join(significant) + "."
+    else:
+        text += " No subgroup difference was significant at the 5% level by Gray's test."
+    return [text]

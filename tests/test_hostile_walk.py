@@ -117,6 +117,8 @@ CASES: dict[str, Case] = {
     "analytics/summary.json": Case(query=("version", "ci")),
     "analytics/curves.csv": Case(query=("version", "ci")),
     "analytics/analysis-dataset.csv": Case(query=("version",)),
+    "analytics/table1.csv": Case(query=("version",)),
+    "analytics/table1.html": Case(query=("version",)),
     "analytics/figures/v<int:version>/<slug:name>.<figfmt:fmt>": Case(query=("ci", "inline")),
     "api/": Case(fields=("token", "content", "format")),
     "exports/": Case(
