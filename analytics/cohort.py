@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from .endpoints import Patient
+from .table1 import add_tests
 
 Labels = Mapping[str, Mapping[str, str]]  # field -> {code: label}
 
@@ -224,11 +225,12 @@ def aggregate_table_one(
         if row["kind"] != "continuous":
             entry["levels"] = _by_level(cells)
         rows.append(entry)
-    return {
+    table = {
         "by": by["label"],
         "columns": [{"label": lbl, "n": len(m)} for lbl, m in columns],
         "rows": rows,
     }
+    return add_tests(table, values, list(by.get("groups", {}))[:2])
 
 
 def table_one(

@@ -143,6 +143,42 @@ GI_LMS: dict[str, Any] = {
             "without": {"instrument": "relapse", "where": {}},
         },
     ],
+    # Drug sensitivity per line (analytics.drug_response): one row per systemic_therapy form.
+    "drug_response": {
+        "instrument": "systemic_therapy",
+        "setting": "therapy_setting",
+        "settings": {"1": "Neoadjuvant", "2": "Adjuvant", "3": "Advanced"},
+        "line": "therapy_line",
+        "regimen": "regimen",
+        "regimen_groups": {
+            "Anthracycline-based": ["1", "2", "3"],
+            "Gemcitabine + docetaxel": ["4"],
+            "Trabectedin": ["5"],
+            "Other (eribulin, pazopanib, other)": ["6", "7", "8"],
+        },
+        "response": "best_response",
+        "responses": {"1": "CR", "2": "PR", "3": "SD", "4": "PD", "5": "NE"},
+        "start": "therapy_start",
+        "progression": "progression_date",
+    },
+    # Competing risks after surgery of localized disease (analytics.competing_risks).
+    "competing_risks": {
+        "population": {"stage_dx": ["1", "2"], "surgery_done": ["1"]},
+        "start": "surgery_date",
+        "relapse": {
+            "instrument": "relapse",
+            "date": "relapse_date",
+            "type": "relapse_type",
+            "causes": {"1": 1, "2": 2},
+        },
+        "death_cause": 3,
+        "causes": {"1": "Local relapse", "2": "Distant relapse", "3": "Death without relapse"},
+        "compare": [
+            "site_of_origin",
+            {"key": "margins", "label": "Resection margins", "field": "margins"},
+            "chemotherapy",
+        ],
+    },
     "table1": {
         "by": "stage",
         "rows": [

@@ -18,6 +18,13 @@ from registry.dataset import LockedDataset, LockedRecord
 
 from .cohort import Labels, count_membership, subgroup_values, table_one_values
 from .endpoints import Excluded, Exclusion, Observation, Patient, derive, needed_fields
+from .paper_data import (
+    CompetingObservation,
+    TherapyLine,
+    competing_outcome,
+    paper_fields,
+    therapy_lines,
+)
 
 Outcome = Observation | Exclusion | None
 
@@ -32,6 +39,8 @@ class DerivedRecord:
     counts: frozenset[str]
     table1: tuple[str, tuple[Any, ...]]
     csv: str  # this record's rows of the analysis dataset
+    lines: tuple[TherapyLine, ...] = ()  # systemic therapy lines (drug response, PFS)
+    competing: CompetingObservation | Exclusion | None = None
 
 
 def derive_record(
@@ -56,6 +65,8 @@ def derive_record(
         count_membership(patient, config),
         table_one_values(patient, config, labels, missing),
         dataset_rows(patient.record_id, patient.centre, outcomes, groups),
+        therapy_lines(patient, config, missing),
+        competing_outcome(patient, config, labels, missing),
     )
 
 
@@ -120,7 +131,8 @@ class DerivedCache:
             self.key, self.records = key, {}
         current = dataset.members()
         wanted = [m for m in current if m not in self.records]
-        keep, repeating = set(needed_fields(config)), set(repeating)
+        keep = set(needed_fields(config)) | paper_fields(config)
+        repeating = set(repeating)
         for record in dataset.records(wanted):
             patient, digest = _patient(record, keep, repeating)
             self.records[(record.pk, record.signature.pk)] = derive_record(

@@ -132,6 +132,8 @@ def results_paragraph(results: dict[str, Any]) -> str:
         gettext("In metastatic disease at diagnosis, median overall survival was %(median)s.")
         % {"median": median_phrase(metastatic)},
     ]
+    parts.extend(drug_sentences(results))
+    parts.extend(competing_sentences(results))
     parts.append(
         gettext(
             "Kaplan-Meier estimates; 95%% confidence intervals use the %(method)s transformation."
@@ -139,3 +141,103 @@ def results_paragraph(results: dict[str, Any]) -> str:
         % {"method": ci_name(results.get("ci_method", "log-log"))}
     )
     return " ".join(parts)
+
+
+def _rate(rate: dict[str, Any]) -> str:
+    if not rate.get("n"):
+        return gettext("not estimable (no evaluable line)")
+    est = rate.get("estimate")
+    return f"{100 * est:.0f}% ({ci(rate.get('ci'), percent=True)}; {rate['k']}/{rate['n']})"
+
+
+def drug_sentences(results: dict[str, Any]) -> list[str]:
+    """ORR, DCR and median PFS per setting and line (evaluable lines, exact CIs)."""
+    rows = (results.get("drug_response") or {}).get("rows") or []
+    if not rows:
+        return []
+    pfs = {p["label"]: p for p in (results.get("pfs_by_line") or {}).get("lines", [])}
+    phrases = []
+    for row in rows:
+        if not row["orr"]["n"] and not (pfs.get(row["label"]) or {}).get("n"):
+            continue  # e.g. adjuvant lines: no measurable disease, no response to report
+        text = gettext(
+            "%(line)s (n = %(n)s): objective response %(orr)s, disease control %(dcr)s"
+        ) % {
+            "line": row["label"].lower(),
+            "n": row["n_lines"],
+            "orr": _rate(row["orr"]),
+            "dcr": _rate(row["dcr"]),
+        }
+        if row["label"] in pfs and pfs[row["label"]].get("n"):
+            text += gettext(", median progression-free survival %(pfs)s") % {
+                "pfs": median_phrase(pfs[row["label"]])
+            }
+        phrases.append(text)
+    if not phrases:
+        return []
+    return [
+        gettext(
+            "Drug sensitivity, per line of systemic therapy (evaluable lines, exact 95%% CIs): "
+            "%(lines)s."
+        )
+        % {"lines": "; ".join(phrases)}
+    ]
+
+
+def competing_sentences(results: dict[str, Any]) -> list[str]:
+    """5-year cumulative incidence of each first event, with 1 - KM where it differs at the
+    printed precision (whole percent), and the Gray's tests with p < 0.05."""
+    cr = results.get("competing_risks") or {}
+    if not cr.get("n"):
+        return []
+    at = (cr.get("at") or {}).get("60") or {}
+    naive = (cr.get("one_minus_km") or {}).get("60") or {}
+    phrases, overstated = [], []
+    for key, label in cr.get("causes", {}).items():
+        value = at.get(key) or {}
+        if value.get("estimate") is None:
+            continue
+        interval = ci(value.get("ci"), percent=True) if value["estimate"] else gettext("no event")
+        phrases.append(f"{label.lower()} {100 * value['estimate']:.0f}% ({interval})")
+        km = naive.get(key)
+        if km is not None and round(100 * km) != round(100 * value["estimate"]):
+            overstated.append(
+                gettext("%(pct)s for %(cause)s")
+                % {"pct": f"{100 * km:.0f}%", "cause": label.lower()}
+            )
+    if not phrases:
+        return [
+            gettext(
+                "Among the %(n)s localized, operated patients, follow-up was too short for "
+                "5-year cumulative incidences."
+            )
+            % {"n": cr["n"]}
+        ]
+    text = gettext(
+        "Among the %(n)s localized, operated patients, the 5-year cumulative incidence "
+        "(Aalen-Johansen) was: %(incidences)s."
+    ) % {"n": cr["n"], "incidences": "; ".join(phrases)}
+    if overstated:
+        text += " " + gettext(
+            "1 - Kaplan-Meier, censoring the competing events, would give %(values)s."
+        ) % {"values": ", ".join(overstated)}
+    significant = [
+        gettext("%(test)s for %(cause)s (p = %(p)s)")
+        % {
+            "test": test["label"].lower(),
+            "cause": cr["causes"].get(k, k).lower(),
+            "p": f"{t['p']:.3f}",
+        }
+        for test in (cr.get("gray") or {}).values()
+        for k, t in (test.get("tests") or {}).items()
+        if t.get("p") is not None and t["p"] < 0.05
+    ]
+    if significant:
+        text += " " + gettext("Gray's test: cumulative incidence differed by %(tests)s.") % {
+            "tests": "; ".join(significant)
+        }
+    else:
+        text += " " + gettext(
+            "No subgroup difference was significant at the 5% level by Gray's test."
+        )
+    return [text]

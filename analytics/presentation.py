@@ -16,11 +16,23 @@ from .analysis_dataset import read_analysis_dataset
 from .details import dataset_from_snapshot
 from .models import SnapshotDetail, StatisticsSnapshot
 from .plots import render_km_figure
+from .plots_cif import render_cif_figure
 from .reproduction import reproduction
 from .results import SUBGROUP_ENDPOINTS, build_results, fit_km, subgroup_curves
 from .survival import CI_METHODS, KaplanMeierResult
 
 CONTENT_TYPES = {"svg": "image/svg+xml", "png": "image/png", "pdf": "application/pdf"}
+PAPER_KEYS = ("drug_response", "pfs_by_line", "competing_risks", "table1")
+NOT_COMPUTED = "Not computed for this snapshot (made before these analyses existed)."
+
+
+def paper_block(results: dict[str, Any], key: str) -> dict[str, Any]:
+    """One of the paper's further analyses from a snapshot's results, always with n and methods
+    (a snapshot made before they existed says so rather than having no key)."""
+    block = dict(results.get(key) or {})
+    block.setdefault("n", 0)
+    block.setdefault("methods", NOT_COMPUTED)
+    return block
 
 
 def ci_method_from(value: str | None) -> str:
@@ -141,7 +153,30 @@ def parse_figure_name(name: str, subgroups: list[str]) -> tuple[str, str] | None
     return None
 
 
+CIF_FIGURE = "cumulative_incidence"
+
+
+def cif_figure_bytes(snapshot: StatisticsSnapshot, fmt: str) -> bytes | None:
+    key = f"analytics:fig:{snapshot.pk}:{CIF_FIGURE}:{fmt}"
+    hit = cache.get(key)
+    if hit is None:
+        curves = (
+            StatisticsSnapshot.objects.filter(pk=snapshot.pk)
+            .values_list("curves__competing_risks", flat=True)
+            .first()
+        )
+        if not curves:
+            return None
+        hit = render_cif_figure(
+            curves, title="Localized, operated: first event after surgery", format=fmt
+        )
+        cache.set(key, hit, 3600)
+    return hit
+
+
 def figure_bytes(snapshot: StatisticsSnapshot, name: str, fmt: str, ci_method: str) -> bytes | None:
+    if name == CIF_FIGURE:
+        return cif_figure_bytes(snapshot, fmt) if fmt in CONTENT_TYPES else None
     subgroups = {sg["key"]: sg["label"] for sg in snapshot.analysis_config.get("subgroups", [])}
     parsed = parse_figure_name(name, list(subgroups))
     if parsed is None or fmt not in CONTENT_TYPES:

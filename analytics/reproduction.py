@@ -201,7 +201,7 @@ def reproduction(
     results: Results, published: tuple[PublishedFigure, ...] = PUBLISHED
 ) -> dict[str, Any]:
     """One snapshot's results beside the paper: {n, methods, source, all_match, rows: [{key,
-    figure, population, published, registry, registry_shown, precision, compared_at,
+    figure, population, published, registry, shown_in_registry, precision, compared_at,
     matches}]}; `registry` is the value at full precision (rates in percent)."""
     rows = []
     for fig in published:
@@ -213,7 +213,7 @@ def reproduction(
                 "population": fig.population,
                 "published": shown(fig.published, fig.precision),
                 "registry": list(value) if isinstance(value, tuple) else value,
-                "registry_shown": shown(value, fig.precision),
+                "shown_in_registry": shown(value, fig.precision),
                 "precision": fig.precision,
                 "compared_at": COMPARED_AT[fig.precision],
                 "matches": matches(fig.published, value, fig.precision),

@@ -23,6 +23,7 @@ from .config import config_digest, resolve_config
 from .derived import CACHE, DerivedRecord
 from .endpoints import EndpointData, Observation, dataset_hash
 from .models import StatisticsSnapshot
+from .paper_results import competing_results, drug_results
 from .reproduction import reproduction
 from .results import DEFAULT_CI, build_results
 
@@ -145,6 +146,13 @@ def compute_statistics(
             set(dictionary.missing_code_values),
         ),
     )
+    drug, pfs = drug_results(
+        [(r.record_id, line) for r in records for line in r.lines], ci_method=ci_method
+    )
+    competing, cif = competing_results([r.competing for r in records], config)
+    results.update(drug_response=drug, pfs_by_line=pfs, competing_risks=competing)
+    if cif is not None:
+        curves["competing_risks"] = cif
     results["reproduction"] = reproduction(results)
     return results, curves, analysis_dataset_gz(records)
 

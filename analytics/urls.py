@@ -23,6 +23,8 @@ urlpatterns = [
     path("history/", views.history, name="history"),
     path("summary.json", views.summary_json, name="summary_json"),
     path("curves.csv", views.curves_csv, name="curves_csv"),
+    path("table1.csv", views.table1_csv, name="table1_csv"),
+    path("table1.html", views.table1_html, name="table1_html"),
     path("analysis-dataset.csv", views.analysis_dataset_csv, name="analysis_dataset_csv"),
     path("figures/v<int:version>/<slug:name>.<figfmt:fmt>", views.figure, name="figure"),
 ]

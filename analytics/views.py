@@ -24,6 +24,8 @@ from .freshness import freshness_of
 from .models import StatisticsSnapshot
 from .narrative import results_paragraph
 from .progress import centre_progress
+from .table1 import display_rows
+from .table1 import table1_csv as table1_csv_text
 
 SUMMARY_KEYS = ("n", "events", "median", "median_ci", "survival_at", "excluded")
 LIGHT = ("results", "curves", "record_hashes", "analysis_dataset_gz", "analysis_config")
@@ -122,6 +124,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             ],
             subgroup_figures=[f"os_by_{chosen}", f"dfs_by_{chosen}"] if chosen else [],
             details_ready=details is not None,
+            table1=present.paper_block(results, "table1"),
+            drug=present.paper_block(results, "drug_response"),
+            pfs=present.paper_block(results, "pfs_by_line"),
+            competing=present.paper_block(results, "competing_risks"),
             comparisons=[
                 (k, v, (details or {}).get("cox", {}).get(k))
                 for k, v in results.get("logrank", {}).items()
@@ -205,6 +211,7 @@ def summary_json(request: HttpRequest, user, snapshot: StatisticsSnapshot | None
             },
             "counts": results.get("counts", {}),
             "reproduction": present.reproduction_for(results),
+            **{key: present.paper_block(results, key) for key in present.PAPER_KEYS},
         }
     )
     return _audited(request, user, response, "summary.json", snapshot)
@@ -241,6 +248,31 @@ def analysis_dataset_csv(
         f"gi-lms_v{snapshot.dataset_version}_analysis_dataset.csv",
     )
     return _audited(request, user, response, "analysis-dataset.csv", snapshot)
+
+
+@_results_download
+def table1_csv(request: HttpRequest, user, snapshot: StatisticsSnapshot | None) -> HttpResponse:
+    if snapshot is None:
+        raise Http404("No statistics yet")
+    table = present.paper_block(snapshot.results, "table1")
+    response = _csv(table1_csv_text(table), f"gi-lms_v{snapshot.dataset_version}_table1.csv")
+    return _audited(request, user, response, "table1.csv", snapshot)
+
+
+@_results_download
+def table1_html(request: HttpRequest, user, snapshot: StatisticsSnapshot | None) -> HttpResponse:
+    """Table 1 as a standalone HTML file that Word and LibreOffice open as an editable table."""
+    if snapshot is None:
+        raise Http404("No statistics yet")
+    table = present.paper_block(snapshot.results, "table1")
+    response = render(
+        request,
+        "analytics/table1_download.html",
+        {"table": table, "rows": display_rows(table), "snapshot": snapshot},
+    )
+    filename = f"gi-lms_v{snapshot.dataset_version}_table1.html"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return _audited(request, user, response, "table1.html", snapshot)
 
 
 @login_required

@@ -60,6 +60,23 @@ class Access:
             m.center_id == center_id and m.role == Role.SITE_INVESTIGATOR for m in self.memberships
         )
 
+    def can_import_center(self, center_id: int) -> bool:
+        """REDCap's data import right: site staff in their own centre, data managers in every
+        centre (the form views still ask can_edit_center: data managers correct data in bulk,
+        they do not enter it)."""
+        return self.is_data_manager or self.can_edit_center(center_id)
+
+    @property
+    def import_centers(self) -> list[Center]:
+        if self.is_data_manager:
+            return list(Center.objects.all())
+        return self.editable_centers
+
+    @property
+    def may_use_import_tool(self) -> bool:
+        """The web Data Import Tool: data managers and site coordinators."""
+        return self.is_data_manager or self.has(Role.SITE_COORDINATOR)
+
     @property
     def editable_centers(self) -> list[Center]:
         return [

@@ -6,9 +6,14 @@ import hashlib
 import secrets
 
 from django.db import transaction
+from django.dispatch import Signal
 from django.utils import timezone
 
 from .models import ApiToken, User
+
+# Sent inside the issuing transaction; registry.auth_audit writes the audit event (centers
+# cannot import the registry).
+api_token_issued = Signal()
 
 
 def token_digest(token: str) -> str:
@@ -21,6 +26,7 @@ def issue_api_token(*, user: User) -> str:
     with transaction.atomic():
         user.api_tokens.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
         ApiToken.objects.create(user=user, token_sha256=token_digest(token), last_four=token[-4:])
+        api_token_issued.send(sender=ApiToken, user=user, last_four=token[-4:])
     return token
 
 

@@ -7,6 +7,7 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 
 from centers.events import account_event
 from centers.reauth import SIGNATURE, lockout_cleared
+from centers.tokens import api_token_issued
 
 
 def _logged_in(sender, request, user, **kwargs):
@@ -72,6 +73,12 @@ def _account_event(sender, action, user, by=None, details=None, **kwargs):
     record_event(action, user=by, details=details)
 
 
+def _api_token_issued(sender, user, last_four, **kwargs):
+    from .audit import record_event
+
+    record_event("api_token_issue", user=user, details={"last_four": last_four})
+
+
 def connect() -> None:
     account_event.connect(_account_event, dispatch_uid="registry_audit_account_event")
     user_logged_in.connect(_logged_in, dispatch_uid="registry_audit_login")
@@ -79,3 +86,4 @@ def connect() -> None:
     user_login_failed.connect(_login_failed, dispatch_uid="registry_audit_login_failed")
     user_locked_out.connect(_locked_out, dispatch_uid="registry_audit_locked_out")
     lockout_cleared.connect(_lockout_cleared, dispatch_uid="registry_audit_lockout_cleared")
+    api_token_issued.connect(_api_token_issued, dispatch_uid="registry_audit_api_token")

@@ -4,15 +4,19 @@ REDCap logic syntax (a record is flagged where the rule's logic is TRUE)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from registry.logic import LogicSyntaxError, is_true
+from registry.logic import LogicSyntaxError, field_references, is_true
 
 from .models import DataQualityRule, Record
+
+# A message in parts, so it can be shown in labels and the reader's date format (words()):
+# text, ("field", name) or ("date", date).
+Part = str | tuple[str, object]
 
 
 @dataclass(frozen=True)
@@ -23,6 +27,35 @@ class Finding:
     instrument: str = ""
     field: str = ""
     instance: int = 1
+    parts: tuple[Part, ...] = ()
+    related: tuple[str, ...] = ()  # the other fields involved (the form shows it beside them)
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(n for n in (self.field, *self.related) if n))
+
+    def words(self, label: Callable[[str], str], fmt_date: Callable[[date], str]) -> str:
+        """The message with field labels and dates formatted by the caller."""
+        if not self.parts:
+            return self.message
+        return "".join(
+            p if isinstance(p, str) else (label(p[1]) if p[0] == "field" else fmt_date(p[1]))
+            for p in self.parts
+        )
+
+
+def _finding(
+    key: str,
+    name: str,
+    parts: list[Part],
+    instrument: str,
+    field: str,
+    instance: int = 1,
+    related: tuple[str, ...] = (),
+) -> Finding:
+    """A finding whose plain message is its parts with names and ISO dates."""
+    message = "".join(p if isinstance(p, str) else str(p[1]) for p in parts)
+    return Finding(key, name, message, instrument, field, instance, tuple(parts), related)
 
 
 @dataclass
@@ -34,6 +67,7 @@ class RecordData:
     field_forms: dict[str, str]
     date_fields: list[str]
     missing_codes: set[str]
+    calcs: dict[str, str] = field(default_factory=dict)  # calc field -> its calculation
 
     def date(self, name: str, values: dict | None = None) -> date | None:
         raw = (values if values is not None else self.flat).get(name)
@@ -49,13 +83,22 @@ def _before(rd: RecordData, early: str, late: str, key: str, name: str) -> list[
     a, b = rd.date(early), rd.date(late)
     if a and b and b < a:
         return [
-            Finding(
+            _finding(
                 key,
                 name,
-                _("%(late)s (%(b)s) is before %(early)s (%(a)s)")
-                % {"late": late, "b": b, "early": early, "a": a},
+                [
+                    ("field", late),
+                    " (",
+                    ("date", b),
+                    _(") is before "),
+                    ("field", early),
+                    " (",
+                    ("date", a),
+                    ")",
+                ],
                 rd.field_forms.get(late, ""),
                 late,
+                related=(early,),
             )
         ]
     return []
@@ -68,26 +111,44 @@ def _relapse_order(rd: RecordData) -> list[Finding]:
         relapse = rd.date("relapse_date", values)
         if relapse and surgery and relapse < surgery:
             out.append(
-                Finding(
+                _finding(
                     "surgery_before_relapse",
                     _("Surgery before relapse"),
-                    _("relapse_date (%(relapse)s) is before surgery_date (%(surgery)s)")
-                    % {"relapse": relapse, "surgery": surgery},
+                    [
+                        ("field", "relapse_date"),
+                        " (",
+                        ("date", relapse),
+                        _(") is before "),
+                        ("field", "surgery_date"),
+                        " (",
+                        ("date", surgery),
+                        ")",
+                    ],
                     "relapse",
                     "relapse_date",
                     instance,
+                    related=("surgery_date",),
                 )
             )
         if relapse and last and relapse > last:
             out.append(
-                Finding(
+                _finding(
                     "relapse_before_last_contact",
                     _("Relapse before last contact"),
-                    _("relapse_date (%(relapse)s) is after last_contact_date (%(last)s)")
-                    % {"relapse": relapse, "last": last},
+                    [
+                        ("field", "relapse_date"),
+                        " (",
+                        ("date", relapse),
+                        _(") is after "),
+                        ("field", "last_contact_date"),
+                        " (",
+                        ("date", last),
+                        ")",
+                    ],
                     "relapse",
                     "relapse_date",
                     instance,
+                    related=("last_contact_date",),
                 )
             )
     return out
@@ -105,6 +166,7 @@ def _death(rd: RecordData) -> list[Finding]:
                 _("vital status is Dead but there is no death date"),
                 "follow_up",
                 "death_date",
+                related=("vital_status",),
             )
         )
     if status == "1" and raw_death:
@@ -115,6 +177,7 @@ def _death(rd: RecordData) -> list[Finding]:
                 _("vital status is Alive but a death date is recorded"),
                 "follow_up",
                 "death_date",
+                related=("vital_status",),
             )
         )
     if death:
@@ -125,14 +188,23 @@ def _death(rd: RecordData) -> list[Finding]:
                 other = rd.date(name, values)
                 if other and other > death:
                     out.append(
-                        Finding(
+                        _finding(
                             "death_after_all",
                             _("Death after every other date"),
-                            _("%(field)s (%(other)s) is after death_date (%(death)s)")
-                            % {"field": name, "other": other, "death": death},
+                            [
+                                ("field", name),
+                                " (",
+                                ("date", other),
+                                _(") is after "),
+                                ("field", "death_date"),
+                                " (",
+                                ("date", death),
+                                ")",
+                            ],
                             rd.field_forms.get(name, ""),
                             name,
                             instance,
+                            related=("death_date",),
                         )
                     )
     return out
@@ -146,11 +218,10 @@ def _future(rd: RecordData) -> list[Finding]:
             value = rd.date(name, values)
             if value and value > today:
                 out.append(
-                    Finding(
+                    _finding(
                         "no_future_dates",
                         _("No dates in the future"),
-                        _("%(field)s (%(value)s) is in the future")
-                        % {"field": name, "value": value},
+                        [("field", name), " (", ("date", value), _(") is in the future")],
                         rd.field_forms.get(name, ""),
                         name,
                         instance,
@@ -170,9 +241,36 @@ def _followup(rd: RecordData) -> list[Finding]:
                 % {"days": (last - dx).days},
                 "follow_up",
                 "last_contact_date",
+                related=("date_dx", "vital_status"),
             )
         ]
     return []
+
+
+def _negative_intervals(rd: RecordData) -> list[Finding]:
+    """A calculated interval (datediff) below zero: its dates are in the wrong order."""
+    out = []
+    for name, calculation in rd.calcs.items():
+        if "datediff" not in calculation:
+            continue
+        for instance, values in _all_values(rd, name):
+            try:
+                value = float(values.get(name, ""))
+            except (TypeError, ValueError):
+                continue
+            if value < 0:
+                out.append(
+                    _finding(
+                        f"negative_interval_{name}",
+                        "Intervals are not negative",
+                        [("field", name), f" is negative ({values[name]}): check its dates"],
+                        rd.field_forms.get(name, ""),
+                        name,
+                        instance,
+                        related=tuple(sorted(field_references(calculation))),
+                    )
+                )
+    return out
 
 
 def _all_values(rd: RecordData, name: str):
@@ -197,6 +295,7 @@ BUILTIN_RULES: list[Callable[[RecordData], list[Finding]]] = [
     _death,
     _future,
     _followup,
+    _negative_intervals,
 ]
 
 
@@ -216,6 +315,7 @@ def record_data(record: Record, dictionary_version) -> RecordData:
         field_forms={f.name: f.form for f in dictionary.fields},
         date_fields=[f.name for f in dictionary.fields if f.is_date],
         missing_codes=set(dictionary_version.missing_code_values),
+        calcs={f.name: f.calculation for f in dictionary.fields if f.field_type == "calc"},
     )
 
 
@@ -232,7 +332,10 @@ def findings_for(record: Record, dictionary_version) -> list[Finding]:
         if flagged:
             findings.append(
                 Finding(
-                    f"custom_{rule.pk}", rule.name, _("rule: %(logic)s") % {"logic": rule.logic}
+                    f"custom_{rule.pk}",
+                    rule.name,
+                    _("rule: %(logic)s") % {"logic": rule.logic},
+                    related=tuple(sorted(field_references(rule.logic))),
                 )
             )
     return findings

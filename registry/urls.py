@@ -1,6 +1,17 @@
 from django.urls import path
 
-from .views import audit, dictionary, instrument, locking, quality, queries, records
+from .views import (
+    audit,
+    codebook,
+    data_import,
+    deletion,
+    dictionary,
+    instrument,
+    locking,
+    quality,
+    queries,
+    records,
+)
 
 app_name = "registry"
 
@@ -16,6 +27,13 @@ urlpatterns = [
         name="instrument_lock",
     ),
     path("records/<str:record_id>/unlock/", locking.unlock, name="unlock"),
+    path("records/<str:record_id>/delete/", deletion.record_delete_view, name="record_delete"),
+    path("records/<str:record_id>/rename/", deletion.record_rename_view, name="record_rename"),
+    path(
+        "records/<str:record_id>/<str:instrument>/<int:instance>/delete/",
+        deletion.instrument_delete_view,
+        name="instrument_delete",
+    ),
     path("records/<str:record_id>/acknowledge/", locking.acknowledge, name="acknowledge"),
     path("records/<str:record_id>/history/", audit.record_history, name="record_history"),
     path("records/<str:record_id>/history/<str:field>/", audit.field_history, name="field_history"),
@@ -26,6 +44,8 @@ urlpatterns = [
         name="instrument",
     ),
     path("audit/", audit.audit_log, name="audit"),
+    path("deleted/", deletion.deleted_list, name="deleted"),
+    path("deleted/<int:seq>/restore/", deletion.restore_view, name="restore"),
     path("quality/", quality.quality, name="quality"),
     path("quality/rules/<int:rule_id>/toggle/", quality.rule_toggle, name="rule_toggle"),
     path("queries/", queries.query_list, name="queries"),
@@ -38,4 +58,8 @@ urlpatterns = [
         dictionary.translation_download,
         name="dictionary_translation_csv",
     ),
+    path("codebook/", codebook.codebook, name="codebook"),
+    path("data-import/", data_import.data_import, name="data_import"),
+    path("data-import/confirm/", data_import.data_import_confirm, name="data_import_confirm"),
+    path("data-import/template/", data_import.data_import_template, name="data_import_template"),
 ]

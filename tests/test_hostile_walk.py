@@ -32,7 +32,8 @@ from hypothesis import strategies as st
 
 from centers.tokens import issue_api_token
 from registry.api.methods import HANDLERS, REFUSALS, ROUTED_IN_VIEWS
-from registry.models import Query
+from registry.models import AuditEvent, Query
+from registry.services.deletion import instrument_delete
 from tests.registry.golden.dataset import dataset_fixture  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.django_db
@@ -80,7 +81,12 @@ CASES: dict[str, Case] = {
         fields=("action", "password", "reason")
     ),
     "records/<str:record_id>/unlock/": Case(fields=("reason",)),
-    "records/<str:record_id>/acknowledge/": Case(fields=("rule_key", "reason")),
+    "records/<str:record_id>/delete/": Case(fields=("reason",)),
+    "records/<str:record_id>/rename/": Case(fields=("new_id", "reason")),
+    "records/<str:record_id>/<str:instrument>/<int:instance>/delete/": Case(fields=("reason",)),
+    "records/<str:record_id>/acknowledge/": Case(
+        fields=("rule_key", "reason", "instrument", "instance")
+    ),
     "records/<str:record_id>/history/": Case(query=("page",)),
     "records/<str:record_id>/history/<str:field>/": Case(query=("instance", "instrument")),
     "records/<str:record_id>/queries/new/": Case(
@@ -92,6 +98,8 @@ CASES: dict[str, Case] = {
     "audit/": Case(
         query=("center", "user", "record", "action", "date_from", "date_to", "format", "page")
     ),
+    "deleted/": Case(query=("page",)),
+    "deleted/<int:seq>/restore/": Case(fields=("reason",)),
     "quality/": Case(fields=("name", "logic"), query=("center",)),
     "quality/rules/<int:rule_id>/toggle/": Case(),
     "queries/": Case(query=("status", "record", "page")),
@@ -100,6 +108,10 @@ CASES: dict[str, Case] = {
     "dictionary/<int:number>/csv/": Case(),
     "dictionary/translations/": Case(fields=("language", "note"), files=("csv_file",)),
     "dictionary/<int:number>/translations/<str:language>.csv": Case(),
+    "codebook/": Case(query=("version", "compare")),
+    "data-import/": Case(fields=("date_format", "overwrite"), files=("csv_file",)),
+    "data-import/confirm/": Case(fields=("token", "reason")),
+    "data-import/template/": Case(),
     "analytics/": Case(query=("ci", "subgroup", "version")),
     "analytics/freshness/": Case(query=("version",)),
     "analytics/progress/": Case(query=("fragment", "version", "details")),
@@ -107,6 +119,8 @@ CASES: dict[str, Case] = {
     "analytics/summary.json": Case(query=("version", "ci")),
     "analytics/curves.csv": Case(query=("version", "ci")),
     "analytics/analysis-dataset.csv": Case(query=("version",)),
+    "analytics/table1.csv": Case(query=("version",)),
+    "analytics/table1.html": Case(query=("version",)),
     "analytics/figures/v<int:version>/<slug:name>.<figfmt:fmt>": Case(query=("ci", "inline")),
     "api/": Case(fields=("token", "content", "format")),
     "exports/": Case(
@@ -166,6 +180,9 @@ API_PARAMS = (
     "user",
     "beginTime",
     "field",
+    "instrument",
+    "repeat_instance",
+    "new_record_name",
 )
 
 
@@ -400,6 +417,15 @@ def world(dataset, people, centers):
     query = Query.objects.create(
         record=dataset["mil1"], instrument="stage", field="stage_dx", opened_by=people["monitor"]
     )
+    unfinished = dataset["mil3"].instruments.filter(deleted_at__isnull=True).first()
+    deleted = instrument_delete(
+        user=people["coord_mil"],
+        record=dataset["mil3"],
+        instrument=unfinished.instrument,
+        instance=unfinished.instance,
+        reason="walk",
+    )
+    deletion = AuditEvent.objects.get(action="instance_delete", instrument=deleted.instrument)
     who = {
         "coordinator": people["coord_mil"],
         "investigator": people["inv_mil"],
@@ -420,6 +446,7 @@ def world(dataset, people, centers):
         "field": ["stage_dx", "mrn", "nope"],
         "rule_id": ["1", "2"],
         "query_id": [str(query.pk)],
+        "seq": [str(deletion.seq), "1"],
         "number": ["1", "2"],
         "language": ["it", "en-gb", "xx"],
         "job_id": ["1", "00000000-0000-0000-0000-000000000000"],

@@ -33,6 +33,19 @@ def require_r() -> None:
     require(r_with_survival(), "R with the survival package (apt-get install r-cran-survival)")
 
 
+@cache
+def r_with_cmprsk() -> bool:
+    if not r_with_survival():
+        return False
+    probe = subprocess.run(["Rscript", "-e", "library(cmprsk)"], capture_output=True, check=False)
+    return probe.returncode == 0
+
+
+def require_r_cmprsk() -> None:
+    """R with survival and cmprsk (Gray's test in the paper's reference values)."""
+    require(r_with_cmprsk(), "R with cmprsk (apt-get install r-cran-survival r-cran-cmprsk)")
+
+
 def require_chromium() -> None:
     require(os.path.exists("/usr/bin/chromium"), "Debian's chromium (apt-get install chromium)")
 

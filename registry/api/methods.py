@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from django.http import HttpResponse
 
-from . import metadata_import, odm, pdf, project, repeating, reports, roles
+from . import metadata_import, odm, pdf, project, record_delete, repeating, reports, roles
 from .params import Params
 from .responses import ApiError
 
@@ -53,6 +53,7 @@ HANDLERS: dict[tuple[str, str], Handler] = {
     ("repeatingFormsEvents", "import"): repeating.import_repeating,
     ("report", "export"): reports.export_report,
     ("pdf", "export"): pdf.export_pdf,
+    ("record", "rename"): record_delete.rename_record,
 }
 
 REFUSALS: dict[tuple[str, str], Refusal] = {
@@ -103,9 +104,6 @@ REFUSALS: dict[tuple[str, str], Refusal] = {
             "participantList",
         )
     },
-    ("record", "rename"): Refusal(
-        "Record IDs are assigned by the registry (centre code and number) and cannot be renamed"
-    ),
     ("record", "randomize"): Refusal("Randomization is not enabled for this project"),
 }
 

@@ -132,8 +132,10 @@ def column_map(version: DictionaryVersion) -> dict[str, tuple[str, str, str]]:
     return mapping
 
 
-def import_records(user, params: Params) -> dict:
-    """Returns {"count", "ids", "auto_ids"}; raises ApiError with per-row details."""
+def import_records(user, params: Params, *, import_tool: bool = False) -> dict:
+    """Returns {"count", "ids", "auto_ids"}; raises ApiError with per-row details.
+    ``import_tool``: the web Data Import Tool, where data managers may import into every centre
+    (REDCap's separate right); through the API only site staff import, into their own centre."""
     version = current_dictionary_version()
     rows = parse_data(params)
     overwrite = params.choice("overwriteBehavior", ("normal", "overwrite"), "normal")
@@ -191,7 +193,7 @@ def import_records(user, params: Params) -> dict:
     try:
         with transaction.atomic():
             for rid, rec_import in imports.items():
-                record = _resolve(user, rid, force_auto, errors)
+                record = _resolve(user, rid, force_auto, errors, import_tool)
                 if record is None:
                     continue
                 errors += rec_import.apply(
@@ -213,22 +215,25 @@ def _instance_ok(instance: str) -> bool:
     return instance.isascii() and instance.isdigit() and 0 < int(instance) <= MAX_INSTANCE
 
 
-def _resolve(user, rid: str, force_auto: bool, errors: list[dict]) -> Record | None:
+def _resolve(
+    user, rid: str, force_auto: bool, errors: list[dict], import_tool: bool = False
+) -> Record | None:
     """The record to write to (existing and editable, or new in an editable centre)."""
     from registry.services.records import create_record
 
     access = access_for(user)
-    editable = {c.code: c for c in access.editable_centers}
+    centers = access.import_centers if import_tool else access.editable_centers
+    editable = {c.code: c for c in centers}
     prefix = rid.split("-", 1)[0].upper()
     if force_auto:
-        center = editable.get(prefix) or (access.editable_centers or [None])[0]
+        center = editable.get(prefix) or (centers or [None])[0]
         if center is None:
             errors.append(_err(rid, "", "", "You cannot add records (no centre to add them to)"))
             return None
         return create_record(user=user, center=center)
     existing = Record.objects.visible_to(user).filter(record_id=rid).first()
     if existing is not None:
-        if not access.can_edit_center(existing.center_id):
+        if not any(c.pk == existing.center_id for c in centers):
             errors.append(_err(rid, "", "", "You cannot change records of this centre"))
             return None
         if existing.is_locked:

@@ -6,7 +6,6 @@ the format is unknown)."""
 
 from __future__ import annotations
 
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -15,11 +14,12 @@ from centers.tokens import token_digest, user_for_token
 from registry.audit import record_event
 from registry.hostile_input import scrub
 from registry.middleware import validates_own_input
-from registry.services.errors import PermissionDenied, RegistryError
+from registry.services.errors import PermissionDenied
 
 from . import lock, methods
 from .params import Params
 from .ratelimit import over_limit
+from .record_delete import delete_records
 from .record_export import export_record_rows
 from .record_import import import_records
 from .responses import FORMATS, ApiError, error_response, rows_response, text_response
@@ -92,7 +92,7 @@ def _dispatch(
 ) -> tuple[HttpResponse, dict | None]:
     if content == "record":
         if action == "delete":
-            return _delete(user, params, return_fmt)
+            return delete_records(user, params)
         if action in ("", "export") and "data" not in params.data:
             return export_record_rows(user, params, audit), None
         if action in ("", "import"):
@@ -123,33 +123,3 @@ def _import(user, params: Params, return_fmt: str) -> tuple[HttpResponse, dict]:
     if return_fmt == "json":
         return JsonResponse(ids, safe=False), summary
     return rows_response([{"id": i} for i in ids], return_fmt), summary
-
-
-def _delete(user, params: Params, return_fmt: str) -> tuple[HttpResponse, dict]:
-    from registry.models import Record
-    from registry.services.records import delete_record
-
-    if params.get("instrument") or params.get("event") or params.get("arm"):
-        raise ApiError("Deleting single instruments, events or arms is not supported here")
-    ids = params.array("records")
-    if not ids:
-        raise ApiError('The parameter "records" is missing')
-    found = {r.record_id: r for r in Record.objects.visible_to(user).filter(record_id__in=ids)}
-    missing = [rid for rid in ids if rid not in found]
-    if missing:
-        raise ApiError(
-            f"One or more of the records provided cannot be deleted because they "
-            f"do not exist in the project. The following records do not exist: "
-            f"{', '.join(missing)}"
-        )
-    reason = params.get("reason") or "Deleted through the API"
-    try:
-        with transaction.atomic():
-            for rid in dict.fromkeys(ids):
-                delete_record(user=user, record=found[rid], reason=reason)
-    except PermissionDenied as exc:
-        raise ApiError(str(exc), 403) from None
-    except RegistryError as exc:
-        raise ApiError(str(exc)) from None
-    count = len(dict.fromkeys(ids))
-    return text_response(str(count)), {"records": count, "ids": list(dict.fromkeys(ids))}

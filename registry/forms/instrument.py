@@ -13,8 +13,6 @@ from functools import cached_property
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Div, Field, Layout
 from django import forms
-from django.utils.html import format_html, format_html_join
-from django.utils.safestring import SafeString
 from django.utils.translation import gettext
 
 from registry.dictionary import Dictionary, FieldDef
@@ -29,11 +27,6 @@ STATUS_FIELD = "__status"
 VERSION_FIELD = "__version"
 REASON_FIELD = "__reason"
 MISSING_SUFFIX = "__missing"
-MISSING_SELECT = (
-    '<label class="visually-hidden" for="id_{0}{1}">{2}</label>'
-    '<select class="form-select form-select-sm registry-missing w-auto d-inline-block" '
-    'name="{0}{1}" id="id_{0}{1}"{3}>{4}</select>'
-)
 
 
 class InstrumentForm(forms.Form):
@@ -49,7 +42,7 @@ class InstrumentForm(forms.Form):
         stored: Mapping | None = None,
         readonly: bool = False,
         ever_completed: bool = False,
-        tools: Callable[[], Mapping[str, str]] | None = None,
+        tools: Callable[[], Mapping[str, dict]] | None = None,
         date_order: str = "dmy",
         **kwargs,
     ) -> None:
@@ -107,7 +100,7 @@ class InstrumentForm(forms.Form):
         return helper
 
     @cached_property
-    def tools(self) -> Mapping[str, str]:
+    def tools(self) -> Mapping[str, dict]:
         return self._tools() if self._tools else {}
 
     def missing_value(self, name: str) -> str:
@@ -115,62 +108,23 @@ class InstrumentForm(forms.Form):
             return self.data.get(name + MISSING_SUFFIX, "")
         return self.missing_initial.get(name, "")
 
-    def _field_tools(self, f: FieldDef) -> list[SafeString]:
-        """Missing-data code select, Today button, then the view's tools (H, query)."""
-        parts = []
-        label = dictionary_plain_text(f.label) or f.name
-        if f.field_type != "calc" and not f.nomissing and self.missing_codes:
-            chosen = self.missing_value(f.name)
-            options = format_html_join(
-                "",
-                '<option value="{}"{} title="{}">{}</option>',
-                [("", "", "", gettext("no code"))]
-                + [
-                    (
-                        c["code"],
-                        " selected" if c["code"] == chosen else "",
-                        c.get("label", ""),
-                        c["code"],
-                    )
-                    for c in self.missing_codes
-                ],
-            )
-            parts.append(
-                format_html(
-                    MISSING_SELECT,
-                    f.name,
-                    MISSING_SUFFIX,
-                    gettext("Missing-data code for %(field)s") % {"field": label},
-                    " disabled" if self.readonly or f.readonly else "",
-                    options,
-                )
-            )
-            if not (self.readonly or f.readonly):  # the first code (UNK by default), one click
-                first = self.missing_codes[0]
-                parts.append(
-                    format_html(
-                        '<button type="button" class="btn btn-sm btn-outline-info '
-                        'registry-code-button" data-code="{}" data-target="id_{}{}" '
-                        'aria-label="{}">{}</button>',
-                        first["code"],
-                        f.name,
-                        MISSING_SUFFIX,
-                        gettext("Mark %(field)s as %(code)s")
-                        % {"field": label, "code": first.get("label", first["code"])},
-                        first["code"],
-                    )
-                )
-        if f.is_date and not self.readonly and not f.readonly:
-            parts.append(
-                format_html(
-                    '<button type="button" class="btn btn-sm btn-outline-secondary registry-today" '
-                    'data-target="id_{}">{}</button>',
-                    f.name,
-                    gettext("Today"),
-                )
-            )
-        parts.append(self.tools.get(f.name, ""))
-        return parts
+    def _field_tools(self, f: FieldDef) -> dict:
+        """The context of registry/form/_field_tools.html: Today on date fields, the missing-
+        data codes, and the view's links (history, queries) in one menu."""
+        locked = self.readonly or f.readonly
+        has_codes = f.field_type != "calc" and not f.nomissing and bool(self.missing_codes)
+        chosen = self.missing_value(f.name) if has_codes else ""
+        labels = {c["code"]: c.get("label") or c["code"] for c in self.missing_codes}
+        return {
+            "name": f.name,
+            "label": dictionary_plain_text(f.label) or f.name,
+            "today": f.is_date and not locked,
+            "codes": self.missing_codes if has_codes else [],
+            "chosen": chosen,
+            "chosen_label": f"{chosen} · {labels[chosen]}" if chosen in labels else chosen,
+            "locked": locked,
+            **self.tools.get(f.name, {}),
+        }
 
     def _layout(self) -> Layout:
         items = []
@@ -219,7 +173,7 @@ class InstrumentForm(forms.Form):
                 continue
             if self.missing_value(f.name):
                 attrs["css_class"] += " registry-has-code"
-            tools = Snippet("registry/form/_field_tools.html", parts=self._field_tools(f))
+            tools = Snippet("registry/form/_field_tools.html", **self._field_tools(f))
             items.append(Div(Field(f.name), tools, **attrs))
         return Layout(*items)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TypeVar
 
@@ -20,7 +21,7 @@ from centers.reauth import PasswordCheck, check_signing_password
 from registry.audit import record_event, set_audit_context
 from registry.models import DictionaryVersion, FormStatus, Query, Record, Signature
 from registry.outbox import announce_dataset_change
-from registry.quality import open_findings
+from registry.quality import Finding, open_findings
 
 from .errors import LockRefused, PermissionDenied, ReasonRequired
 
@@ -153,8 +154,26 @@ def require_signing_password(
     )
 
 
+@dataclass(frozen=True)
+class Blocker:
+    """One reason a record cannot be locked, and the form it is about (if any)."""
+
+    text: str
+    instrument: str = ""
+    instance: int = 1
+    queries: bool = False
+    finding: Finding | None = None
+
+    def __str__(self) -> str:
+        return self.text
+
+
 def lock_blockers(record: Record, dictionary_version: DictionaryVersion) -> list[str]:
     """Why this record cannot be locked yet (empty: it can)."""
+    return [b.text for b in lock_blocker_list(record, dictionary_version)]
+
+
+def lock_blocker_list(record: Record, dictionary_version: DictionaryVersion) -> list[Blocker]:
     blockers = []
     dictionary = dictionary_version.dictionary
     repeating = set(dictionary_version.repeating_instruments)
@@ -168,21 +187,35 @@ def lock_blockers(record: Record, dictionary_version: DictionaryVersion) -> list
             for row in instances:
                 if row.status != FormStatus.COMPLETE:
                     blockers.append(
-                        _("%(form)s #%(instance)s is not Complete.")
-                        % {"form": label, "instance": row.instance}
+                        Blocker(
+                            _("%(form)s #%(instance)s is not Complete.")
+                            % {"form": label, "instance": row.instance},
+                            form,
+                            row.instance,
+                        )
                     )
         elif not instances or instances[0].status != FormStatus.COMPLETE:
-            blockers.append(_("%(form)s is not Complete.") % {"form": label})
+            blockers.append(Blocker(_("%(form)s is not Complete.") % {"form": label}, form))
     for finding in open_findings(record, dictionary_version):
         blockers.append(
-            _("Data-quality finding: %(message)s (acknowledge it or fix it).")
-            % {"message": finding.message}
+            Blocker(
+                _("Data-quality finding: %(message)s (acknowledge it or fix it).")
+                % {"message": finding.message},
+                finding.instrument,
+                finding.instance,
+                finding=finding,
+            )
         )
     open_queries = record.queries.exclude(status=Query.Status.CLOSED).count()
     if open_queries:
         blockers.append(
-            ngettext("%(n)s query is still open.", "%(n)s queries are still open.", open_queries)
-            % {"n": open_queries}
+            Blocker(
+                ngettext(
+                    "%(n)s query is still open.", "%(n)s queries are still open.", open_queries
+                )
+                % {"n": open_queries},
+                queries=True,
+            )
         )
     return blockers
 

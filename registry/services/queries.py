@@ -109,8 +109,8 @@ def finding_acknowledge(
 ) -> FindingAcknowledgement:
     """Accept a data-quality finding as correct (it then no longer blocks locking)."""
     access = access_for(user)
-    if not (access.can_lock_center(record.center_id) or access.is_data_manager):
-        raise PermissionDenied(_("Only the site investigator or a data manager can acknowledge."))
+    if not (access.can_edit_center(record.center_id) or access.is_data_manager):
+        raise PermissionDenied(_("Only the record's centre or a data manager can acknowledge."))
     if not reason.strip():
         raise ReasonRequired(_("Acknowledging a finding needs a reason."))
     with transaction.atomic():

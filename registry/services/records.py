@@ -30,7 +30,7 @@ def get_record_for_user(user, record_id: str, *, write: bool = False) -> Record:
 
 def create_record(*, user, center: Center, synthetic: bool = False) -> Record:
     """Allocate the centre's next id (MIL-0001...). Concurrent callers queue on the counter row."""
-    if not access_for(user).can_edit_center(center.pk):
+    if not access_for(user).can_import_center(center.pk):
         raise PermissionDenied(_("You cannot add records for this centre."))
     with transaction.atomic():
         set_audit_context(user=user)
@@ -88,7 +88,7 @@ def save_instrument(
 ) -> InstrumentData:
     """Store cleaned values. `expected_version` is the row version the user started from (None
     for a new instance); a mismatch means someone else saved meanwhile: EditConflict."""
-    if not access_for(user).can_edit_center(record.center_id):
+    if not access_for(user).can_import_center(record.center_id):
         raise PermissionDenied(_("You cannot edit this centre's records."))
     with transaction.atomic():
         locked_record = Record.objects.select_for_update(of=("self",)).get(pk=record.pk)
@@ -102,6 +102,13 @@ def save_instrument(
             .filter(record=record, instrument=instrument, instance=instance)
             .first()
         )
+        if row is not None and row.deleted_at is not None:
+            # A deleted instance keeps its number; entering it again starts it from blank.
+            if expected_version not in (None, 0):
+                raise EditConflict("This form instance was deleted meanwhile.", current=None)
+            expected_version = row.version
+            row.deleted_at, row.data, row.ever_completed = None, {}, False
+            reason = reason.strip() or "Entered again after its data were deleted."
         if row is None:
             if expected_version not in (None, 0):
                 raise EditConflict(_("This form instance no longer exists."), current=None)

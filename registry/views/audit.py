@@ -18,6 +18,7 @@ from registry import csv_safety
 from registry.audit import record_event
 from registry.forms.filters import AuditFilterForm
 from registry.models import AuditEvent
+from registry.services.deletion import former_record_ids
 from registry.services.records import get_record_for_user
 
 VALUE_ACTIONS = ("create", "update")
@@ -26,8 +27,12 @@ KNOWN_ACTIONS = (
     "update",
     "form_status",
     "instance_delete",
+    "instance_restore",
+    "instance_reentry",
     "record_create",
     "record_delete",
+    "record_restore",
+    "record_identity_change",
     "lock",
     "unlock",
     "signature",
@@ -49,6 +54,7 @@ KNOWN_ACTIONS = (
     "audit_export",
     "export",
     "api_call",
+    "api_token_issue",
 )
 CSV_COLUMNS = [
     "seq",
@@ -81,7 +87,8 @@ def _show(value) -> str:
 @require_GET
 def record_history(request, record_id: str):
     record = get_record_for_user(request.user, record_id)
-    events = AuditEvent.objects.visible_to(request.user).filter(record_id=record.record_id)
+    ids = [record.record_id, *former_record_ids(record.record_id)]
+    events = AuditEvent.objects.visible_to(request.user).filter(record_id__in=ids)
     page = Paginator(events.order_by("-seq"), 200).get_page(request.GET.get("page"))
     return render(request, "registry/record_history.html", {"record": record, "page": page})
 
@@ -92,7 +99,11 @@ def field_history(request, record_id: str, field: str):
     record = get_record_for_user(request.user, record_id)
     events = (
         AuditEvent.objects.visible_to(request.user)
-        .filter(record_id=record.record_id, field=field, action__in=VALUE_ACTIONS)
+        .filter(
+            record_id__in=[record.record_id, *former_record_ids(record.record_id)],
+            field=field,
+            action__in=VALUE_ACTIONS,
+        )
         .order_by("-seq")
     )
     template = "registry/_field_history.html" if request.htmx else "registry/field_history.html"

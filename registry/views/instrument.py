@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -10,15 +11,14 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
 from centers.access import access_for
 from centers.two_factor import has_device
 from registry.dictionary import FieldDef
 from registry.dictionary_text import dictionary_plain_text, render_dictionary_text
+from registry.form_findings import form_warnings, unacknowledged_warnings
 from registry.forms.instrument import (
     REASON_FIELD,
     STATUS_FIELD,
@@ -58,40 +58,26 @@ def _defaults(fields: list[FieldDef]) -> dict:
 def _tools(
     record: Record,
     fields: list[FieldDef],
-    instrument: str,
     instance: int,
     can_raise: bool,
     open_queries: dict[str, int],
-) -> dict[str, str]:
-    tools = {}
-    for f in fields:
-        url = reverse("registry:field_history", args=[record.record_id, f.name])
-        html = format_html(
-            '<button type="button" class="btn btn-sm btn-outline-secondary registry-history" '
-            'hx-get="{}" hx-target="#history-body" title="{}" '
-            'aria-label="{}">H</button>',
-            url,
-            _("History of %(field)s") % {"field": f.name},
-            _("History of %(field)s") % {"field": dictionary_plain_text(f.label) or f.name},
-        )
-        if open_queries.get(f.name):
-            html += format_html(
-                '<a class="badge text-bg-danger" href="{}?record={}">{}</a>',
-                reverse("registry:queries"),
-                record.record_id,
-                ngettext("%(n)s open query", "%(n)s open queries", open_queries[f.name])
-                % {"n": open_queries[f.name]},
-            )
-        if can_raise:
-            html += format_html(
-                '<a class="btn btn-sm btn-outline-danger" href="{}?field={}&instance={}">{}</a>',
-                reverse("registry:query_open", args=[record.record_id]),
-                f.name,
-                instance,
-                _("Query"),
-            )
-        tools[f.name] = html
-    return tools
+) -> dict[str, dict]:
+    """Per field: the links of its tools menu (rendered by registry/form/_field_tools.html)."""
+    queries = f"{reverse('registry:queries')}?record={quote(record.record_id)}"
+    query_open = reverse("registry:query_open", args=[record.record_id])
+    ack_url = reverse("registry:acknowledge", args=[record.record_id])
+    return {
+        f.name: {
+            "history_url": reverse("registry:field_history", args=[record.record_id, f.name]),
+            "ack_url": ack_url,
+            "open_queries": open_queries.get(f.name, 0),
+            "queries_url": queries,
+            "query_url": f"{query_open}?field={quote(f.name)}&instance={instance}"
+            if can_raise
+            else "",
+        }
+        for f in fields
+    }
 
 
 def changes_since(
@@ -148,14 +134,39 @@ def _shown(f: FieldDef | None, value, date_order: str) -> str:
     return str(display_value(f, value, date_order))
 
 
-def _next_url(record: Record, forms_: list[str], instrument: str, action: str) -> str:
+def _next_url(
+    record: Record,
+    forms_: list[str],
+    instrument: str,
+    action: str,
+    repeating: set[str] = frozenset(),
+) -> str:
+    """Where Save & Next / Save & Exit go. A repeating form with no instance yet is asked
+    about first ("Add a relapse?"), so Save & Next never creates an empty instance."""
     if action == "next":
         index = forms_.index(instrument)
         if index + 1 < len(forms_):
-            return reverse("registry:instrument", args=[record.record_id, forms_[index + 1], 1])
+            following = forms_[index + 1]
+            url = reverse("registry:instrument", args=[record.record_id, following, 1])
+            if (
+                following in repeating
+                and not record.instruments.filter(
+                    instrument=following, deleted_at__isnull=True
+                ).exists()
+            ):
+                url += "?ask=1"
+            return url
     if action in ("next", "exit"):
         return record.get_absolute_url()
     return ""
+
+
+def _is_empty(form: InstrumentForm) -> bool:
+    """Nothing typed (calculated fields aside): a new repeating instance is then not created."""
+    calcs = {f.name for f in form.fields_def if f.field_type == "calc"}
+    return all(
+        v in ("", [], None) for k, v in form.cleaned_instrument.data.items() if k not in calcs
+    )
 
 
 @login_required
@@ -166,7 +177,9 @@ def instrument_form(request, record_id: str, instrument: str, instance: int):
     dictionary = dictionary_in(version)  # the person's language; codes and logic unchanged
     if instrument not in dictionary.form_names:
         raise Http404("No such instrument")
-    repeating = instrument in version.repeating_instruments
+    repeating_forms = set(version.repeating_instruments)
+    repeating = instrument in repeating_forms
+    label = dict(dictionary.forms)[instrument]
     rows = list(record.instruments.filter(deleted_at__isnull=True).order_by("-instance"))
     row = next((r for r in rows if (r.instrument, r.instance) == (instrument, instance)), None)
     if row is None and (
@@ -180,15 +193,28 @@ def instrument_form(request, record_id: str, instrument: str, instance: int):
     readonly = record.is_locked or not can_edit or bool(row and row.is_locked)
     context = merged_values(rows, exclude=(instrument, instance))
     form_kwargs = _form_kwargs(
-        record, dictionary, instrument, instance, row, context, readonly, access.can_raise_queries
+        record,
+        version,
+        instrument,
+        instance,
+        row,
+        context,
+        readonly,
+        access,
+        date_order=request.user.date_format,
+        dictionary=dictionary,
     )
     form_kwargs["missing_codes"] = missing_codes_in(version)
-    form_kwargs["date_order"] = request.user.date_format
     status, conflict = 200, None
     if request.method == "POST":
         if not can_edit:
             raise Http404("No such record")
         form = InstrumentForm(request.POST, **form_kwargs)
+        action = request.POST.get("action", "stay")
+        following = _next_url(record, dictionary.form_names, instrument, action, repeating_forms)
+        if form.is_valid() and row is None and repeating and _is_empty(form):
+            messages.info(request, f"Nothing was entered, so no {label} #{instance} was created.")
+            return redirect(following or record.get_absolute_url())
         if form.is_valid():
             started = form.cleaned_data[VERSION_FIELD]
             try:
@@ -231,14 +257,29 @@ def instrument_form(request, record_id: str, instrument: str, instance: int):
                 return redirect(request.path)
             else:
                 _report_save(request, saved, form)
-                target = _next_url(
-                    record, dictionary.form_names, instrument, request.POST.get("action", "stay")
+                warned = following and unacknowledged_warnings(
+                    record, version, instrument, instance, saved.data, request.user.date_format
                 )
-                return redirect(target or request.path)
+                if warned:
+                    messages.warning(
+                        request,
+                        f"Saved, with {warned} data-quality warning(s) shown beside the fields: "
+                        "check them, or acknowledge them with a reason, then continue.",
+                    )
+                    return redirect(f"{request.path}?saved={action}")
+                return redirect(following or request.path)
         else:
             status = 400
     else:
         form = InstrumentForm(**form_kwargs)
+    after_save = request.GET.get("saved", "")
+    ask_add = (
+        request.method == "GET"
+        and repeating
+        and row is None
+        and request.GET.get("ask") == "1"
+        and not any(r.instrument == instrument for r in rows)
+    )
     return render(
         request,
         "registry/instrument.html",
@@ -246,7 +287,19 @@ def instrument_form(request, record_id: str, instrument: str, instance: int):
             "record": record,
             "instrument": instrument,
             "instance": instance,
-            "label": dict(dictionary.forms)[instrument],
+            "label": label,
+            "ask_add": ask_add,
+            "skip_url": _next_url(
+                record, dictionary.form_names, instrument, "next", repeating_forms
+            )
+            if ask_add
+            else "",
+            "continue_url": _next_url(
+                record, dictionary.form_names, instrument, after_save, repeating_forms
+            )
+            if after_save in ("next", "exit")
+            else "",
+            "can_delete": bool(row) and can_edit and not readonly,
             "repeating": repeating,
             "row": row,
             "form": form,
@@ -289,11 +342,22 @@ def _form_nav(forms_: list[tuple[str, str]], rows: list[InstrumentData]) -> list
 
 
 def _form_kwargs(
-    record, dictionary, instrument, instance, row, context, readonly, can_raise
+    record,
+    version,
+    instrument,
+    instance,
+    row,
+    context,
+    readonly,
+    access,
+    *,
+    date_order: str,
+    dictionary=None,
 ) -> dict:
+    dictionary = dictionary or version.dictionary  # the person's language, or the base texts
     fields = list(dictionary.fields_of(instrument))
 
-    def tools() -> dict[str, str]:  # only when the form is rendered
+    def tools() -> dict[str, dict]:  # only when the form is rendered
         open_queries: dict[str, int] = {}
         for field in (
             record.queries.filter(instrument=instrument, instance=instance)
@@ -301,7 +365,20 @@ def _form_kwargs(
             .values_list("field", flat=True)
         ):
             open_queries[field] = open_queries.get(field, 0) + 1
-        return _tools(record, fields, instrument, instance, can_raise, open_queries)
+        links = _tools(record, fields, instance, access.can_raise_queries, open_queries)
+        if row is not None:
+            can_ack = not record.is_locked and (
+                access.can_edit_center(record.center_id) or access.is_data_manager
+            )
+            warnings = form_warnings(
+                record, version, instrument, instance, row.data, date_order=date_order
+            )
+            for name, found in warnings.items():
+                if name in links:
+                    links[name].update(
+                        warnings=found, can_ack=can_ack, instrument=instrument, instance=instance
+                    )
+        return links
 
     stored = row.data if row else _defaults(fields)
     initial = {STATUS_FIELD: row.status if row else 0, VERSION_FIELD: row.version if row else 0}
@@ -314,6 +391,7 @@ def _form_kwargs(
         "ever_completed": bool(row and row.ever_completed),
         "initial": initial,
         "tools": tools,
+        "date_order": date_order,
     }
 
 
@@ -334,5 +412,3 @@ def _report_save(request, saved: InstrumentData, form: InstrumentForm) -> None:
             )
             % {"names": names},
         )
-    for name, warning in cleaned.warnings.items():
-        messages.warning(request, f"{name}: {warning}")

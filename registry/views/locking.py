@@ -22,6 +22,7 @@ from registry.models import InstrumentData, Record
 from registry.quality import findings_for
 from registry.services.errors import LockRefused, PermissionDenied, RegistryError
 from registry.services.locking import (
+    lock_blocker_list,
     lock_blockers,
     lock_instrument,
     lock_record,
@@ -33,6 +34,8 @@ from registry.services.queries import finding_acknowledge
 from registry.services.records import get_record_for_user
 
 from .common import dictionary_version
+from .lock_summary import blocker_links, signed_summary
+from .warnings import acknowledge_in_place
 
 
 @login_required
@@ -71,8 +74,11 @@ def lock(request, record_id: str):
             return redirect(record.get_absolute_url())
     elif request.method == "POST":
         status = 400
-    if not record.is_locked and not blockers:
-        blockers = lock_blockers(record, version)
+    date_order = request.user.date_format
+    links = [(b, "") for b in blockers]
+    if not record.is_locked:
+        links = blocker_links(record, version, lock_blocker_list(record, version), date_order)
+        links = links or [(b, "") for b in blockers]
     acknowledged = {a.rule_key: a for a in record.acknowledgements.all()}
     findings = [(f, acknowledged.get(f.rule_key)) for f in findings_for(record, version)]
     return render(
@@ -81,9 +87,11 @@ def lock(request, record_id: str):
         {
             "record": record,
             "form": form,
-            "blockers": blockers,
+            "blockers": [text for text, _url in links],
+            "blocker_links": links,
             "findings": findings,
             "ack_form": AcknowledgeForm(),
+            "summary": signed_summary(record, version, date_order),
         },
         status=status,
     )
@@ -130,6 +138,8 @@ def instrument_lock(request, record_id: str, instrument: str, instance: int):
 @require_POST
 def acknowledge(request, record_id: str):
     record = get_record_for_user(request.user, record_id)
+    if request.htmx:
+        return acknowledge_in_place(request, record)
     form = AcknowledgeForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Give a reason to acknowledge the finding."))

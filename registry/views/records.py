@@ -185,6 +185,7 @@ def record_home(request, record_id: str):
             "can_edit": access.can_edit_center(record.center_id),
             "can_lock": access.can_lock_center(record.center_id) and not record.is_locked,
             "can_unlock": access.is_data_manager and record.is_locked,
+            "is_data_manager": access.is_data_manager,
             "can_raise_queries": access.can_raise_queries,
         },
     )

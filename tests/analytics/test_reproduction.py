@@ -49,9 +49,9 @@ def test_every_published_figure_has_a_row_and_the_matching_summary_matches():
     assert table["all_match"], [r for r in table["rows"] if not r["matches"]]
     assert table["n"] == 33 and "reverse Kaplan-Meier" in table["methods"]
     rows = rows_by_key(table)
-    assert rows["os_5y"]["registry_shown"] == "73 %"
-    assert rows["os_metastatic"]["registry_shown"] == "16.4"
-    assert rows["relapse_free_after_chemotherapy"]["registry_shown"] == "2 of 13"
+    assert rows["os_5y"]["shown_in_registry"] == "73 %"
+    assert rows["os_metastatic"]["shown_in_registry"] == "16.4"
+    assert rows["relapse_free_after_chemotherapy"]["shown_in_registry"] == "2 of 13"
     assert rows["os_median"]["population"] == "Localized, operated"
 
 
@@ -88,8 +88,8 @@ def test_a_five_year_rate_off_by_a_percent_and_a_tie_for_the_top_site_do_not_mat
     results["endpoints"]["os_localized_operated"]["survival_at"]["60"]["estimate"] = 0.68
     results["site_of_origin"]["Stomach"] = 14
     rows = rows_by_key(reproduction(results))
-    assert not rows["os_5y"]["matches"] and rows["os_5y"]["registry_shown"] == "68 %"
-    assert not rows["site"]["matches"] and rows["site"]["registry_shown"] == "—"
+    assert not rows["os_5y"]["matches"] and rows["os_5y"]["shown_in_registry"] == "68 %"
+    assert not rows["site"]["matches"] and rows["site"]["shown_in_registry"] == "—"
 
 
 def test_precision_is_the_papers():

@@ -67,7 +67,8 @@ def sample_calls(people) -> dict[tuple[str, str], tuple[str, dict]]:
             "coord_mil",
             {"format": "json", "data": json.dumps([{"record_id": "MIL-0003", "sex": "2"}])},
         ),
-        ("record", "delete"): ("coord_mil", {"records[0]": "MIL-0003"}),
+        ("record", "delete"): ("coord_mil", {"records[0]": "MIL-0103"}),  # renamed just before
+        ("record", "rename"): ("dm", {"record": "MIL-0003", "new_record_name": "MIL-0103"}),
         ("generateNextRecordName", "export"): ("coord_mil", {}),
         ("metadata", "export"): ("dm", {"format": "json"}),
         ("metadata", "import"): (
@@ -102,8 +103,8 @@ def sample_calls(people) -> dict[tuple[str, str], tuple[str, dict]]:
     }
 
 
-# unlock before lock (MIL-0001 starts locked), delete last
-ORDER = {("lock", "unlock"): -1, ("record", "delete"): 1}
+# unlock before lock (MIL-0001 starts locked), rename, then delete last
+ORDER = {("lock", "unlock"): -1, ("record", "rename"): 1, ("record", "delete"): 2}
 
 
 def test_every_row_of_the_table_answers_as_written(api, people):

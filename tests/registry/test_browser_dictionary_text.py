@@ -115,6 +115,7 @@ def pages_of(role: str, facts: dict) -> list[tuple[str, bool]]:
         (f"/records/{locked}/", False),
         (f"/records/{unlocked}/history/", False),
         (f"/records/{unlocked}/history/sex/", False),
+        ("/codebook/", True),
     ]
     if role in ("monitor", "data-manager"):
         common += [

@@ -46,7 +46,7 @@ def test_form_renders_sections_required_markers_notes_and_tools(coord, record):
     assert "Largest diameter on the pathology report" in body  # field note
     assert 'placeholder="dd/mm/yyyy"' in body
     assert "registry-today" in body
-    assert 'name="date_dx__missing"' in body and ">UNK<" in body
+    assert 'name="date_dx__missing"' in body and 'data-code="UNK"' in body
     assert reverse("registry:field_history", args=[record.record_id, "date_dx"]) in body
     assert 'data-branching="[path_review_confirmed] = &#x27;1&#x27;"' in body
     assert 'name="__version"' in body and "Save &amp; Next form" in body
@@ -136,7 +136,7 @@ def test_missing_data_code_in_one_click(coord, record):
     row = InstrumentData.objects.get(record=record, instrument="primary_surgery")
     assert row.data["surgery_date"] == "UNK" and row.data["margins"] == "ND"
     body = coord.get(url(record)).content.decode()
-    assert '<option value="UNK" selected' in body
+    assert 'id="id_surgery_date__missing" value="UNK"' in body
     assert "registry-has-code" in body
 
 
@@ -206,7 +206,8 @@ def test_the_side_menu_shows_each_forms_status(coord, record):
 
 def test_save_and_next_and_save_and_exit(coord, record):
     response = post(coord, record, "primary_surgery", {"surgery_done": "0"}, action="next")
-    assert response.url == url(record, "systemic_therapy")
+    # Systemic therapy repeats and has no instance yet: the coordinator is asked first.
+    assert response.url == url(record, "systemic_therapy") + "?ask=1"
     response = post(
         coord,
         record,
@@ -421,3 +422,25 @@ def test_action_tags_on_the_form_and_on_save(client, centers, people):
     )
     row = InstrumentData.objects.get(record=record, instrument="consent")
     assert row.data["consent_version"] == "v2.1"
+
+
+def test_each_field_has_one_tools_menu_and_today_only_on_dates(coord, record):
+    body = coord.get(url(record, "diagnosis_pathology")).content.decode()
+    fields = re.findall(r'<div id="field-(\w+)"', body)
+    menus = re.findall(r'<details class="registry-field-menu', body)
+    assert len(menus) == len(fields) > 5  # one menu per field, not four controls
+    date_dx = body.split('id="field-date_dx"')[1].split('id="field-')[0]
+    assert date_dx.count("registry-today") == 1 and date_dx.count("<summary") == 1
+    size = body.split('id="field-tumour_size_mm"')[1].split('id="field-')[0]
+    assert "registry-today" not in size
+    menu = size.split("<details")[1].split("</details>")[0]
+    assert "UNK · Unknown" in menu and "History" in menu
+    assert reverse("registry:query_open", args=[record.record_id]) not in menu  # sites don't raise
+
+
+def test_the_monitors_menu_offers_a_query_and_no_missing_codes(client, record, people):
+    client.force_login(people["monitor"])
+    body = client.get(url(record, "diagnosis_pathology")).content.decode()
+    size = body.split('id="field-tumour_size_mm"')[1].split('id="field-')[0]
+    menu = size.split("<details")[1].split("</details>")[0]
+    assert "Open a query" in menu and "registry-code-button" not in menu

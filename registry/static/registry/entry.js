@@ -1,7 +1,8 @@
 /*
  * The instrument form in the browser: branching logic shows and hides fields as the user types,
  * calculated fields update live (both with logic.js, the twin of the server's evaluator; the
- * server stays authoritative on save), "Today" buttons, one-click missing-data codes, a warning
+ * server stays authoritative on save), "Today" buttons, missing-data codes from each field's tools
+ * menu (a <details>, one Tab stop), a warning
  * before leaving with unsaved changes, and a confirmation before a field that becomes hidden
  * loses its value (Cancel undoes the change that would hide it, as in REDCap).
  */
@@ -24,7 +25,7 @@
     return Array.prototype.slice.call(w.querySelectorAll('[name="' + name + '"]'));
   }
   function missingSelect(w) {
-    return w.querySelector('select.registry-missing');
+    return w.querySelector('input.registry-missing');
   }
   function pad(n) { return (n < 10 ? '0' : '') + n; }
   var dateOrder = ctx.date_order || 'dmy';  // the user's date format; stored dates are ISO
@@ -148,7 +149,12 @@
     w.classList.toggle('border-3', coded);
     w.classList.toggle('border-info', coded);
     w.classList.toggle('ps-2', coded);
-    if (missing) missing.classList.toggle('missing-code', coded);
+    var badge = w.querySelector('.registry-code-badge');
+    if (badge) {
+      var button = coded && w.querySelector('.registry-code-button[data-code="' + missing.value + '"]');
+      badge.textContent = button ? button.textContent : (coded ? missing.value : '');
+      badge.hidden = !coded;
+    }
   }
 
   function fieldOf(el) {
@@ -185,6 +191,7 @@
       var select = document.getElementById(codeButton.getAttribute('data-target'));
       select.value = codeButton.getAttribute('data-code');
       select.dispatchEvent(new Event('change', { bubbles: true }));
+      closeMenus(null);
       return;
     }
     var button = event.target.closest('.registry-today');
@@ -198,6 +205,21 @@
   window.addEventListener('beforeunload', function (event) {
     if (dirty && !readonly) { event.preventDefault(); event.returnValue = ''; }
   });
+
+  // The per-field tools menu is a <details>: one at a time, closed by Escape or a click outside.
+  function closeMenus(keep) {
+    Array.prototype.forEach.call(document.querySelectorAll('details.registry-field-menu[open]'),
+      function (d) { if (d !== keep) d.open = false; });
+  }
+  document.addEventListener('click', function (event) {
+    closeMenus(event.target.closest('details.registry-field-menu'));
+  });
+  document.addEventListener('keydown', function (event) {
+    if (event.key !== 'Escape') return;
+    var open = event.target.closest && event.target.closest('details.registry-field-menu[open]');
+    if (open) { open.open = false; open.querySelector('summary').focus(); }
+  });
+  document.body.addEventListener('htmx:beforeRequest', function () { closeMenus(null); });
 
   var dialog = document.getElementById('history-dialog');
   document.body.addEventListener('htmx:afterSwap', function (event) {
