@@ -1,6 +1,6 @@
 # The dictionary in other languages (registry.dictionary.translations), one table keyed by
 # version: dictionary versions themselves are immutable (0008). Numbered 0015 to leave room for
-# the migrations of other branches (0010-0014), which the lead merges.
+# the migrations of other branches (0010-0014); it follows the latest of them merged.
 
 import django.db.models.deletion
 from django.conf import settings
@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('registry', '0009_saved_report'),
+        ('registry', '0010_forms_delete_rename'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
