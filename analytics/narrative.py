@@ -238,6 +238,6 @@ def competing_sentences(results: dict[str, Any]) -> list[str]:
         }
     else:
         text += " " + gettext(
-            "No subgroup difference was significant at the 5% level by Gray's test."
-        )
+            "No subgroup difference was significant at the %(level)s level by Gray's test."
+        ) % {"level": "5%"}
     return [text]
