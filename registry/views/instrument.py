@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods
 from centers.access import access_for
 from registry.dictionary import FieldDef
 from registry.dictionary_text import dictionary_plain_text, render_dictionary_text
+from registry.display import field_label, form_label
 from registry.forms.instrument import (
     REASON_FIELD,
     STATUS_FIELD,
@@ -37,7 +38,7 @@ from registry.services.records import (
     save_instrument,
 )
 
-from .common import dictionary_version, status_css
+from .common import dictionary_version, status_css, unresolved_queries_by_form
 
 
 def _defaults(fields: list[FieldDef]) -> dict:
@@ -223,7 +224,7 @@ def instrument_form(request, record_id: str, instrument: str, instance: int):
                 messages.error(request, str(exc))
                 return redirect(request.path)
             else:
-                _report_save(request, saved, form)
+                _report_save(request, saved, form, dictionary)
                 target = _next_url(
                     record, dictionary.form_names, instrument, request.POST.get("action", "stay")
                 )
@@ -258,6 +259,7 @@ def instrument_form(request, record_id: str, instrument: str, instance: int):
                 "date_order": request.user.date_format,
             },
             "form_names": _form_nav(dictionary.forms, rows),
+            "form_queries": unresolved_queries_by_form(record),
         },
         status=status,
     )
@@ -303,17 +305,16 @@ def _form_kwargs(record, version, instrument, instance, row, context, readonly, 
     }
 
 
-def _report_save(request, saved: InstrumentData, form: InstrumentForm) -> None:
-    messages.success(
-        request, f"Saved {saved.instrument} #{saved.instance} (version {saved.version})."
-    )
+def _report_save(request, saved: InstrumentData, form: InstrumentForm, dictionary) -> None:
+    title = form_label(dictionary, saved.instrument)
+    messages.success(request, f"Saved {title} #{saved.instance} (version {saved.version}).")
     cleaned = form.cleaned_instrument
     if cleaned.cleared:
-        names = ", ".join(sorted(cleaned.cleared))
+        names = ", ".join(sorted(field_label(dictionary, n) for n in cleaned.cleared))
         messages.info(
             request,
             f"Hidden by branching logic, so cleared: {names} "
             "(the old values stay in the audit trail).",
         )
     for name, warning in cleaned.warnings.items():
-        messages.warning(request, f"{name}: {warning}")
+        messages.warning(request, f"{field_label(dictionary, name)}: {warning}")
