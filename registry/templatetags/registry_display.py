@@ -6,8 +6,10 @@ from datetime import date, datetime
 from typing import Any
 
 from django import template
+from django.utils.dateparse import parse_datetime
 
 from registry import display
+from registry.exports.options import describe_options
 
 register = template.Library()
 
@@ -35,3 +37,15 @@ def day(value: date | str | None, user: Any = None) -> str:
 @register.filter
 def get_item(mapping: dict | None, key: Any) -> Any:
     return (mapping or {}).get(key)
+
+
+@register.filter
+def when_iso(value: str | None, user: Any = None) -> str:
+    """An ISO timestamp kept as text (export jobs' status files) in the person's format."""
+    moment = parse_datetime(value) if isinstance(value, str) else None
+    return display.format_datetime(moment, _order(user)) if moment else (value or "")
+
+
+@register.filter
+def export_options(options: dict | None) -> str:
+    return " · ".join(describe_options(options or {}))
