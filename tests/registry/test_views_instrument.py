@@ -153,7 +153,10 @@ def test_branching_hidden_values_are_cleared_and_reported(coord, record):
     row = InstrumentData.objects.get(record=record, instrument="primary_surgery")
     assert row.data["surgery_date"] == ""
     page = coord.get(url(record))
-    assert any("surgery_date" in str(m) for m in page.context["messages"])
+    shown = [str(m) for m in page.context["messages"]]
+    assert any("cleared: Date of surgery" in m for m in shown)  # the label, not surgery_date
+    assert any(m.startswith("Saved Primary Surgery #1") for m in shown)
+    assert not any("surgery_date" in m or "primary_surgery" in m for m in shown)
     event = AuditEvent.objects.get(
         record_id=record.record_id, field="surgery_date", action="update"
     )
@@ -347,7 +350,9 @@ def test_field_history_lists_every_value(coord, record):
     body = response.content.decode()
     assert "<html" not in body  # a fragment for the dialog
     assert "Pathology report revised" in body
-    assert [e.new_value for e in response.context["events"]] == ["1", "0"]
+    assert [r.event.new_value for r in response.context["rows"]] == ["1", "0"]
+    margins = response.context["rows"][0]
+    assert margins.old and margins.new and margins.new != "1"  # choice labels, not codes
     assert "<html" in coord.get(history).content.decode()
 
 
