@@ -30,7 +30,8 @@ _MEASURE = """
       .filter(e => !e.closest('.table-responsive, .visually-hidden, .visually-hidden-focusable'))
       .slice(0, 5)
       .map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') +
-                (e.className && typeof e.className === 'string' ? '.' + e.className.split(' ').join('.') : ''));
+                (typeof e.className === 'string' && e.className
+                  ? '.' + e.className.split(' ').join('.') : ''));
     problems.push(`page scrolls sideways: scrollWidth ${doc.scrollWidth} > ${window.innerWidth}` +
                   (wide.length ? ` (widest: ${wide.join(', ')})` : ''));
   }
