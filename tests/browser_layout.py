@@ -67,9 +67,42 @@ def assert_fits(page, where: str = "") -> None:
     )
 
 
-def assert_fits_everywhere(page, where: str = "") -> None:
-    """assert_fits at the laptop and the phone size; the page is left at the laptop size."""
+def problems_everywhere(page, where: str = "") -> list[str]:
+    """layout_problems at the phone and the laptop size, each named by page and size; the page
+    is left at the laptop size."""
+    found = []
     for size in (VIEWPORTS["phone"], VIEWPORTS["laptop"]):
         page.set_viewport_size(size)
         page.wait_for_timeout(50)  # one layout pass after the resize
-        assert_fits(page, where)
+        label = where or re.sub(r"^https?://[^/]+", "", page.url)
+        at = f"{label} at {size['width']}x{size['height']}"
+        found += [f"{at}: {problem}" for problem in layout_problems(page)]
+    return found
+
+
+def assert_fits_everywhere(page, where: str = "") -> None:
+    """assert_fits at the laptop and the phone size; the page is left at the laptop size."""
+    problems = problems_everywhere(page, where)
+    assert not problems, "\n".join(problems)
+
+
+def log_in(page, username: str, password: str) -> None:
+    page.goto("/accounts/login/")
+    page.fill('input[name="username"]', username)
+    page.fill('input[name="password"]', password)
+    page.click('button[type="submit"], input[type="submit"]')
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)
+
+
+def log_out(page) -> None:
+    page.set_viewport_size(VIEWPORTS["laptop"])
+    page.click("text=Log out")
+    page.wait_for_url(lambda url: "/accounts/login/" in url or url.endswith("/"))
+
+
+def wait_for_figures(page) -> None:
+    """The dashboard draws its figures after the page loads (htmx): wait until each is in."""
+    page.wait_for_function(
+        "[...document.querySelectorAll('.km-figure')].every(d => d.querySelector('svg'))",
+        timeout=60_000,
+    )
