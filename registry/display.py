@@ -4,6 +4,7 @@ zone. Views, templates (registry_display tags), exports and messages all ask her
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 
 from django.utils import dateformat, timezone
@@ -14,6 +15,7 @@ from registry.dictionary_text import dictionary_plain_text
 __all__ = [
     "DATE_FORMATS",
     "field_label",
+    "finding_text",
     "form_label",
     "format_date",
     "format_datetime",
@@ -90,3 +92,20 @@ def value_shown(
     if f.is_datetime and len(text) >= 10:
         return format_date(text[:10], date_order) + text[10:].replace("T", " ")
     return text
+
+
+# Built-in findings name fields and ISO dates ("surgery_date (2010-03-20) is before ...").
+_NAMED_VALUE = re.compile(r"\b([a-z][a-z0-9_]*) \((\d{4}-\d{2}-\d{2})\)")
+
+
+def finding_text(message: str, dictionary: Dictionary | None, date_order: str = "dmy") -> str:
+    """A data-quality finding in labels and the person's dates: "Date of surgery (20/03/2010)
+    is before Date of diagnosis (04/03/2010)"."""
+
+    def named(match: re.Match) -> str:
+        name, iso = match.groups()
+        if dictionary is None or name not in dictionary:
+            return match.group(0)
+        return f"{field_label(dictionary, name)} ({format_date(iso, date_order)})"
+
+    return _NAMED_VALUE.sub(named, message)

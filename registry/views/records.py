@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from centers.access import access_for
 from centers.models import Center, Role
-from registry.display import field_label, form_label
+from registry.display import field_label, finding_text, form_label
 from registry.forms.filters import DashboardFilterForm
 from registry.models import InstrumentData, Query, Record
 from registry.quality import findings_for
@@ -179,7 +179,11 @@ def record_home(request, record_id: str):
         item["queries"] = per_form.get(item["form"], 0)
     signature = current_signature(record)
     acknowledged = {a.rule_key: a for a in record.acknowledgements.all()}
-    findings = [(f, acknowledged.get(f.rule_key)) for f in findings_for(record, version)]
+    order = request.user.date_format
+    findings = [
+        (f, acknowledged.get(f.rule_key), finding_text(f.message, version.dictionary, order))
+        for f in findings_for(record, version)
+    ]
     access = access_for(request.user)
     return render(
         request,
