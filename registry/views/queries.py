@@ -159,7 +159,9 @@ def query_detail(request, query_id: int):
         except RegistryError as exc:
             form.add_error("text", str(exc))
         else:
-            messages.success(request, "The query was updated.")
+            done = "answered" if action == "answer" else "closed"
+            label = field_label(dictionary_version().dictionary, query.field)
+            messages.success(request, f"The query on {label} is {done}.")
             return redirect("registry:query", query.pk)
     return render(
         request,
