@@ -163,7 +163,8 @@ def _parse_date(text: str, order: str, input_date_order: str | None) -> date:
         else:
             raise FieldValueError(f"'{text}' is not a date: expected YYYY-MM-DD")
     else:
-        raise FieldValueError(f"'{text}' is not a date: expected {_date_hint(order)}")
+        hint = _date_hint(input_date_order if input_date_order in ("dmy", "mdy", "ymd") else order)
+        raise FieldValueError(f"'{text}' is not a date: expected {hint}")
     try:
         return date(int(y), int(mo), int(d))
     except ValueError:

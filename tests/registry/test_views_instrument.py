@@ -52,6 +52,21 @@ def test_form_renders_sections_required_markers_notes_and_tools(coord, record):
     assert 'name="__version"' in body and "Save &amp; Next form" in body
 
 
+def test_the_date_note_agrees_with_the_placeholder_in_the_persons_format(coord, record):
+    body = coord.get(url(record, "diagnosis_pathology")).content.decode()
+    # The dictionary's note says "(DD-MM-YYYY)"; the person reads one hint, theirs.
+    assert "Date of the diagnostic biopsy or resection specimen (dd/mm/yyyy)" in body
+    assert "DD-MM-YYYY" not in body
+    user = coord.get(url(record, "diagnosis_pathology")).wsgi_request.user
+    user.date_format = "ymd"
+    user.save(update_fields=["date_format"])
+    body = coord.get(url(record, "diagnosis_pathology")).content.decode()
+    assert 'placeholder="yyyy-mm-dd"' in body
+    assert "Date of the diagnostic biopsy or resection specimen (yyyy-mm-dd)" in body
+    refused = post(coord, record, "diagnosis_pathology", {"date_dx": "yesterday"})
+    assert "expected yyyy-mm-dd" in refused.content.decode()
+
+
 def test_dates_typed_day_first_are_stored_iso_and_shown_day_first(coord, record):
     response = post(
         coord,
