@@ -16,7 +16,7 @@ from centers.access import access_for
 from centers.models import Center
 from registry import csv_safety
 from registry.audit import record_event
-from registry.audit_display import describe_events
+from registry.audit_display import ACTION_LABELS, describe_events
 from registry.display import field_label
 from registry.forms.filters import AuditFilterForm
 from registry.models import AuditEvent
@@ -207,7 +207,7 @@ def audit_log(request):
             "form": form,
             "page": page,
             "querystring": query.urlencode(),
-            "actions": KNOWN_ACTIONS,
+            "actions": [(a, ACTION_LABELS.get(a, a)) for a in KNOWN_ACTIONS],
             "rows": _described(request, page.object_list),
         },
     )
