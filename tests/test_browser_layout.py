@@ -6,6 +6,7 @@ demo data (seed_demo), so the pages carry realistic lengths: 33 records, figures
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -158,11 +159,15 @@ def test_the_form_list_is_reachable_on_a_phone(stack, page):
     menu = page.locator('nav[aria-label="Instruments"]')
     expect(menu).to_be_hidden()
     page.click("#form-menu-toggle")
+    expect(page.locator("#form-menu")).to_have_class(re.compile(r"\bshow\b"))  # opened
     expect(menu).to_be_visible()
     assert_fits(page)
-    menu.locator("text=Follow Up").click()
-    page.wait_for_url(f"**/records/{stack.ids['unlocked']}/follow_up/1/")
+    menu.get_by_role("link", name="Follow Up").click()
+    expect(page).to_have_url(
+        re.compile(rf"/records/{stack.ids['unlocked']}/follow_up/1/$"), timeout=30_000
+    )
     # The open query on the diagnosis form shows as a badge beside it in the list.
     page.click("#form-menu-toggle")
+    expect(page.locator("#form-menu")).to_have_class(re.compile(r"\bshow\b"))
     badge = menu.locator("li", has_text="Diagnosis Pathology").locator(".form-query-badge")
     expect(badge).to_have_text("1 unresolved query")

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 
 import pytest
 
@@ -69,11 +68,25 @@ def new_page(browser, stack):
     return context.new_page()
 
 
-def patients_on_dashboard(page) -> int:
-    page.goto("/analytics/")
-    wait_for_figures(page)
-    card = page.locator("#headline-figures .card", has_text="Patients (locked)")
-    return int(card.locator(".fs-4").inner_text())
+def patients_card(page):
+    return page.locator("#headline-figures .card", has_text="Patients (locked)").locator(".fs-4")
+
+
+def settled_dashboard(page) -> None:
+    """The dashboard reloads itself (htmx HX-Refresh) when a newer snapshot or its details are
+    ready: wait until a load has its figures in and no reload follows within a poll."""
+    from playwright.sync_api import Error
+
+    for _ in range(10):
+        try:
+            page.wait_for_load_state("load")
+            wait_for_figures(page)
+            page.wait_for_timeout(6_000)  # one freshness poll (every 5 s) without a reload
+            if page.evaluate("performance.now()") > 6_000:
+                return
+        except Error:  # the page reloaded while it was read: read the new one
+            continue
+    raise AssertionError("the dashboard kept reloading")
 
 
 def test_pi_sees_n_grow_by_one_after_an_investigator_locks_a_record(stack, browser):
@@ -81,7 +94,9 @@ def test_pi_sees_n_grow_by_one_after_an_investigator_locks_a_record(stack, brows
 
     pi = new_page(browser, stack)
     log_in(pi, "pi", PASSWORD)
-    before = patients_on_dashboard(pi)
+    pi.goto("/analytics/")
+    settled_dashboard(pi)
+    before = int(patients_card(pi).inner_text())
     assert before > 0
     assert_fits_everywhere(pi, "PI dashboard")
     expect(pi.locator(".km-figure svg").first).to_have_attribute("width", "100%")
@@ -98,11 +113,8 @@ def test_pi_sees_n_grow_by_one_after_an_investigator_locks_a_record(stack, brows
     investigator.click("#sign")
     expect(investigator.locator("#lock-state")).to_contain_text("Locked")
 
-    deadline = time.monotonic() + 90
-    after = patients_on_dashboard(pi)
-    while after == before and time.monotonic() < deadline:
-        pi.wait_for_timeout(2_000)
-        after = patients_on_dashboard(pi)
-    assert after == before + 1
-    expect(pi.locator("#freshness")).to_contain_text(f"{after} locked record")
+    # The PI does nothing: the open dashboard notices the new snapshot and reloads itself.
+    expect(patients_card(pi)).to_have_text(str(before + 1), timeout=120_000)
+    settled_dashboard(pi)
+    expect(pi.locator("#freshness")).to_contain_text(f"{before + 1} locked record")
     assert_fits_everywhere(pi, "PI dashboard after the lock")
