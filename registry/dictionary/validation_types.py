@@ -163,7 +163,8 @@ def _parse_date(text: str, order: str, input_date_order: str | None) -> date:
         else:
             raise FieldValueError(f"'{text}' is not a date: expected YYYY-MM-DD")
     else:
-        raise FieldValueError(f"'{text}' is not a date: expected {_date_hint(order)}")
+        hint = _date_hint(input_date_order if input_date_order in ("dmy", "mdy", "ymd") else order)
+        raise FieldValueError(f"'{text}' is not a date: expected {hint}")
     try:
         return date(int(y), int(mo), int(d))
     except ValueError:
@@ -171,8 +172,10 @@ def _parse_date(text: str, order: str, input_date_order: str | None) -> date:
 
 
 def _date_hint(order: str) -> str:
-    hint = {"ymd": "YYYY-MM-DD", "mdy": "MM-DD-YYYY", "dmy": "DD-MM-YYYY"}[order]
-    return hint if order == "ymd" else f"{hint} or YYYY-MM-DD"
+    # Written as the form's placeholder is (registry/forms/instrument_fields.py), so a person
+    # reads one format in the placeholder, the note and the error.
+    hint = {"ymd": "yyyy-mm-dd", "mdy": "mm/dd/yyyy", "dmy": "dd/mm/yyyy"}[order]
+    return hint if order == "ymd" else f"{hint} or yyyy-mm-dd"
 
 
 def _parse_time(text: str, kind: str) -> tuple[int, int, int]:

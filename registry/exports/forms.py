@@ -23,8 +23,14 @@ class ExportForm(forms.Form):
         ],
         initial="locked",
         widget=forms.RadioSelect,
+        label="Which records",
     )
-    deidentify = forms.BooleanField(required=False, label="De-identified")
+    deidentify = forms.BooleanField(
+        required=False,
+        label="De-identified",
+        help_text="Without names, identifiers and free text; the file name says "
+        "'deidentified'. Unticked, the export is identified: handle it as patient data.",
+    )
     dates = forms.ChoiceField(
         choices=[
             ("shift", "Shift each record's dates by a stable offset (0-364 days)"),
@@ -35,19 +41,31 @@ class ExportForm(forms.Form):
         label="Dates (de-identified export)",
     )
     raw_or_label = forms.ChoiceField(
-        choices=[("raw", "Raw codes"), ("label", "Labels")], initial="raw", label="Values"
+        choices=[("raw", "Codes (1, 2, ...)"), ("label", "Labels (Male, Female, ...)")],
+        initial="raw",
+        label="Values of choice fields",
     )
     header = forms.ChoiceField(
         choices=[("raw", "Variable names"), ("label", "Field labels")],
         initial="raw",
         label="Column headers",
     )
-    checkbox_label = forms.BooleanField(required=False, label="Checkbox labels (with labels)")
+    checkbox_label = forms.BooleanField(
+        required=False,
+        label="Ticked checkboxes as their label",
+        help_text="With values as labels: a ticked box shows its label, not 'Checked'.",
+    )
     data_access_group = forms.BooleanField(
-        required=False, initial=True, label="Centre column (redcap_data_access_group)"
+        required=False,
+        initial=True,
+        label="Add a centre column",
+        help_text="redcap_data_access_group, as REDCap names it.",
     )
     formats = forms.MultipleChoiceField(
-        choices=FORMAT_CHOICES, initial=list(FILE_FORMATS), widget=forms.CheckboxSelectMultiple
+        choices=FORMAT_CHOICES,
+        initial=list(FILE_FORMATS),
+        widget=forms.CheckboxSelectMultiple,
+        label="Files in the zip",
     )
 
     def __init__(self, *args, access: Access, **kwargs) -> None:

@@ -126,7 +126,9 @@
       });
       if (!losing.length || !trigger) break;
       if (guard === 0) {
-        var names = losing.map(function (w) { return w.getAttribute('data-field'); }).join(', ');
+        var names = losing.map(function (w) {
+          return w.getAttribute('data-label') || w.getAttribute('data-field');
+        }).join(', ');
         if (!window.confirm('This change hides ' + names + '. Clear the value(s) entered there?' +
                             ' (The old values stay in the audit trail.)')) {
           restore(trigger);
