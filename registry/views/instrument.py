@@ -17,8 +17,8 @@ from centers.access import access_for
 from centers.two_factor import has_device
 from registry.dictionary import FieldDef
 from registry.dictionary_text import dictionary_plain_text, render_dictionary_text
-from registry.form_findings import form_warnings, unacknowledged_warnings
 from registry.display import field_label, form_label
+from registry.form_findings import form_warnings, unacknowledged_warnings
 from registry.forms.instrument import (
     REASON_FIELD,
     STATUS_FIELD,
