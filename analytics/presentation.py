@@ -4,6 +4,7 @@ difference between two snapshots."""
 from __future__ import annotations
 
 import io
+import re
 from typing import Any
 
 import numpy as np
@@ -206,9 +207,14 @@ def figure_bytes(snapshot: StatisticsSnapshot, name: str, fmt: str, ci_method: s
 
 
 def inline_svg(data: bytes) -> str:
-    """SVG markup to put in the page (XML prolog and doctype removed)."""
+    """SVG markup to put in the page (XML prolog and doctype removed), sized by its container:
+    matplotlib writes a fixed width and height in points, which overflowed narrow columns; the
+    viewBox it also writes keeps the aspect ratio once they are gone."""
     text = data.decode()
-    return text[text.index("<svg") :]
+    text = text[text.index("<svg") :]
+    end = text.index(">")
+    tag = re.sub(r'\s(width|height)="[^"]*"', "", text[:end])
+    return f'{tag} width="100%" style="height:auto;max-width:100%"{text[end:]}'
 
 
 def curves_csv(snapshot: StatisticsSnapshot, ci_method: str) -> str:

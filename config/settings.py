@@ -88,6 +88,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "centers.context_processors.registry_context",
+                "registry.context_processors.registry_menu",
             ],
         },
     },

@@ -178,9 +178,9 @@ def _parse_date(text: str, order: str, input_date_order: str | None) -> date:
                 % {"text": text, "hint": "YYYY-MM-DD"}
             )
     else:
+        hint = _date_hint(input_date_order if input_date_order in ("dmy", "mdy", "ymd") else order)
         raise FieldValueError(
-            _("'%(text)s' is not a date: expected %(hint)s")
-            % {"text": text, "hint": _date_hint(order)}
+            _("'%(text)s' is not a date: expected %(hint)s") % {"text": text, "hint": hint}
         )
     try:
         return date(int(y), int(mo), int(d))
@@ -191,8 +191,10 @@ def _parse_date(text: str, order: str, input_date_order: str | None) -> date:
 
 
 def _date_hint(order: str) -> str:
-    hint = {"ymd": "YYYY-MM-DD", "mdy": "MM-DD-YYYY", "dmy": "DD-MM-YYYY"}[order]
-    return hint if order == "ymd" else _("%(hint)s or YYYY-MM-DD") % {"hint": hint}
+    # Written as the form's placeholder is (registry/forms/instrument_fields.py), so a person
+    # reads one format in the placeholder, the note and the error.
+    hint = {"ymd": "yyyy-mm-dd", "mdy": "mm/dd/yyyy", "dmy": "dd/mm/yyyy"}[order]
+    return hint if order == "ymd" else _("%(hint)s or yyyy-mm-dd") % {"hint": hint}
 
 
 def _parse_time(text: str, kind: str) -> tuple[int, int, int]:

@@ -13,11 +13,11 @@ import json
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from django.conf import settings
-from django.utils import translation
+from django.utils import timezone, translation
 
 from registry import csv_safety
 from registry.audit import record_event
@@ -93,6 +93,14 @@ def _write_csv(path: Path, user, version, options, locked_only, progress=None):
     with path.open("w", encoding="utf-8", newline="", buffering=1 << 20) as out:
         counts = write_flat_csv(out, iter_bundles(records), builder, options, progress=progress)
     return builder, counts
+
+
+def export_file_name(options: ExportOptions, dataset_version: int, day: date) -> str:
+    """Identified and de-identified zips must never share a name (easy to send the wrong one):
+    registry_deidentified_locked_v7_2026-12-03.zip."""
+    kind = "deidentified" if options.deidentify else "identified"
+    scope = "locked" if options.locked_only else "all_records"
+    return f"{PREFIX}_{kind}_{scope}_v{dataset_version}_{day.isoformat()}.zip"
 
 
 def build_export(
@@ -188,7 +196,7 @@ def build_export(
     (directory / "manifest.json").write_text(
         json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8"
     )
-    zip_path = directory / f"{PREFIX}_export_v{dataset_version}.zip"
+    zip_path = directory / export_file_name(options, dataset_version, timezone.localdate())
     with zipfile.ZipFile(zip_path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for name in [*written, "manifest.json"]:
             info = zipfile.ZipInfo(name, date_time=ZIP_DATE)

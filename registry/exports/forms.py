@@ -25,8 +25,16 @@ class ExportForm(forms.Form):
         ],
         initial="locked",
         widget=forms.RadioSelect,
+        label=_("Which records"),
     )
-    deidentify = forms.BooleanField(required=False, label=_("De-identified"))
+    deidentify = forms.BooleanField(
+        required=False,
+        label=_("De-identified"),
+        help_text=_(
+            "Without names, identifiers and free text; the file name says "
+            "'deidentified'. Unticked, the export is identified: handle it as patient data."
+        ),
+    )
     dates = forms.ChoiceField(
         choices=[
             ("shift", _("Shift each record's dates by a stable offset (0-364 days)")),
@@ -37,22 +45,34 @@ class ExportForm(forms.Form):
         label=_("Dates (de-identified export)"),
     )
     raw_or_label = forms.ChoiceField(
-        choices=[("raw", _("Raw codes")), ("label", _("Labels"))], initial="raw", label=_("Values")
+        choices=[("raw", _("Codes (1, 2, ...)")), ("label", _("Labels (Male, Female, ...)"))],
+        initial="raw",
+        label=_("Values of choice fields"),
     )
     header = forms.ChoiceField(
         choices=[("raw", _("Variable names")), ("label", _("Field labels"))],
         initial="raw",
         label=_("Column headers"),
     )
-    checkbox_label = forms.BooleanField(required=False, label=_("Checkbox labels (with labels)"))
+    checkbox_label = forms.BooleanField(
+        required=False,
+        label=_("Ticked checkboxes as their label"),
+        help_text=_("With values as labels: a ticked box shows its label, not 'Checked'."),
+    )
     data_access_group = forms.BooleanField(
-        required=False, initial=True, label=_("Centre column (redcap_data_access_group)")
+        required=False,
+        initial=True,
+        label=_("Add a centre column"),
+        help_text=_("redcap_data_access_group, as REDCap names it."),
     )
     language = forms.ChoiceField(
         required=False, label=_("Language of the labels"), help_text=_("Codes never change.")
     )
     formats = forms.MultipleChoiceField(
-        choices=FORMAT_CHOICES, initial=list(FILE_FORMATS), widget=forms.CheckboxSelectMultiple
+        choices=FORMAT_CHOICES,
+        initial=list(FILE_FORMATS),
+        widget=forms.CheckboxSelectMultiple,
+        label=_("Files in the zip"),
     )
 
     def __init__(self, *args, access: Access, **kwargs) -> None:

@@ -51,3 +51,34 @@ class ExportOptions:
         for key in ("fields", "forms", "records", "formats"):
             data[key] = list(data[key])
         return data
+
+
+_DATE_WORDS = {
+    "shift": "dates shifted per record",
+    "days": "dates as days from diagnosis",
+    "remove": "dates removed",
+}
+_FORMAT_WORDS = {
+    "csv": "CSV",
+    "dictionary": "data dictionary",
+    "spss": "SPSS",
+    "stata": "Stata",
+    "r": "R script",
+}
+
+
+def describe_options(data: dict) -> list[str]:
+    """The options of an export (as stored with its job) in words, for the export page."""
+    words = ["Locked records only" if data.get("locked_only", True) else "All records"]
+    if data.get("deidentify"):
+        words.append(f"De-identified ({_DATE_WORDS.get(data.get('dates', ''), 'dates kept')})")
+    else:
+        words.append("Identified (names, dates and free text kept)")
+    words.append("values as labels" if data.get("raw_or_label") == "label" else "values as codes")
+    words.append(
+        "headers as field labels" if data.get("header") == "label" else "headers as variable names"
+    )
+    formats = [_FORMAT_WORDS.get(f, f) for f in data.get("formats", [])]
+    if formats:
+        words.append("files: " + ", ".join(formats))
+    return words

@@ -143,6 +143,7 @@ class InstrumentForm(forms.Form):
                 "css_id": f"field-{f.name}",
                 "data_field": f.name,
                 "data_type": f.field_type,
+                "data_label": dictionary_plain_text(f.label) or f.name,
             }
             if f.branching_logic:
                 attrs["data_branching"] = f.branching_logic

@@ -59,8 +59,23 @@ def _choices(f: FieldDef, *, markup: bool) -> list[tuple[str, str]]:
     return [(c.code, shown(c.label)) for c in f.choices]
 
 
+# A format written into a field note ("(DD-MM-YYYY)") would contradict the person's own format.
+_NOTE_DATE_FORMAT = re.compile(
+    r"\s*\(?\b(?:DD|MM|YYYY)[-/.](?:DD|MM)[-/.](?:DD|MM|YYYY)\b\)?", re.IGNORECASE
+)
+
+
+def _note(f: FieldDef, date_order: str) -> str:
+    """The field note; for dates with the one hint the placeholder also gives."""
+    if not (f.is_date or f.is_datetime):
+        return render_dictionary_text(f.note)
+    hint = DATE_PLACEHOLDERS[date_order] + (" hh:mm" if f.is_datetime else "")
+    note = _NOTE_DATE_FORMAT.sub("", f.note or "").strip()
+    return render_dictionary_text(f"{note} ({hint})" if note else hint)
+
+
 def form_field(f: FieldDef, *, readonly: bool, date_order: str = "dmy") -> forms.Field:
-    common = {"required": False, "label": _label(f), "help_text": render_dictionary_text(f.note)}
+    common = {"required": False, "label": _label(f), "help_text": _note(f, date_order)}
     attrs: dict[str, str] = {}
     if readonly or f.readonly or f.field_type == "calc":
         attrs["readonly"] = "readonly"

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, time
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import StreamingHttpResponse
+from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
@@ -16,10 +16,14 @@ from centers.access import access_for
 from centers.models import Center
 from registry import csv_safety
 from registry.audit import record_event
+from registry.audit_display import ACTION_LABELS, describe_events
+from registry.display import field_label
 from registry.forms.filters import AuditFilterForm
 from registry.models import AuditEvent
 from registry.services.deletion import former_record_ids
 from registry.services.records import get_record_for_user
+
+from .common import dictionary_version
 
 VALUE_ACTIONS = ("create", "update")
 KNOWN_ACTIONS = (
@@ -75,6 +79,20 @@ CSV_COLUMNS = [
 ]
 
 
+def _described(request, events) -> list:
+    """Rows in labels and the person's format (no dictionary yet: variable names)."""
+    try:
+        version = dictionary_version()
+    except Http404:
+        version = None
+    return describe_events(
+        events,
+        dictionary=version.dictionary if version else None,
+        date_order=request.user.date_format,
+        missing_codes=version.missing_codes if version else None,
+    )
+
+
 def _show(value) -> str:
     if value is None:
         return ""
@@ -90,7 +108,11 @@ def record_history(request, record_id: str):
     ids = [record.record_id, *former_record_ids(record.record_id)]
     events = AuditEvent.objects.visible_to(request.user).filter(record_id__in=ids)
     page = Paginator(events.order_by("-seq"), 200).get_page(request.GET.get("page"))
-    return render(request, "registry/record_history.html", {"record": record, "page": page})
+    return render(
+        request,
+        "registry/record_history.html",
+        {"record": record, "page": page, "rows": _described(request, page.object_list)},
+    )
 
 
 @login_required
@@ -107,7 +129,12 @@ def field_history(request, record_id: str, field: str):
         .order_by("-seq")
     )
     template = "registry/_field_history.html" if request.htmx else "registry/field_history.html"
-    return render(request, template, {"record": record, "field": field, "events": events})
+    rows = _described(request, events)
+    version = dictionary_version()
+    label = field_label(version.dictionary, field)
+    return render(
+        request, template, {"record": record, "field": field, "label": label, "rows": rows}
+    )
 
 
 def _filtered(request, form: AuditFilterForm):
@@ -192,6 +219,7 @@ def audit_log(request):
             "form": form,
             "page": page,
             "querystring": query.urlencode(),
-            "actions": KNOWN_ACTIONS,
+            "actions": [(a, ACTION_LABELS.get(a, a)) for a in KNOWN_ACTIONS],
+            "rows": _described(request, page.object_list),
         },
     )

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from django.db.models import Count
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
-from registry.models import DictionaryVersion, FormStatus
+from registry.models import DictionaryVersion, FormStatus, Query
 from registry.services.dictionary import current_dictionary_version
 
 # Dictionary versions never change: each is loaded and parsed once per process, and a request
@@ -34,3 +35,14 @@ def dictionary_version() -> DictionaryVersion:
 
 def status_css(status: int | None) -> tuple[str, str]:
     return STATUS_CSS.get(status, STATUS_CSS[None])
+
+
+def unresolved_queries_by_form(record) -> dict[str, int]:
+    """Queries not yet closed on a record, counted per form (one aggregate query)."""
+    rows = (
+        Query.objects.filter(record=record)
+        .exclude(status=Query.Status.CLOSED)
+        .values_list("instrument")
+        .annotate(n=Count("pk"))
+    )
+    return dict(rows)

@@ -18,6 +18,7 @@ from centers.access import access_for
 from centers.two_factor import has_device
 from registry.dictionary import FieldDef
 from registry.dictionary_text import dictionary_plain_text, render_dictionary_text
+from registry.display import field_label, form_label
 from registry.form_findings import form_warnings, unacknowledged_warnings
 from registry.forms.instrument import (
     REASON_FIELD,
@@ -41,7 +42,7 @@ from registry.services.records import (
     save_instrument,
 )
 
-from .common import dictionary_version, status_css
+from .common import dictionary_version, status_css, unresolved_queries_by_form
 
 
 def _defaults(fields: list[FieldDef]) -> dict:
@@ -256,7 +257,7 @@ def instrument_form(request, record_id: str, instrument: str, instance: int):
                 messages.error(request, str(exc))
                 return redirect(request.path)
             else:
-                _report_save(request, saved, form)
+                _report_save(request, saved, form, dictionary)
                 warned = following and unacknowledged_warnings(
                     record, version, instrument, instance, saved.data, request.user.date_format
                 )
@@ -325,6 +326,7 @@ def instrument_form(request, record_id: str, instrument: str, instance: int):
                 ),
             },
             "form_names": _form_nav(dictionary.forms, rows),
+            "form_queries": unresolved_queries_by_form(record),
         },
         status=status,
     )
@@ -395,15 +397,16 @@ def _form_kwargs(
     }
 
 
-def _report_save(request, saved: InstrumentData, form: InstrumentForm) -> None:
+def _report_save(request, saved: InstrumentData, form: InstrumentForm, dictionary) -> None:
+    title = form_label(dictionary, saved.instrument)
     messages.success(
         request,
         _("Saved %(instrument)s #%(instance)s (version %(version)s).")
-        % {"instrument": saved.instrument, "instance": saved.instance, "version": saved.version},
+        % {"instrument": title, "instance": saved.instance, "version": saved.version},
     )
     cleaned = form.cleaned_instrument
     if cleaned.cleared:
-        names = ", ".join(sorted(cleaned.cleared))
+        names = ", ".join(sorted(field_label(dictionary, n) for n in cleaned.cleared))
         messages.info(
             request,
             _(

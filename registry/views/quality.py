@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from centers.access import access_for
+from registry.display import field_label, finding_text
 from registry.forms.quality import RuleForm
 from registry.models import DataQualityRule, Record
 from registry.quality import findings_for
@@ -41,6 +42,7 @@ def quality(request):
     if center:
         records = records.filter(center__code=center)
     by_center: dict[str, list] = {}
+    order = request.user.date_format
     for record in records.order_by("center__code", "sequence"):
         acknowledged = set(record.acknowledgements.values_list("rule_key", flat=True))
         for finding in findings_for(record, version):
@@ -57,6 +59,8 @@ def quality(request):
                     "finding": finding,
                     "link": link,
                     "acknowledged": finding.rule_key in acknowledged,
+                    "text": finding_text(finding.message, version.dictionary, order),
+                    "field_label": field_label(version.dictionary, finding.field),
                 }
             )
     return render(

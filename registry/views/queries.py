@@ -12,10 +12,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from centers.access import access_for
+from registry.audit_display import describe_events
 from registry.dictionary_text import dictionary_plain_text
+from registry.display import field_label, form_label, value_shown
 from registry.entry import entry_fields
 from registry.forms.queries import OpenQueryForm, QueryMessageForm
-from registry.models import Query, Record
+from registry.models import AuditEvent, InstrumentData, Query, Record
 from registry.services.errors import RegistryError
 from registry.services.queries import query_answer, query_close, query_open
 from registry.services.records import get_record_for_user
@@ -25,6 +27,43 @@ from .common import dictionary_version
 
 def _visible_queries(user):
     return Query.objects.filter(record__in=Record.objects.visible_to(user))
+
+
+def _query_field(user, query: Query) -> dict:
+    """The field the query is about: its label, its value now and how it got there."""
+    version = dictionary_version()
+    dictionary = version.dictionary
+    f = dictionary.field(query.field) if query.field in dictionary else None
+    row = (
+        InstrumentData.objects.filter(
+            record=query.record,
+            instrument=query.instrument,
+            instance=query.instance,
+            deleted_at__isnull=True,
+        )
+        .values_list("data", flat=True)
+        .first()
+    )
+    missing = {str(c["code"]): str(c.get("label", c["code"])) for c in version.missing_codes}
+    value = (row or {}).get(query.field)
+    events = AuditEvent.objects.filter(
+        record_id=query.record.record_id,
+        instrument=query.instrument,
+        instance=query.instance,
+        field=query.field,
+        action__in=("create", "update"),
+    ).order_by("-seq")
+    return {
+        "field_label": field_label(dictionary, query.field),
+        "form_label": form_label(dictionary, query.instrument),
+        "current_value": value_shown(f, value, user.date_format, missing),
+        "value_history": describe_events(
+            events,
+            dictionary=dictionary,
+            date_order=user.date_format,
+            missing_codes=version.missing_codes,
+        ),
+    }
 
 
 @login_required
@@ -38,11 +77,17 @@ def query_list(request):
     if record:
         queries = queries.filter(record__record_id=record)
     page = Paginator(queries.order_by("-opened_at"), 50).get_page(request.GET.get("page"))
+    dictionary = dictionary_version().dictionary
+    rows = [
+        (q, form_label(dictionary, q.instrument), field_label(dictionary, q.field))
+        for q in page.object_list
+    ]
     return render(
         request,
         "registry/queries.html",
         {
             "page": page,
+            "rows": rows,
             "status": status,
             "record": record,
             "statuses": Query.Status.choices,
@@ -79,9 +124,11 @@ def query_open_view(request, record_id: str):
         except RegistryError as exc:
             form.add_error(None, str(exc))
         else:
+            label = field_label(dictionary, field)
             messages.success(
                 request,
-                _("A query was opened on %(where)s.") % {"where": f"{record.record_id}.{field}"},
+                _("A query was opened on %(field)s of %(record_id)s.")
+                % {"field": label, "record_id": record.record_id},
             )
             return redirect(record.get_absolute_url())
     return render(
@@ -117,13 +164,20 @@ def query_detail(request, query_id: int):
         except RegistryError as exc:
             form.add_error("text", str(exc))
         else:
-            messages.success(request, _("The query was updated."))
+            label = field_label(dictionary_version().dictionary, query.field)
+            done = (
+                _("The query on %(field)s is answered.")
+                if action == "answer"
+                else _("The query on %(field)s is closed.")
+            )
+            messages.success(request, done % {"field": label})
             return redirect("registry:query", query.pk)
     return render(
         request,
         "registry/query_detail.html",
         {
             "query": query,
+            **_query_field(request.user, query),
             "form": form,
             "messages_": query.messages.select_related("author"),
             "can_answer": can_answer and query.status != Query.Status.CLOSED,

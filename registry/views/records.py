@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -18,6 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from centers.access import access_for
 from centers.models import Center, Role
+from registry.display import field_label, finding_text, form_label
 from registry.forms.filters import DashboardFilterForm
 from registry.models import InstrumentData, Query, Record
 from registry.quality import findings_for
@@ -80,6 +83,12 @@ def dashboard(request):
     ).values_list("record_id", "instrument", "status")
     for record_pk, instrument, status in rows:
         statuses.setdefault(record_pk, {}).setdefault(instrument, []).append(status)
+    unresolved = dict(
+        Query.objects.filter(record_id__in=[r.pk for r in page.object_list])
+        .exclude(status=Query.Status.CLOSED)
+        .values_list("record_id")
+        .annotate(n=Count("pk"))
+    )
     prefix = reverse("registry:dashboard")
     table = []
     for record in page.object_list:
@@ -88,7 +97,8 @@ def dashboard(request):
         cells = [
             _cell(home, form, by_form.get(form, []), form in repeating) for form, _label in forms_
         ]
-        table.append((record, home, mark_safe("".join(cells))))  # noqa: S308 - escaped in _cell
+        row_html = mark_safe("".join(cells))  # noqa: S308 - escaped in _cell
+        table.append((record, home, row_html, unresolved.get(record.pk, 0)))
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -167,9 +177,17 @@ def record_home(request, record_id: str):
                 "next_instance": (max((r.instance for r in found), default=0) + 1),
             }
         )
+    queries = list(record.queries.exclude(status=Query.Status.CLOSED))
+    per_form = Counter(q.instrument for q in queries)
+    for item in instruments:
+        item["queries"] = per_form.get(item["form"], 0)
     signature = current_signature(record)
     acknowledged = {a.rule_key: a for a in record.acknowledgements.all()}
-    findings = [(f, acknowledged.get(f.rule_key)) for f in findings_for(record, version)]
+    order = request.user.date_format
+    findings = [
+        (f, acknowledged.get(f.rule_key), finding_text(f.message, version.dictionary, order))
+        for f in findings_for(record, version)
+    ]
     access = access_for(request.user)
     return render(
         request,
@@ -180,7 +198,14 @@ def record_home(request, record_id: str):
             "signature": signature,
             "signature_valid": signature_is_valid(signature) if signature else None,
             "voided": record.signatures.filter(voided_at__isnull=False),
-            "queries": record.queries.exclude(status=Query.Status.CLOSED),
+            "queries": [
+                (
+                    q,
+                    field_label(version.dictionary, q.field),
+                    form_label(version.dictionary, q.instrument),
+                )
+                for q in queries
+            ],
             "findings": findings,
             "can_edit": access.can_edit_center(record.center_id),
             "can_lock": access.can_lock_center(record.center_id) and not record.is_locked,

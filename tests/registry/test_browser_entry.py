@@ -164,7 +164,7 @@ def test_coordinator_enters_a_complete_case(stack, page):
     page.dispatch_event('input[name="surgery_date"]', "change")
     page.dialog_answers.append(False)  # cancel: the change is undone, the date kept
     page.locator('input[name="surgery_done"][value="0"]').click()
-    assert page.dialogs and "surgery_date" in page.dialogs[-1]
+    assert page.dialogs and "Date of surgery" in page.dialogs[-1]  # the label, not the name
     expect(page.locator('input[name="surgery_done"][value="1"]')).to_be_checked()
     expect(field(page, "surgery_date")).to_be_visible()
     expect(page.locator('input[name="surgery_date"]')).to_have_value("31/02/2010")

@@ -95,3 +95,35 @@ def test_running_job_is_polled(client, dataset, people):
 
 def test_anonymous_is_sent_to_login(client, dataset):
     assert client.get("/exports/").status_code == 302
+
+
+def test_identified_and_deidentified_downloads_have_distinct_names_and_words(
+    client, dataset, people, django_capture_on_commit_callbacks
+):
+    from django.utils import timezone
+
+    from registry.dataset import current_version
+
+    people["dm"].date_format = "mdy"
+    people["dm"].save(update_fields=["date_format"])
+    build(client, people["dm"], django_capture_on_commit_callbacks)
+    build(client, people["dm"], django_capture_on_commit_callbacks, deidentify="on", dates="days")
+    # Both may start within the same second: tell them apart by what they hold.
+    jobs = {job["options"]["deidentify"]: job for job in jobs_of(people["dm"])}
+    identified, deidentified = jobs[False], jobs[True]
+    version = current_version()
+    today = timezone.localdate().isoformat()
+    names = {}
+    for job in (identified, deidentified):
+        download = client.get(f"/exports/{job['id']}/download/")
+        disposition = download["Content-Disposition"]
+        names[job["id"]] = disposition.split("filename=")[1].strip('"')
+    assert names[identified["id"]] == f"registry_identified_locked_v{version}_{today}.zip"
+    assert names[deidentified["id"]] == f"registry_deidentified_locked_v{version}_{today}.zip"
+
+    page = client.get("/exports/").content.decode()
+    assert "Identified (names, dates and free text kept)" in page
+    assert "De-identified (dates as days from diagnosis)" in page
+    assert "files: CSV, data dictionary, R script" in page
+    started = timezone.localtime(timezone.now()).strftime("%m/%d/%Y")  # their month-first order
+    assert started in page and "+00:00" not in page

@@ -189,7 +189,7 @@ def test_messages_help_the_person_typing() -> None:
         validate_value(text_field("number"), "3,5")
     with pytest.raises(FieldValueError, match="exactly 2 decimal places, e.g. 1.55"):
         validate_value(text_field("number_2dp"), "3.5")
-    with pytest.raises(FieldValueError, match="expected DD-MM-YYYY or YYYY-MM-DD"):
+    with pytest.raises(FieldValueError, match="expected dd/mm/yyyy or yyyy-mm-dd"):
         validate_value(text_field("date_dmy"), "yesterday")
     with pytest.raises(FieldValueError, match="not a real calendar date"):
         validate_value(text_field("date_dmy"), "31/02/2020")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import pytest
 
@@ -21,8 +22,49 @@ def test_record_history_shows_every_event_with_reason(client, locked_record, peo
     actions = {e.action for e in response.context["page"]}
     assert {"record_create", "create", "form_status", "signature", "lock"} <= actions
     body = response.content.decode()
-    assert "surgery_date" in body and "2010-03-20" in body
+    # In the words and the date format of the person reading it, not variable names and ISO.
+    assert "Date of surgery" in body and "20/03/2010" in body
+    assert "2010-03-20" not in body
     assert "I reviewed this record" in body  # the signature's meaning is the lock's reason
+
+
+def test_history_shows_choices_signatures_and_statuses_as_text(
+    client, locked_record, people, dictionary
+):
+    from registry.services.locking import unlock_record
+    from registry.services.records import save_instrument
+
+    unlock_record(user=people["dm"], record=locked_record, reason="Sex was entered wrongly")
+    row = locked_record.instruments.get(instrument="enrolment")
+    save_instrument(
+        user=people["coord_mil"],
+        record=locked_record,
+        instrument="enrolment",
+        instance=1,
+        data={**row.data, "sex": "1"},
+        status=row.status,
+        expected_version=row.version,
+        dictionary_version=dictionary,
+        reason="Checked the chart",
+    )
+    people["coord_mil"].date_format = "ymd"
+    people["coord_mil"].save(update_fields=["date_format"])
+    client.force_login(people["coord_mil"])
+    rows = client.get(f"/records/{locked_record.record_id}/history/").context["rows"]
+    by_action = {}
+    for r in rows:
+        by_action.setdefault(r.event.action, []).append(r)
+    sex = next(r for r in by_action["update"] if r.event.field == "sex")
+    assert sex.change == "Sex: Female -> Male"
+    assert sex.form == "Enrolment #1"
+    (signed,) = by_action["signature"]
+    assert signed.new.startswith(f"Signed by {people['inv_mil'].full_name}, meaning")
+    assert "{" not in signed.new and "content_sha256" not in signed.new
+    assert "Complete" in {r.new for r in by_action["form_status"]}
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} \S+", sex.when)  # their ymd
+    body = client.get(f"/records/{locked_record.record_id}/history/").content.decode()
+    assert "Female</span> → Male" in body
+    assert "{&#x27;signer&#x27;" not in body and "{'signer'" not in body
 
 
 def test_audit_log_site_users_see_only_their_centre(client, complete_record, people, centers):

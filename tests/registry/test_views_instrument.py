@@ -52,6 +52,21 @@ def test_form_renders_sections_required_markers_notes_and_tools(coord, record):
     assert 'name="__version"' in body and "Save &amp; Next form" in body
 
 
+def test_the_date_note_agrees_with_the_placeholder_in_the_persons_format(coord, record):
+    body = coord.get(url(record, "diagnosis_pathology")).content.decode()
+    # The dictionary's note says "(DD-MM-YYYY)"; the person reads one hint, theirs.
+    assert "Date of the diagnostic biopsy or resection specimen (dd/mm/yyyy)" in body
+    assert "DD-MM-YYYY" not in body
+    user = coord.get(url(record, "diagnosis_pathology")).wsgi_request.user
+    user.date_format = "ymd"
+    user.save(update_fields=["date_format"])
+    body = coord.get(url(record, "diagnosis_pathology")).content.decode()
+    assert 'placeholder="yyyy-mm-dd"' in body
+    assert "Date of the diagnostic biopsy or resection specimen (yyyy-mm-dd)" in body
+    refused = post(coord, record, "diagnosis_pathology", {"date_dx": "yesterday"})
+    assert "expected yyyy-mm-dd" in refused.content.decode()
+
+
 def test_dates_typed_day_first_are_stored_iso_and_shown_day_first(coord, record):
     response = post(
         coord,
@@ -153,7 +168,10 @@ def test_branching_hidden_values_are_cleared_and_reported(coord, record):
     row = InstrumentData.objects.get(record=record, instrument="primary_surgery")
     assert row.data["surgery_date"] == ""
     page = coord.get(url(record))
-    assert any("surgery_date" in str(m) for m in page.context["messages"])
+    shown = [str(m) for m in page.context["messages"]]
+    assert any("cleared: Date of surgery" in m for m in shown)  # the label, not surgery_date
+    assert any(m.startswith("Saved Primary Surgery #1") for m in shown)
+    assert not any("surgery_date" in m or "primary_surgery" in m for m in shown)
     event = AuditEvent.objects.get(
         record_id=record.record_id, field="surgery_date", action="update"
     )
@@ -348,7 +366,9 @@ def test_field_history_lists_every_value(coord, record):
     body = response.content.decode()
     assert "<html" not in body  # a fragment for the dialog
     assert "Pathology report revised" in body
-    assert [e.new_value for e in response.context["events"]] == ["1", "0"]
+    assert [r.event.new_value for r in response.context["rows"]] == ["1", "0"]
+    margins = response.context["rows"][0]
+    assert margins.old and margins.new and margins.new != "1"  # choice labels, not codes
     assert "<html" in coord.get(history).content.decode()
 
 

@@ -31,6 +31,12 @@ def test_findings_listed_per_centre_with_links_to_the_field(client, flagged, peo
     assert any(i["finding"].rule_key == "dx_before_surgery" for i in items)
     link = f"/records/{flagged.record_id}/primary_surgery/1/#field-surgery_date"
     assert link in response.content.decode()
+    # In labels and the reader's date format, not variable names and ISO dates.
+    (item,) = [i for i in items if i["finding"].rule_key == "dx_before_surgery"]
+    assert item["text"] == "Date of surgery (01/01/2009) is before Date of diagnosis (04/03/2010)"
+    assert item["field_label"] == "Date of surgery"
+    home = client.get(flagged.get_absolute_url()).content.decode()
+    assert "Date of surgery (01/01/2009) is before Date of diagnosis (04/03/2010)" in home
 
 
 def test_site_users_see_only_their_centre(client, flagged, people):

@@ -126,7 +126,9 @@
       });
       if (!losing.length || !trigger) break;
       if (guard === 0) {
-        var names = losing.map(function (w) { return w.getAttribute('data-field'); }).join(', ');
+        var names = losing.map(function (w) {
+          return w.getAttribute('data-label') || w.getAttribute('data-field');
+        }).join(', ');
         var question = (ctx.confirm_hide || 'This change hides %(names)s. Clear the value(s) ' +
                         'entered there? (The old values stay in the audit trail.)');
         if (!window.confirm(question.replace('%(names)s', names))) {
