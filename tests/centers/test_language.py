@@ -75,7 +75,7 @@ def test_validation_errors_and_messages_are_in_the_persons_language(
         {"__status": "0", "__version": "0", "action": "stay", "date_dx": "01/02/2020"},
         follow=True,
     )
-    assert "Salvata diagnosis_pathology n. 1" in saved.content.decode()
+    assert "Salvata Diagnosi e anatomia patologica n. 1" in saved.content.decode()
 
 
 def test_dates_and_numbers_follow_the_language():

@@ -64,8 +64,8 @@ def english_patterns() -> list[tuple[str, re.Pattern]]:
             if english == shown:
                 continue  # "Record", "Query", "Monitor": the same word in Italian
             plain = re.sub(r"<[^>]+>", "", english).replace("&amp;", "&").replace("%%", "%")
-            parts = re.split(r"%\([a-z_]+\)s", plain)
-            regex = ".+?".join(re.escape(p.strip()) for p in parts).strip()
+            parts = re.split(r"%\([a-z_]+\)s", plain.strip())
+            regex = ".+?".join(re.escape(p) for p in parts)
             longest = max(parts, key=len).strip()
             if len(longest) >= 3:
                 patterns.append((english, re.compile(regex)))
@@ -154,7 +154,7 @@ def test_coordinator_journey_in_italian(page):
     page.fill('input[name="year_of_birth"]', "1960")
     page.click("#save-stay")
     page.wait_for_load_state()
-    expect(page.locator(".alert-success")).to_contain_text("Salvata enrolment n. 1")
+    expect(page.locator(".alert-success")).to_contain_text("Salvata Arruolamento n. 1")
     assert_italian(page, "the saved form")
 
     page.click("nav[aria-label='breadcrumb'] li:nth-child(2) a")
