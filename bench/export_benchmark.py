@@ -244,7 +244,7 @@ def main() -> None:
         fn = {"export": measure_export, "copy": measure_copy, "bundle": measure_bundle}[args.child]
         print(json.dumps(fn(args.db, args.out)))
         return
-    db = f"bench_export_{args.records}"
+    db = f"{os.environ.get('BENCH_DB_PREFIX', 'bench')}_export_{args.records}"
     Path(args.out).mkdir(parents=True, exist_ok=True)
     load = {} if args.keep else create_database(db, args.records)
     exports, copies = [], []

@@ -28,7 +28,7 @@ from registry.models import DictionaryVersion, InstrumentData, Record, RecordCou
 
 from .import_rows import PlannedSave, RecordImport
 
-IMPORT_BATCH_RECORDS = 100
+IMPORT_BATCH_RECORDS = 20
 
 
 @dataclass
