@@ -9,6 +9,7 @@ connections. Also the record status dashboard's latency with 10,000 records.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 from urllib.parse import urlencode
 
@@ -61,6 +62,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--records", type=int, default=10000)
+    parser.add_argument(
+        "--cache-url",
+        default=os.environ.get("BENCH_CACHE_URL", ""),
+        help="CACHE_URL for the server (Redis: sessions read from it, as in production)",
+    )
     args = parser.parse_args()
     django_setup()
     import psycopg
@@ -72,7 +78,8 @@ def main() -> None:
     try:
         record_ids = stack.shell(SETUP.format(clients=args.clients)).strip().split(",")
         server_opts = {"workers": 4, "threads": 1}
-        stack.start_server(**server_opts)
+        cache_env = {"CACHE_URL": args.cache_url} if args.cache_url else {}
+        stack.start_server(**server_opts, env=cache_env)
         ceiling = run_load(
             stack.url,
             clients=args.clients,
@@ -126,7 +133,7 @@ def main() -> None:
         )
         stack.stop()
 
-        stack.start_server(**server_opts, env={"CONN_MAX_AGE": "0"})
+        stack.start_server(**server_opts, env={"CONN_MAX_AGE": "0", **cache_env})
         no_pool = run_load(
             stack.url,
             clients=args.clients,
@@ -140,7 +147,7 @@ def main() -> None:
             for statement in BULK.format(records=args.records).split(";"):
                 if statement.strip():
                     conn.execute(statement)
-        stack.start_server(**server_opts)
+        stack.start_server(**server_opts, env=cache_env)
         dashboard = run_load(
             stack.url,
             clients=4,
@@ -158,6 +165,7 @@ def main() -> None:
             "clients": args.clients,
             "seconds": args.seconds,
             "gunicorn": server_opts,
+            "cache_url": bool(args.cache_url),
             "ceiling_healthz": c,
             "form_save": s,
             "healthz_without_persistent_connections": no_pool.summary(),

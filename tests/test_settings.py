@@ -145,3 +145,11 @@ def test_production_forces_debug_off_and_refuses_the_demo_password():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["False", "False", "True"]
+
+
+def test_with_a_shared_cache_sessions_are_read_from_it_and_kept_in_the_database():
+    code = "from django.conf import settings; print(settings.SESSION_ENGINE)"
+    shared = run_manage("shell", "-v", "0", "-c", code, env_extra={"CACHE_URL": "redis://x:1/0"})
+    alone = run_manage("shell", "-v", "0", "-c", code, env_extra={"CACHE_URL": ""})
+    assert shared.stdout.strip() == "django.contrib.sessions.backends.cached_db", shared.stderr
+    assert alone.stdout.strip() == "django.contrib.sessions.backends.db", alone.stderr
