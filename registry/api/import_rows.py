@@ -7,7 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from registry.dictionary import Dictionary
 from registry.entry import clean_instrument
+from registry.logic import LogicSyntaxError, field_references
 from registry.models import DictionaryVersion, FormStatus, InstrumentData, Record
 from registry.services.errors import RegistryError
 from registry.services.records import merged_values, next_instance, save_instrument
@@ -126,6 +128,8 @@ class RecordImport:
                 if cleaned is not None and instance == 1:
                     others.update(cleaned.data)
             for form, instance, merged, status, _row, _data in planned:
+                if _pass and not (_logic_references(dictionary, form) & others.keys()):
+                    continue  # its logic reads nothing of the other targets: pass 1 stands
                 context = {**merged_values(rows, exclude=(form, instance)), **others}
                 cleaned_by_target[(form, instance)] = clean_instrument(
                     dictionary=dictionary,
@@ -183,3 +187,29 @@ class RecordImport:
                     {"record": record.record_id, "field_name": "", "value": "", "message": str(exc)}
                 )
         return errors
+
+
+# (form's dictionary object, its references) by (id of that object, form): the object is kept,
+# so its id cannot be reused by another dictionary while the entry lives.
+_REFERENCES: dict[tuple[int, str], tuple[Dictionary, frozenset[str]]] = {}
+
+
+def _logic_references(dictionary: Dictionary, form: str) -> frozenset[str]:
+    """The fields a form's branching logic and calculations read (cleaning depends on no
+    other value of the record)."""
+    key = (id(dictionary), form)
+    entry = _REFERENCES.get(key)
+    if entry is not None and entry[0] is dictionary:
+        return entry[1]
+    names: set[str] = set()
+    for f in dictionary.fields_of(form):
+        for expression in (f.branching_logic, f.calculation if f.field_type == "calc" else ""):
+            if expression:
+                try:
+                    names |= field_references(expression)
+                except LogicSyntaxError:
+                    pass  # cleaning treats it as always shown / blank: reads nothing
+    if len(_REFERENCES) > 256:
+        _REFERENCES.clear()
+    _REFERENCES[key] = (dictionary, frozenset(names))
+    return _REFERENCES[key][1]
