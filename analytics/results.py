@@ -4,7 +4,9 @@ are returned apart from the summaries, so the dashboard never loads them to show
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -47,9 +49,20 @@ def km_summary(km: dict[str, Any] | None, excluded: list[dict] | None = None) ->
 
 
 def _arrays(observations: list[Observation]) -> tuple[np.ndarray, np.ndarray]:
-    time = np.fromiter((o.time_months for o in observations), float, len(observations))
-    event = np.fromiter((o.event for o in observations), float, len(observations))
+    n = len(observations)
+    time = np.fromiter(map(attrgetter("time_months"), observations), float, n)
+    event = np.fromiter(map(attrgetter("event"), observations), float, n)
     return time, event
+
+
+def _groups_of(observations: list[Observation], membership: Mapping[str, str | None]) -> list:
+    return list(map(membership.get, map(attrgetter("record_id"), observations)))
+
+
+#: Fitted curves by the content hash of their input: a lock adds one record, so at the next
+#: recompute most subgroup curves (and any endpoint the record is not in) are unchanged.
+_KM_CACHE: dict[bytes, dict[str, Any]] = {}
+_KM_CACHE_SIZE = 256
 
 
 def fit_km(
@@ -57,7 +70,19 @@ def fit_km(
 ) -> dict[str, Any] | None:
     if time.size == 0:
         return None
-    return kaplan_meier(time, event, ci_method=ci_method, survival_times=survival_times).to_dict()
+    digest = hashlib.sha256(time.tobytes())
+    digest.update(event.astype(float).tobytes())
+    digest.update(repr((ci_method, survival_times)).encode())
+    key = digest.digest()
+    cached = _KM_CACHE.get(key)
+    if cached is None:
+        cached = kaplan_meier(
+            time, event, ci_method=ci_method, survival_times=survival_times
+        ).to_dict()
+        if len(_KM_CACHE) >= _KM_CACHE_SIZE:
+            _KM_CACHE.pop(next(iter(_KM_CACHE)))
+        _KM_CACHE[key] = cached
+    return dict(cached)  # its lists are shared with the cache: read them, never change them
 
 
 def build_results(
@@ -89,7 +114,7 @@ def build_results(
         if key not in SUBGROUP_ENDPOINTS or time.size == 0:
             continue
         for sg_key, membership in groups.items():
-            group = [membership.get(o.record_id) for o in data.observations]
+            group = _groups_of(data.observations, membership)
             summaries["logrank"][f"{key}_by_{sg_key}"] = _logrank(time, event, group)
             if (key, sg_key) in curve_subgroups:
                 _subgroup(summaries, curves, key, sg_key, config, time, event, group, ci_method)
@@ -114,7 +139,7 @@ def build_details(
         time, event = _arrays(data.observations)
         curves[key] = {}
         for sg_key, membership in groups.items():
-            group = [membership.get(o.record_id) for o in data.observations]
+            group = _groups_of(data.observations, membership)
             details["cox"][f"{key}_by_{sg_key}"] = _cox(time, event, group)
             if (key, sg_key) not in skip:
                 _subgroup(details, curves, key, sg_key, config, time, event, group, ci_method)
@@ -129,7 +154,7 @@ def subgroup_curves(
 ) -> dict[str, Any]:
     """{group: KM dict} for one endpoint split by one subgroup."""
     time, event = _arrays(data.observations)
-    group = [membership.get(o.record_id) for o in data.observations]
+    group = _groups_of(data.observations, membership)
     out: dict[str, Any] = {}
     _subgroup(
         {"subgroups": {}}, {data.key: out}, data.key, "x", config, time, event, group, ci_method
@@ -151,8 +176,9 @@ def _subgroup(
     times = [float(t) for t in config.get("survival_times", [12, 36, 60])]
     labels = {sg["key"]: sg["label"] for sg in config.get("subgroups", [])}
     per_group, sg_curves = {}, {}
+    labels_of = np.array(group, dtype=object)
     for level in sorted({g for g in group if g is not None}):
-        mask = np.array([g == level for g in group])
+        mask = labels_of == level
         sub = fit_km(time[mask], event[mask], ci_method=ci_method, survival_times=times)
         per_group[level] = km_summary(sub)
         sg_curves[level] = sub

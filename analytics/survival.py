@@ -68,6 +68,14 @@ def _none_if_nan(x: float) -> float | None:
     return None if x is None or not math.isfinite(x) else float(x)
 
 
+def _finite_or_none(values: Any) -> list[float | None]:
+    """_none_if_nan over an array, vectorised (curves have one value per event time)."""
+    a = np.asarray(values, dtype=float)
+    out = a.astype(object)
+    out[~np.isfinite(a)] = None
+    return out.tolist()
+
+
 def _key(t: float) -> str:
     return format(float(t), "g")
 
@@ -270,9 +278,9 @@ def kaplan_meier(
         n_event=n_event.astype(int).tolist(),
         n_censor=n_censor.astype(int).tolist(),
         survival=surv.tolist(),
-        std_err=[_none_if_nan(v) for v in std_err],
-        ci_lower=[_none_if_nan(v) for v in lower],
-        ci_upper=[_none_if_nan(v) for v in upper],
+        std_err=_finite_or_none(std_err),
+        ci_lower=_finite_or_none(lower),
+        ci_upper=_finite_or_none(upper),
         median=median,
         median_ci=median_ci,
         survival_at=survival_at,

@@ -392,7 +392,7 @@ def run_size(n: int) -> dict:
     import psycopg
     import redis
 
-    db = f"bench_analytics_{n}"
+    db = f"{os.environ.get('BENCH_DB_PREFIX', 'bench')}_analytics_{n}"
     with psycopg.connect(database_url("postgres"), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{db}"')

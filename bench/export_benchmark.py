@@ -124,11 +124,10 @@ def measure_bundle(db: str, out_dir: str) -> dict:
     """The whole zip as the web page builds it (CSV, dictionary, R script, manifest), and
     separately the SPSS/Stata files (built in memory by pyreadstat)."""
     _setup_django(db)
-    import shutil
-
     from centers.models import User
-    from registry.exports.build import build_export
     from registry.exports.options import ExportOptions
+    from registry.exports.statfiles import STATFILE_MAX_ROWS
+    from registry.models import Record
 
     user = User.objects.get(username="bench-dm")
     result = {}
@@ -136,17 +135,41 @@ def measure_bundle(db: str, out_dir: str) -> dict:
         ("zip_csv_dictionary_r", ("csv", "dictionary", "r")),
         ("zip_with_sav_dta", ("csv", "spss", "stata")),
     ):
-        target = Path(out_dir) / label
-        shutil.rmtree(target, ignore_errors=True)
-        with PeakRss() as rss:
-            started = time.perf_counter()
-            build_export(user=user, options=ExportOptions(formats=formats), directory=target)
-            seconds = time.perf_counter() - started
-        result[label] = {
-            "seconds": round(seconds, 2),
-            "rss_growth_mb": round(rss.peak - rss.base, 1),
-        }
+        result[label] = _bundle(user, Path(out_dir) / label, ExportOptions(formats=formats))
+    # At the cap: as many records as fit under STATFILE_MAX_ROWS (about 2.05 rows a record).
+    ids = tuple(
+        Record.objects.filter(is_locked=True)
+        .order_by("record_id")
+        .values_list("record_id", flat=True)[: int(STATFILE_MAX_ROWS / 2.1)]
+    )
+    options = ExportOptions(formats=("csv", "spss", "stata"), records=ids)
+    result["zip_with_sav_dta_at_cap"] = {
+        "records": len(ids),
+        **_bundle(user, Path(out_dir) / "at_cap", options),
+    }
     return result
+
+
+def _bundle(user, target: Path, options) -> dict:
+    import shutil
+
+    from registry.exports.build import build_export
+    from registry.exports.statfiles import StatFileTooLarge
+
+    shutil.rmtree(target, ignore_errors=True)
+    refused = ""
+    with PeakRss() as rss:
+        started = time.perf_counter()
+        try:
+            result = build_export(user=user, options=options, directory=target)
+        except StatFileTooLarge as exc:
+            refused, result = str(exc), None
+        seconds = time.perf_counter() - started
+    return {
+        "seconds": round(seconds, 2),
+        "rss_growth_mb": round(rss.peak - rss.base, 1),
+        **({"rows": result.manifest["rows"]} if result else {"refused": refused}),
+    }
 
 
 def measure_copy(db: str, out_dir: str) -> dict:
@@ -244,7 +267,7 @@ def main() -> None:
         fn = {"export": measure_export, "copy": measure_copy, "bundle": measure_bundle}[args.child]
         print(json.dumps(fn(args.db, args.out)))
         return
-    db = f"bench_export_{args.records}"
+    db = f"{os.environ.get('BENCH_DB_PREFIX', 'bench')}_export_{args.records}"
     Path(args.out).mkdir(parents=True, exist_ok=True)
     load = {} if args.keep else create_database(db, args.records)
     exports, copies = [], []

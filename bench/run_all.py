@@ -2,7 +2,8 @@
 database DATABASE_URL names (or the embedded PostgreSQL). Figures go to stdout and, for the
 form-save run, to bench/results/*.json; BENCHMARKS.md records them with date and machine.
 
-    python bench/run_all.py            # form save, export at 10,000 records, analytics to 10,000
+    python bench/run_all.py            # form save, import 2k/10k, export at 10,000 records,
+                                       # analytics to 10,000; then issue 13's table (summary.py)
     python bench/run_all.py --full     # adds the 100,000-record export and analytics (~40 min)
 """
 
@@ -23,6 +24,7 @@ def main() -> int:
     args = parser.parse_args()
     runs = [
         ["form_save_benchmark.py", "--seconds", "10", "--clients", "16", "--records", "10000"],
+        ["import_benchmark.py", "--sizes", "2000,10000"],
         ["export_benchmark.py", "--records", "10000", "--bundle"],
         ["analytics_benchmark.py", "--sizes", "33,1000,10000"],
     ]
@@ -39,6 +41,9 @@ def main() -> int:
         print(f"=== {script}: exit {result.returncode} in {time.monotonic() - started:.0f} s")
         if result.returncode:
             failed.append(script)
+    from summary import print_summary
+
+    print_summary()
     if failed:
         print("failed: " + ", ".join(failed), file=sys.stderr)
     return 1 if failed else 0

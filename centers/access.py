@@ -16,6 +16,9 @@ class Access:
     def memberships(self) -> list[Membership]:
         if not self.user.is_authenticated or not self.user.is_active:
             return []
+        preloaded = getattr(self.user, "preloaded_memberships", None)  # centers.backends
+        if preloaded is not None:
+            return preloaded
         return list(self.user.memberships.select_related("center"))
 
     @cached_property

@@ -288,6 +288,9 @@ if CACHE_URL:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
     }
+    # Sessions read from the shared cache, written through to the database: a request spares
+    # its session SELECT (issue 13), and a log-out still ends the session for every process.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 DEMO_PASSWORD = "demo-password"  # noqa: S105 - demo users only; refused in production mode
 
 if PRODUCTION:

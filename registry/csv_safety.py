@@ -82,7 +82,9 @@ class _SafeWriter:
         check = _CHECK_FIRST  # most cells are decided by their first character alone
         return self._writer.writerow(
             [
-                v if v.__class__ is str and (not v or v[0] not in check) else safe_cell(v)
+                v  # None is an empty cell to csv.writer, as to safe_cell
+                if v is None or (v.__class__ is str and (not v or v[0] not in check))
+                else safe_cell(v)
                 for v in row
             ]
         )

@@ -50,7 +50,7 @@ def build_cohort(seed: int | None = None) -> list[SyntheticPatient]:
         stretch = 1.0 if seed is None else rng.uniform(0.85, 1.15)
         patients.append(_patient(CENTER_CODES[i % 6], course, rng, stretch))
     for i, (dx, site) in enumerate(IN_PROGRESS):
-        patient = SyntheticPatient(CENTER_CODES[i + 1], complete=False, lock=False)
+        patient = SyntheticPatient(CENTER_CODES[i], complete=False, lock=False)
         patient.forms = {
             "enrolment": [_enrolment(dx, rng)],
             "diagnosis_pathology": [_pathology(dx, site, rng)],

@@ -66,6 +66,7 @@ class LiveStack:
         env: dict | None = None,
         probe_path: str = "/accounts/login/",
         probe_headers: dict | None = None,
+        timeout: int = 120,
     ) -> str:
         port = free_port()
         command = [
@@ -80,7 +81,7 @@ class LiveStack:
             "--threads",
             str(threads),
             "--timeout",
-            "120",
+            str(timeout),
         ]
         log = tempfile.NamedTemporaryFile(
             prefix=f"{self.name}-server-",

@@ -200,3 +200,11 @@ def test_development_prints_e_mail_to_the_console_and_leaves_two_factor_off():
         "False",
         "django.core.mail.backends.console.EmailBackend",
     ]
+
+
+def test_with_a_shared_cache_sessions_are_read_from_it_and_kept_in_the_database():
+    code = "from django.conf import settings; print(settings.SESSION_ENGINE)"
+    shared = run_manage("shell", "-v", "0", "-c", code, env_extra={"CACHE_URL": "redis://x:1/0"})
+    alone = run_manage("shell", "-v", "0", "-c", code, env_extra={"CACHE_URL": ""})
+    assert shared.stdout.strip() == "django.contrib.sessions.backends.cached_db", shared.stderr
+    assert alone.stdout.strip() == "django.contrib.sessions.backends.db", alone.stderr

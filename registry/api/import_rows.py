@@ -1,20 +1,31 @@
 """The values one import brings for one record, merged with what is stored, cleaned like a form
-submission and saved through registry.services.records.save_instrument."""
+submission (`plan`, no writes) and saved (`save`: through registry.services.records.
+save_instrument for an existing record; record_import writes new records in bulk)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from registry.dictionary import Dictionary
 from registry.entry import clean_instrument
-from registry.models import DictionaryVersion, FormStatus, Record
+from registry.logic import LogicSyntaxError, field_references
+from registry.models import DictionaryVersion, FormStatus, InstrumentData, Record
 from registry.services.errors import RegistryError
-from registry.services.records import next_instance, record_values, save_instrument
+from registry.services.records import merged_values, next_instance, save_instrument
 
 
 class Target(NamedTuple):
     form: str
     instance: str  # a number, or "new"
+
+
+class PlannedSave(NamedTuple):
+    form: str
+    instance: int
+    data: dict
+    status: int
+    row: InstrumentData | None  # the stored instance, None for a new one
 
 
 @dataclass
@@ -59,21 +70,36 @@ class RecordImport:
     def apply(
         self, *, user, record: Record, version: DictionaryVersion, date_order: str, reason: str
     ) -> list[dict]:
+        """Clean and save this record's values (one record, the caller's transaction)."""
+        errors, planned = self.plan(record=record, version=version, date_order=date_order)
+        if errors:
+            return errors
+        return self.save(user=user, record=record, planned=planned, version=version, reason=reason)
+
+    def plan(
+        self, *, record: Record | None, version: DictionaryVersion, date_order: str
+    ) -> tuple[list[dict], list[PlannedSave]]:
+        """Merge with what is stored and clean every target like a form submission, writing
+        nothing. `record` None: a record the import will create (nothing stored yet)."""
         errors = list(self.errors)
-        self.record_id = record.record_id
+        if record is not None:
+            self.record_id = record.record_id
         dictionary = version.dictionary
         missing = version.missing_code_values
-        existing = {
-            (r.instrument, r.instance): r
-            for r in record.instruments.filter(deleted_at__isnull=True)
-        }
+        rows = (
+            list(record.instruments.filter(deleted_at__isnull=True).order_by("-instance"))
+            if record is not None
+            else []
+        )
+        existing = {(r.instrument, r.instance): r for r in rows}
         order = {form: i for i, form in enumerate(dictionary.form_names)}
         planned: list[tuple[str, int, dict, int, object, TargetData]] = []
         new_counter: dict[str, int] = {}
         for key in sorted(self.targets, key=lambda t: (order.get(t.form, 99), t.instance)):
             data = self.targets[key]
             if key.instance == "new":
-                base = new_counter.get(key.form) or next_instance(record, key.form)
+                first = next_instance(record, key.form) if record else 1
+                base = new_counter.get(key.form) or first
                 instance, new_counter[key.form] = base, base + 1
             else:
                 instance = int(key.instance)
@@ -102,7 +128,9 @@ class RecordImport:
                 if cleaned is not None and instance == 1:
                     others.update(cleaned.data)
             for form, instance, merged, status, _row, _data in planned:
-                context = {**record_values(record, exclude=(form, instance)), **others}
+                if _pass and not (_logic_references(dictionary, form) & others.keys()):
+                    continue  # its logic reads nothing of the other targets: pass 1 stands
+                context = {**merged_values(rows, exclude=(form, instance)), **others}
                 cleaned_by_target[(form, instance)] = clean_instrument(
                     dictionary=dictionary,
                     instrument=form,
@@ -117,24 +145,40 @@ class RecordImport:
                 value = data.values.get(name, merged.get(name, ""))
                 errors.append(
                     {
-                        "record": record.record_id,
+                        "record": self.record_id,
                         "field_name": name,
                         "value": ",".join(value) if isinstance(value, list) else str(value),
                         "message": message,
                     }
                 )
-        if errors:
-            return errors
-        for form, instance, _merged, status, row, _data in planned:
+        saves = [
+            PlannedSave(form, instance, cleaned_by_target[(form, instance)].data, status, row)
+            for form, instance, _merged, status, row, _data in planned
+        ]
+        return errors, saves
+
+    def save(
+        self,
+        *,
+        user,
+        record: Record,
+        planned: list[PlannedSave],
+        version: DictionaryVersion,
+        reason: str,
+    ) -> list[dict]:
+        """Write a plan into an existing record through save_instrument (versions compared,
+        dependent calculations refreshed), in the caller's transaction."""
+        errors = []
+        for save in planned:
             try:
                 save_instrument(
                     user=user,
                     record=record,
-                    instrument=form,
-                    instance=instance,
-                    data=cleaned_by_target[(form, instance)].data,
-                    status=status,
-                    expected_version=row.version if row else None,
+                    instrument=save.form,
+                    instance=save.instance,
+                    data=save.data,
+                    status=save.status,
+                    expected_version=save.row.version if save.row else None,
                     dictionary_version=version,
                     reason=reason,
                 )
@@ -143,3 +187,29 @@ class RecordImport:
                     {"record": record.record_id, "field_name": "", "value": "", "message": str(exc)}
                 )
         return errors
+
+
+# (form's dictionary object, its references) by (id of that object, form): the object is kept,
+# so its id cannot be reused by another dictionary while the entry lives.
+_REFERENCES: dict[tuple[int, str], tuple[Dictionary, frozenset[str]]] = {}
+
+
+def _logic_references(dictionary: Dictionary, form: str) -> frozenset[str]:
+    """The fields a form's branching logic and calculations read (cleaning depends on no
+    other value of the record)."""
+    key = (id(dictionary), form)
+    entry = _REFERENCES.get(key)
+    if entry is not None and entry[0] is dictionary:
+        return entry[1]
+    names: set[str] = set()
+    for f in dictionary.fields_of(form):
+        for expression in (f.branching_logic, f.calculation if f.field_type == "calc" else ""):
+            if expression:
+                try:
+                    names |= field_references(expression)
+                except LogicSyntaxError:
+                    pass  # cleaning treats it as always shown / blank: reads nothing
+    if len(_REFERENCES) > 256:
+        _REFERENCES.clear()
+    _REFERENCES[key] = (dictionary, frozenset(names))
+    return _REFERENCES[key][1]

@@ -1,10 +1,11 @@
 """content=record import: REDCap flat rows, validated exactly like the forms
-(registry.entry.clean_instrument), written through the record services, all or nothing.
+(registry.entry.clean_instrument), checked as a whole before anything is written (any error:
+nothing is written), then written in short batches (registry.api.import_batches).
 
 A record id names its centre (MIL-0007): a new record is created only in a centre the user can
 edit, and only as that centre's next id (generateNextRecordName) or with forceAutoNumber, which
 allocates the next id of the user's centre. Errors come back as REDCap gives them: one line per
-problem, "record","field","value","message"; nothing is written when there is any.
+problem, "record","field","value","message".
 """
 
 from __future__ import annotations
@@ -13,9 +14,6 @@ import csv
 import io
 import json
 
-from django.db import transaction
-
-from centers.access import access_for
 from registry import csv_safety
 from registry.exports.columns import REPEAT_INSTANCE, REPEAT_INSTRUMENT, export_columns
 from registry.exports.options import ExportOptions
@@ -26,9 +24,10 @@ from registry.hostile_input import (
     json_nesting_depth,
     printable_name,
 )
-from registry.models import DictionaryVersion, Record
+from registry.models import DictionaryVersion
 from registry.services.dictionary import current_dictionary_version
 
+from .import_batches import ImportWriteError, plan_import, write_import
 from .import_rows import RecordImport, Target
 from .params import Params
 from .responses import ApiError
@@ -36,10 +35,6 @@ from .responses import ApiError
 IGNORED_COLUMNS = {"redcap_data_access_group", "registry_lock_status", "redcap_event_name"}
 MAX_INSTANCE = 2**31 - 1  # InstrumentData.instance is a PostgreSQL integer
 DATE_ORDERS = {"YMD": "ymd", "MDY": "mdy", "DMY": "dmy"}
-
-
-class _Rollback(Exception):
-    pass
 
 
 def parse_data(params: Params) -> list[dict]:
@@ -189,24 +184,20 @@ def import_records(user, params: Params, *, import_tool: bool = False) -> dict:
             target.add(key, kind, field_name, code, value, overwrite=overwrite == "overwrite")
     if errors:
         raise ApiError(_summary(errors), details=errors)
-    result = {"count": 0, "ids": [], "auto_ids": []}
+    plans, errors = plan_import(
+        user,
+        imports,
+        version,
+        force_auto=force_auto,
+        date_order=date_order,
+        import_tool=import_tool,
+    )
+    if errors:
+        raise ApiError(_summary(errors), details=errors)
     try:
-        with transaction.atomic():
-            for rid, rec_import in imports.items():
-                record = _resolve(user, rid, force_auto, errors, import_tool)
-                if record is None:
-                    continue
-                errors += rec_import.apply(
-                    user=user, record=record, version=version, date_order=date_order, reason=reason
-                )
-                result["count"] += 1
-                result["ids"].append(record.record_id)
-                result["auto_ids"].append(f"{record.record_id},{rid}")
-            if errors:
-                raise _Rollback
-    except _Rollback:
-        raise ApiError(_summary(errors), details=errors) from None
-    return result
+        return write_import(user, plans, version, reason=reason)
+    except ImportWriteError as exc:
+        raise ApiError(_summary(exc.errors, written=exc.written), details=exc.errors) from None
 
 
 def _instance_ok(instance: str) -> bool:
@@ -215,67 +206,23 @@ def _instance_ok(instance: str) -> bool:
     return instance.isascii() and instance.isdigit() and 0 < int(instance) <= MAX_INSTANCE
 
 
-def _resolve(
-    user, rid: str, force_auto: bool, errors: list[dict], import_tool: bool = False
-) -> Record | None:
-    """The record to write to (existing and editable, or new in an editable centre)."""
-    from registry.services.records import create_record
-
-    access = access_for(user)
-    centers = access.import_centers if import_tool else access.editable_centers
-    editable = {c.code: c for c in centers}
-    prefix = rid.split("-", 1)[0].upper()
-    if force_auto:
-        center = editable.get(prefix) or (centers or [None])[0]
-        if center is None:
-            errors.append(_err(rid, "", "", "You cannot add records (no centre to add them to)"))
-            return None
-        return create_record(user=user, center=center)
-    existing = Record.objects.visible_to(user).filter(record_id=rid).first()
-    if existing is not None:
-        if not any(c.pk == existing.center_id for c in centers):
-            errors.append(_err(rid, "", "", "You cannot change records of this centre"))
-            return None
-        if existing.is_locked:
-            errors.append(_err(rid, "", "", "The record is locked; a data manager can unlock it"))
-            return None
-        return existing
-    center = editable.get(prefix)
-    if center is None or Record.objects.filter(record_id=rid).exists():
-        errors.append(
-            _err(
-                rid,
-                "",
-                "",
-                "Records can only be added to your own centre, with "
-                "its prefix (use generateNextRecordName or forceAutoNumber)",
-            )
-        )
-        return None
-    record = create_record(user=user, center=center)
-    if record.record_id != rid:
-        errors.append(
-            _err(
-                rid,
-                "",
-                "",
-                f"The next record id of this centre is "
-                f"{record.record_id}: use generateNextRecordName or forceAutoNumber",
-            )
-        )
-        return None
-    return record
-
-
 def _err(record: str, field: str, value, message: str) -> dict:
     if isinstance(value, list):
         value = ",".join(value)
     return {"record": record, "field_name": field, "value": str(value), "message": message}
 
 
-def _summary(errors: list[dict]) -> str:
+def _summary(errors: list[dict], *, written: list[str] | None = None) -> str:
     out = io.StringIO()
     writer = csv_safety.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\n")
     for e in errors:
         writer.writerow([e["record"], e["field_name"], e["value"], e["message"]])
-    return "There were errors; nothing was imported.\n" + out.getvalue().rstrip("\n")
+    if written:  # a later batch met a change made while the import ran (import_batches)
+        head = (
+            f"There were errors in a later batch; {len(written)} records were imported before "
+            f"it ({', '.join(written[:20])}{', ...' if len(written) > 20 else ''}), the rest "
+            "was not.\n"
+        )
+    else:
+        head = "There were errors; nothing was imported.\n"
+    return head + out.getvalue().rstrip("\n")

@@ -129,6 +129,8 @@ def build_export(
         )
         raw_csv = data_csv
         stats = {"spss", "stata"} & set(options.formats)
+        if stats:
+            statfiles.check_statfile_size(counts.rows)
         if stats and (options.labels or options.header == "label"):
             raw_csv = directory / "raw.tmp.csv"  # .sav/.dta are read from codes and names
             _write_csv(

@@ -18,9 +18,29 @@ from registry.csv_safety import r_unguard_function, unguard
 
 from .columns import STATUS_LABELS, Column
 
+# pyreadstat (1.3) writes .sav/.dta only from a whole DataFrame: no append, no row chunks (its
+# readers have them, its writers do not). The typed frame costs about 5 KB per flat row with
+# the GI-LMS dictionary (BENCHMARKS.md: +109 MB at 20,601 rows), so above this many rows the
+# export refuses these two formats rather than grow the worker by hundreds of MB; the CSV and
+# the R script stream with flat memory at any size.
+STATFILE_MAX_ROWS = 18_000
 FIXED_SAV_STAMP = b"01 Jan 8000:00:00"  # creation date (9 bytes) + time (8 bytes)
 FIXED_DTA_STAMP = b"01 Jan 1980 00:00"
 CHUNK_ROWS = 20000
+
+
+class StatFileTooLarge(ValueError):
+    pass
+
+
+def check_statfile_size(rows: int) -> None:
+    """Refuse SPSS/Stata files above STATFILE_MAX_ROWS flat rows, with what to do instead."""
+    if rows > STATFILE_MAX_ROWS:
+        raise StatFileTooLarge(
+            f"SPSS and Stata files are limited to {STATFILE_MAX_ROWS:,} rows and this export "
+            f"has {rows:,}: they are built in memory. Export CSV with the R script (any size), "
+            "or select fewer records, for SPSS or Stata."
+        )
 
 
 def _kind(c: Column) -> str:

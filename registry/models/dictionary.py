@@ -4,11 +4,20 @@ from functools import cached_property
 
 from django.conf import settings
 from django.db import models
+from django.db.models import CharField, Subquery
+from django.db.models import Value as V
+from django.db.models.functions import Cast, Concat
 
 
 class DictionaryVersionQuerySet(models.QuerySet):
     def current(self) -> DictionaryVersion | None:
         return self.order_by("-number").first()
+
+    def current_key(self) -> Subquery:
+        """ "pk:number:sha256" of the current version, as a subquery: a request that reads a
+        record learns in the same statement which (immutable, cached) version is current."""
+        key = Concat(Cast("pk", CharField()), V(":"), Cast("number", CharField()), V(":"), "sha256")
+        return Subquery(self.order_by("-number").annotate(key=key).values("key")[:1])
 
 
 class DictionaryVersion(models.Model):

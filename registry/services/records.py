@@ -15,12 +15,18 @@ from registry.logic import LogicSyntaxError, calculate, field_references
 from registry.models import DictionaryVersion, FormStatus, InstrumentData, Record, RecordCounter
 
 from .errors import EditConflict, PermissionDenied, ReasonRequired, RecordLocked
+from .fast_save import save_known_row
 
 
 def get_record_for_user(user, record_id: str, *, write: bool = False) -> Record:
     """The one way to fetch a record by id for a user: foreign records are 404, never 403."""
     try:
-        record = Record.objects.visible_to(user).select_related("center").get(record_id=record_id)
+        record = (
+            Record.objects.visible_to(user)
+            .select_related("center")
+            .annotate(current_dictionary_key=DictionaryVersion.objects.current_key())
+            .get(record_id=record_id)
+        )
     except Record.DoesNotExist:
         raise Http404("No such record") from None
     if write and not access_for(user).can_edit_center(record.center_id):
@@ -85,11 +91,37 @@ def save_instrument(
     expected_version: int | None,
     dictionary_version: DictionaryVersion,
     reason: str = "",
+    known_row: InstrumentData | None = None,
 ) -> InstrumentData:
     """Store cleaned values. `expected_version` is the row version the user started from (None
-    for a new instance); a mismatch means someone else saved meanwhile: EditConflict."""
+    for a new instance); a mismatch means someone else saved meanwhile: EditConflict.
+    `known_row`: the instance as the caller just read it, which lets the common save run as one
+    statement (registry.services.fast_save); the checks and their errors are the same."""
     if not access_for(user).can_import_center(record.center_id):
         raise PermissionDenied(_("You cannot edit this centre's records."))
+    if (
+        known_row is not None
+        and known_row.pk is not None
+        and expected_version == known_row.version
+        and not (record.is_locked or known_row.is_locked)
+        and (not known_row.ever_completed or reason.strip())
+        # becoming Complete notifies investigators (registry.notify): the general path does it
+        and not (status == FormStatus.COMPLETE and known_row.status != status)
+    ):
+        if known_row.data == data and known_row.status == status:
+            return known_row
+        changed = _changed_fields(known_row.data or {}, data)
+        if not _dependent_calc_targets(
+            dictionary_version, known_row.instrument, changed
+        ) and save_known_row(
+            user=user,
+            row=known_row,
+            data=data,
+            status=status,
+            dictionary_version=dictionary_version,
+            reason=reason.strip(),
+        ):
+            return known_row
     with transaction.atomic():
         locked_record = Record.objects.select_for_update(of=("self",)).get(pk=record.pk)
         if locked_record.is_locked:
@@ -136,8 +168,7 @@ def save_instrument(
             )
         set_audit_context(user=user, reason=reason.strip())
         became_complete = status == FormStatus.COMPLETE and (row.pk is None or row.status != status)
-        before = row.data or {}
-        changed_fields = {k for k in before.keys() | data.keys() if before.get(k) != data.get(k)}
+        changed_fields = _changed_fields(row.data or {}, data)
         row.data = data
         row.status = status
         row.ever_completed = row.ever_completed or status == 2
@@ -164,15 +195,7 @@ def _refresh_dependent_calcs(
     saved one (age at diagnosis on enrolment reads the date of diagnosis). Calc values are
     derived and recomputed on every save, so the row version is left alone: nobody's typing is
     lost."""
-    dictionary = version.dictionary
-    targets: dict[str, list] = {}
-    for f in dictionary.fields:
-        if (
-            f.field_type == "calc"
-            and f.form != saved.instrument
-            and field_references(f.calculation) & changed_fields
-        ):
-            targets.setdefault(f.form, []).append(f)
+    targets = _dependent_calc_targets(version, saved.instrument, changed_fields)
     if not targets:
         return
     rows = list(
@@ -196,6 +219,25 @@ def _refresh_dependent_calcs(
             row.data = updated
             row.updated_by = user
             row.save(update_fields=["data", "updated_by", "updated_at"])
+
+
+def _changed_fields(before: dict, after: dict) -> set[str]:
+    return {k for k in before.keys() | after.keys() if before.get(k) != after.get(k)}
+
+
+def _dependent_calc_targets(
+    version: DictionaryVersion, instrument: str, changed_fields: set[str]
+) -> dict[str, list]:
+    """The calc fields on other forms, per form, that read one of `changed_fields`."""
+    targets: dict[str, list] = {}
+    for f in version.dictionary.fields:
+        if (
+            f.field_type == "calc"
+            and f.form != instrument
+            and field_references(f.calculation) & changed_fields
+        ):
+            targets.setdefault(f.form, []).append(f)
+    return targets
 
 
 def delete_record(*, user, record: Record, reason: str) -> None:

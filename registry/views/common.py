@@ -20,8 +20,14 @@ STATUS_CSS = {  # css suffix of registry.css status-dot classes
 }
 
 
-def dictionary_version() -> DictionaryVersion:
-    key = DictionaryVersion.objects.values_list("pk", "number", "sha256").current()
+def dictionary_version(current_key: str | None = None) -> DictionaryVersion:
+    """The current version. `current_key`: "pk:number:sha256" as read with the record
+    (DictionaryVersion.objects.current_key()), which spares the request its own statement."""
+    if current_key:
+        pk, number, sha256 = current_key.split(":", 2)
+        key = (int(pk), int(number), sha256)
+    else:
+        key = DictionaryVersion.objects.values_list("pk", "number", "sha256").current()
     if key in _LOADED:
         return _LOADED[key]
     try:

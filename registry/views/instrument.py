@@ -174,7 +174,7 @@ def _is_empty(form: InstrumentForm) -> bool:
 @require_http_methods(["GET", "POST"])
 def instrument_form(request, record_id: str, instrument: str, instance: int):
     record = get_record_for_user(request.user, record_id)
-    version = dictionary_version()
+    version = dictionary_version(record.current_dictionary_key)
     dictionary = dictionary_in(version)  # the person's language; codes and logic unchanged
     if instrument not in dictionary.form_names:
         raise Http404("No such instrument")
@@ -229,6 +229,7 @@ def instrument_form(request, record_id: str, instrument: str, instance: int):
                     expected_version=started,
                     dictionary_version=version,
                     reason=form.cleaned_data[REASON_FIELD],
+                    known_row=row,
                 )
             except EditConflict as exc:
                 conflict = {

@@ -219,3 +219,17 @@ def test_empty_export_still_has_every_file(dataset, centers, tmp_path):
     assert sorted(result.manifest["files"]) == sorted(DATA_FILES)
     df, _meta = pyreadstat.read_dta(str(result.directory / "registry_data.dta"))
     assert len(df) == 0 and "record_id" in df.columns
+
+
+def test_spss_and_stata_above_the_row_cap_are_refused_and_csv_is_not(
+    dataset, people, tmp_path, monkeypatch
+):
+    """pyreadstat writes only whole DataFrames: above STATFILE_MAX_ROWS the two formats are
+    refused with what to choose instead; CSV + R (streamed) have no cap."""
+    from registry.exports import statfiles
+
+    monkeypatch.setattr(statfiles, "STATFILE_MAX_ROWS", 5)  # the locked dataset has 6 rows
+    with pytest.raises(statfiles.StatFileTooLarge, match="limited to 5 rows.*has 6.*R script"):
+        export(tmp_path, people["dm"], "stats", formats=("csv", "spss"))
+    result = export(tmp_path, people["dm"], "csv", formats=("csv", "r"))
+    assert result.manifest["rows"] == 6

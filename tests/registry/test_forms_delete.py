@@ -391,4 +391,4 @@ def test_a_renamed_records_history_keeps_its_earlier_events(client, complete_rec
     shown = {e.record_id for e in page.context["page"]}
     assert shown == {"MIL-0001", "MIL-0042", "MIL-0043"}
     field = client.get(reverse("registry:field_history", args=["MIL-0043", "stage_dx"]))
-    assert [e.record_id for e in field.context["events"]] == ["MIL-0001"]
+    assert [row.event.record_id for row in field.context["rows"]] == ["MIL-0001"]

@@ -105,7 +105,7 @@ def test_monitor_raises_a_query_the_coordinator_answers_and_the_monitor_closes_i
     coordinator.goto(f"/records/{record}/primary_surgery/1/")
     menu_item = coordinator.locator('nav[aria-label="Instruments"] li', has_text="Primary Surgery")
     expect(menu_item.locator(".form-query-badge")).to_have_text("1 unresolved query")
-    expect(coordinator.locator("#field-surgery_date .badge")).to_contain_text("1")
+    expect(coordinator.locator("#field-surgery_date .registry-query-badge")).to_contain_text("1")
     assert_fits_everywhere(coordinator, "form with a query")
 
     coordinator.click("#nav-queries")

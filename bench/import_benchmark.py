@@ -1,0 +1,150 @@
+"""API record import of N new records (one request, as a REDCap client sends it), against
+gunicorn on a fresh database, while a coordinator of another centre saves one form over and
+over: how the import scales (10,000 against 2,000 records) and how long the other centre's
+single save waits while it runs, against that save's latency with no import running.
+
+    python bench/import_benchmark.py [--sizes 2000,10000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import threading
+import time
+import urllib.request
+from urllib.parse import urlencode
+
+from common import django_setup, write_result
+
+SETUP = """
+from centers.models import Center, Membership, Role, User
+from centers.tokens import issue_api_token
+from registry.services.dictionary import import_default_dictionary
+from registry.services.records import create_record
+import_default_dictionary()
+mil = Center.objects.create(code="MIL", name="Milano", city="Milano")
+bol = Center.objects.create(code="BOL", name="Bologna", city="Bologna")
+importer = User.objects.create_user("importer", password="bench-password-123", first_name="I")
+Membership.objects.create(user=importer, center=mil, role=Role.SITE_COORDINATOR)
+other = User.objects.create_user("other", password="bench-password-123", first_name="O")
+Membership.objects.create(user=other, center=bol, role=Role.SITE_COORDINATOR)
+record = create_record(user=other, center=bol)
+print(issue_api_token(user=importer) + "," + record.record_id)
+"""
+
+
+def rows(first: int, n: int) -> list[dict]:
+    out = []
+    for i in range(first, first + n):
+        out.append(
+            {
+                "record_id": f"MIL-{i:04d}",
+                "sex": str(1 + i % 2),
+                "year_of_birth": str(1940 + i % 50),
+                "date_dx": f"2012-{1 + i % 12:02d}-{1 + i % 28:02d}",
+                "tumour_size_mm": str(10 + i % 200),
+                "site_of_origin": str(1 + i % 4),
+            }
+        )
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", default="2000,10000")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    django_setup()
+    from bench.form_save_benchmark import login
+    from bench.http_load import Client
+    from tests.live import create_live_stack, drop_live_stack
+
+    stack = create_live_stack()
+    results: dict = {}
+    try:
+        token, other_record = stack.shell(SETUP).strip().split(",")
+        stack.start_server(workers=2, threads=2, timeout=1200)
+        saver = Client(stack.url)
+        login(saver, "other", "bench-password-123")
+        form = f"/records/{other_record}/diagnosis_pathology/1/"
+        _, _, body = saver.request("GET", form)
+        csrf = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', body).group(1).decode()
+        version = [0]
+
+        def save_once() -> float:
+            data = {"csrfmiddlewaretoken": csrf, "__version": version[0], "__status": "0"}
+            data |= {"action": "stay", "date_dx": "04/03/2010", "site_of_origin": "3"}
+            data |= {"tumour_size_mm": str(20 + version[0] % 100), "fnclcc_grade": "3"}
+            started = time.perf_counter()
+            status, _, _ = saver.request(
+                "POST", form, urlencode(data), {"Referer": stack.url + "/"}
+            )
+            elapsed = (time.perf_counter() - started) * 1000
+            saver.cookies.pop("messages", None)
+            assert status == 302, status
+            version[0] += 1
+            return elapsed
+
+        idle = [save_once() for _ in range(20)]
+        results["save_alone_ms"] = {"median": _median(idle), "max": round(max(idle), 1)}
+        first = 1
+        for n in sizes:
+            body = urlencode(
+                {
+                    "token": token,
+                    "content": "record",
+                    "format": "json",
+                    "data": json.dumps(rows(first, n)),
+                }
+            ).encode()
+            during: list[float] = []
+            done = threading.Event()
+
+            def keep_saving(during: list[float] = during, done: threading.Event = done) -> None:
+                while not done.is_set():
+                    during.append(save_once())
+                    time.sleep(0.2)
+
+            thread = threading.Thread(target=keep_saving)
+            thread.start()
+            started = time.perf_counter()
+            request = urllib.request.Request(stack.url + "/api/", data=body, method="POST")
+            with urllib.request.urlopen(request, timeout=1200) as response:  # noqa: S310
+                answer = json.loads(response.read())
+            seconds = time.perf_counter() - started
+            done.set()
+            thread.join()
+            assert answer == {"count": n}, answer
+            results[f"import_{n}"] = {
+                "seconds": round(seconds, 2),
+                "records_per_s": round(n / seconds, 1),
+                "other_centre_saves": len(during),
+                "other_centre_save_median_ms": _median(during),
+                "other_centre_save_max_ms": round(max(during), 1) if during else None,
+            }
+            print(json.dumps({n: results[f"import_{n}"]}), flush=True)
+            first += n
+    finally:
+        drop_live_stack(stack)
+    if len(sizes) >= 2:
+        small, large = sizes[0], sizes[-1]
+        ratio = results[f"import_{large}"]["seconds"] / results[f"import_{small}"]["seconds"]
+        results["scaling"] = {
+            "sizes": [small, large],
+            "time_ratio": round(ratio, 2),
+            "linear_would_be": round(large / small, 2),
+        }
+    write_result("import", results)
+
+
+def _median(values: list[float]) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return round(ordered[len(ordered) // 2], 1)
+
+
+if __name__ == "__main__":
+    main()
