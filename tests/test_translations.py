@@ -35,6 +35,18 @@ def template_msgids() -> dict[str, set[str]]:
     return found
 
 
+def test_every_template_that_translates_loads_i18n():
+    """Django renders a template that uses {% translate %} without {% load i18n %} as an error."""
+    tags = re.compile(r"\{%\s*(translate|blocktranslate|trans|blocktrans)\b")
+    loads = re.compile(r"\{%\s*load\s[^%]*\bi18n\b")
+    missing = [
+        str(path.relative_to(ROOT))
+        for path in sorted((ROOT / "templates").rglob("*.html"))
+        if tags.search(text := path.read_text("utf-8")) and not loads.search(text)
+    ]
+    assert not missing, f"templates using translation tags without {{% load i18n %}}: {missing}"
+
+
 def catalogue(language: str) -> polib.POFile:
     return polib.pofile(str(LOCALE / language / "LC_MESSAGES" / "django.po"))
 
