@@ -113,8 +113,10 @@ def browser_page(stack):
     require_chromium()
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        # English pages (the browser's language chooses them; the Italian journey is
+        # tests/registry/test_browser_italian.py).
         context = browser.new_context(
-            base_url=stack.url, locale="it-IT", viewport={"width": 1366, "height": 900}
+            base_url=stack.url, locale="en-GB", viewport={"width": 1366, "height": 900}
         )
         context.set_default_timeout(10_000)
         page = context.new_page()
