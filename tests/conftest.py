@@ -31,20 +31,26 @@ def pytest_configure(config):
 def pytest_collection_modifyitems(items):
     """Tests in modules that build a live stack are marked `live`, so that `.ci/run` can run them
     again on the embedded PostgreSQL (the newcomer's path) without a list to keep up to date.
-
-    They also ask for the test database: their stacks need the migrated application role, and
-    pytest-django sets up only the databases the selected tests ask for (`-m live` alone would
-    otherwise set up none)."""
+"""
     for item in items:
         if getattr(getattr(item, "module", None), "create_live_stack", None) is not None:
             item.add_marker(pytest.mark.live)
-            if item.get_closest_marker("django_db") is None:
-                item.add_marker(pytest.mark.django_db)
 
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
-    """After migrating as the owner, log in as the application role, as production does."""
+    """After migrating as the owner, log in as the application role, as production does.
+
+    pytest-django sets up only the databases the selected tests ask for; a selection of live
+    tests alone (`-m live`, CI's second run) asks for none, yet their stacks need the migrated
+    application role, so the test database is set up here then."""
+    own_setup = None
+    test_name = connections["default"].settings_dict["TEST"]["NAME"]  # xdist adds _gwN
+    if not connections["default"].settings_dict["NAME"].startswith(test_name):
+        from django.test.utils import setup_databases
+
+        with django_db_blocker.unblock():
+            own_setup = setup_databases(verbosity=0, interactive=False, aliases={"default"})
     role = settings.DATABASE_APP_ROLE
     owner = {
         alias: (
@@ -66,6 +72,11 @@ def django_db_setup(django_db_setup, django_db_blocker):
         connections[alias].close()
         for target in (connections[alias].settings_dict, settings.DATABASES[alias]):
             target["USER"], target["PASSWORD"] = owner[alias]
+    if own_setup is not None:
+        from django.test.utils import teardown_databases
+
+        with django_db_blocker.unblock():
+            teardown_databases(own_setup, verbosity=0)
 
 
 @pytest.fixture
