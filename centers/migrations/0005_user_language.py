@@ -4,7 +4,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     # After 0005 (merged first from the accounts branch; both branched from 0003): one leaf, and
     # a database that already has 0005 simply adds this one.
-    dependencies = [("centers", "0005_accounts_notifications")]
+    dependencies = [("centers", "0004_accounts_notifications")]
 
     operations = [
         migrations.AddField(
