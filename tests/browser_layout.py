@@ -5,6 +5,8 @@ every figure stays inside the box that holds it. Used at a laptop's 1366x900 and
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 VIEWPORTS = {"laptop": {"width": 1366, "height": 900}, "phone": {"width": 390, "height": 844}}
 
@@ -16,6 +18,25 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+
+
+@contextmanager
+def chromium(args: list[str] = CHROMIUM_ARGS) -> Iterator:
+    """Debian's chromium launched through Playwright (skips when it is missing). Use it in
+    function-scoped fixtures: Playwright's event loop must not be running while pytest-django
+    opens a test's database transaction (live tests are django_db, see tests/conftest.py)."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.tools import require_chromium
+
+    require_chromium()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=args)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
 
 # Returns a list of problems: the page's width against the window, then each figure (an <img>
 # or a top-level <svg> in the main content) whose box leaves its container's box by more than

@@ -31,9 +31,15 @@ def pytest_configure(config):
 def pytest_collection_modifyitems(items):
     """Tests in modules that build a live stack are marked `live`, so that `.ci/run` can run them
     again on the embedded PostgreSQL (the newcomer's path) without a list to keep up to date.
-"""
+    A module builds one when it imports tests.live's `live_stack` or `create_live_stack`.
+    """
+    from tests.live import live_stack
+
     for item in items:
-        if getattr(getattr(item, "module", None), "create_live_stack", None) is not None:
+        module = getattr(item, "module", None)
+        if getattr(module, "live_stack", None) is live_stack or (
+            getattr(module, "create_live_stack", None) is not None
+        ):
             item.add_marker(pytest.mark.live)
 
 

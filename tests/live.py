@@ -12,6 +12,8 @@ import tempfile
 import time
 import urllib.request
 import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -178,6 +180,30 @@ def drop_live_stack(stack: LiveStack) -> None:
     admin_url = database_url(settings.DATABASES["default"], user=_owner_user(), name="postgres")
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{stack.name}" WITH (FORCE)')
+
+
+@contextmanager
+def live_stack(
+    django_db_blocker,
+    *,
+    prepare: Callable[[LiveStack], object] | None = None,
+    serve: bool = True,
+    **create_kwargs,
+) -> Iterator[LiveStack]:
+    """A live stack for a fixture: created, prepared (`prepare(stack)`: seed data, workers...),
+    served by default, and dropped afterwards even when preparing fails. The test database's
+    blocker is lifted only for creating and dropping, which use the owner's connection."""
+    with django_db_blocker.unblock():
+        stack = create_live_stack(**create_kwargs)
+    try:
+        if prepare is not None:
+            prepare(stack)
+        if serve:
+            stack.start_server()
+        yield stack
+    finally:
+        with django_db_blocker.unblock():
+            drop_live_stack(stack)
 
 
 def _owner_user() -> str:

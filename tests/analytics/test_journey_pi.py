@@ -11,14 +11,13 @@ import re
 import pytest
 
 from tests.browser_layout import (
-    CHROMIUM_ARGS,
     VIEWPORTS,
     assert_fits_everywhere,
+    chromium,
     log_in,
     wait_for_figures,
 )
-from tests.live import create_live_stack, drop_live_stack
-from tests.tools import require_chromium
+from tests.live import live_stack
 
 pytestmark = pytest.mark.browser
 
@@ -39,27 +38,18 @@ print(json.dumps({"record": record.record_id}))
 
 @pytest.fixture(scope="module")
 def stack(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock():
-        live = create_live_stack()
-    try:
+    def prepare(live):
         live.manage("seed_demo")
         live.ids = json.loads(live.shell(SETUP).strip().splitlines()[-1])
-        live.start_server()
+
+    with live_stack(django_db_blocker, prepare=prepare) as live:
         yield live
-    finally:
-        with django_db_blocker.unblock():
-            drop_live_stack(live)
 
 
 @pytest.fixture
 def browser(stack):
-    from playwright.sync_api import sync_playwright
-
-    require_chromium()
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 def new_page(browser, stack):

