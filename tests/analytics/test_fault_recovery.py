@@ -24,9 +24,8 @@ from tests.analytics.test_worker_integration import (
 )
 from tests.live import (
     backends_waiting_on,
-    create_live_stack,
-    drop_live_stack,
     kill_hard,
+    live_stack,
     start_beat,
 )
 from tests.tools import require_redis
@@ -57,20 +56,20 @@ def stack(django_db_setup, django_db_blocker, tmp_path_factory):
     require_redis(BROKER)
     exports = tmp_path_factory.mktemp("exports")
     env = dict(FAST_SWEEP, EXPORT_ROOT=str(exports), **FAST_EXPORT_CHECKS)
-    with django_db_blocker.unblock():
-        live = create_live_stack(broker_url=BROKER, extra_env=env)
-    live.schedule = tmp_path_factory.mktemp("beat") / "schedule"
-    live.exports = exports
-    try:
+
+    def prepare(live):
+        live.schedule = tmp_path_factory.mktemp("beat") / "schedule"
+        live.exports = exports
         worker = live.start_worker()
         live.shell(SEED)
         live.start_server(workers=1)
         wait_for_snapshot(live, newest_outbox(live), timeout=90)
         stop(worker)
+
+    with live_stack(
+        django_db_blocker, prepare=prepare, serve=False, broker_url=BROKER, extra_env=env
+    ) as live:
         yield live
-    finally:
-        with django_db_blocker.unblock():
-            drop_live_stack(live)
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import psycopg
 import pytest
 import requests
 
-from tests.live import create_live_stack, drop_live_stack
+from tests.live import live_stack
 from tests.tools import require_redis
 
 pytestmark = pytest.mark.worker
@@ -42,14 +42,15 @@ TOKEN = (
 @pytest.fixture
 def stack(django_db_setup, django_db_blocker, tmp_path):
     require_redis(BROKER)
-    with django_db_blocker.unblock():
-        live = create_live_stack(broker_url=BROKER, extra_env={"OUTBOX_SWEEP_SECONDS": "1"})
-    live.beat_schedule = str(tmp_path / "beat-schedule")
-    try:
+
+    def prepare(live):
+        live.beat_schedule = str(tmp_path / "beat-schedule")
+
+    env = {"OUTBOX_SWEEP_SECONDS": "1"}
+    with live_stack(
+        django_db_blocker, prepare=prepare, serve=False, broker_url=BROKER, extra_env=env
+    ) as live:
         yield live
-    finally:
-        with django_db_blocker.unblock():
-            drop_live_stack(live)
 
 
 def query(stack, sql: str, *params):

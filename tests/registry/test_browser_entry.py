@@ -9,8 +9,8 @@ import re
 
 import pytest
 
-from tests.live import create_live_stack, drop_live_stack
-from tests.tools import require_chromium
+from tests.browser_layout import chromium
+from tests.live import live_stack
 
 pytestmark = pytest.mark.browser
 
@@ -30,37 +30,17 @@ from registry.models import InstrumentData
 rows = InstrumentData.objects.filter(record__record_id="MIL-0001")
 print(json.dumps({r.instrument: [r.status, r.data] for r in rows}))
 """
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 @pytest.fixture(scope="module")
 def stack(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock():
-        live = create_live_stack()
-    try:
-        live.shell(SETUP)
-        live.start_server()
+    with live_stack(django_db_blocker, prepare=lambda live: live.shell(SETUP)) as live:
         yield live
-    finally:
-        with django_db_blocker.unblock():
-            drop_live_stack(live)
 
 
 @pytest.fixture
 def page(stack):
-    from playwright.sync_api import sync_playwright
-
-    require_chromium()
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+    with chromium() as browser:
         # An Italian browser; the coordinator chose English pages on the profile (the Italian
         # journey is tests/registry/test_browser_italian.py).
         context = browser.new_context(base_url=stack.url, locale="it-IT")
@@ -78,7 +58,6 @@ def page(stack):
 
         page.on("dialog", on_dialog)
         yield page
-        browser.close()
 
 
 def field(page, name):

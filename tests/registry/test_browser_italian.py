@@ -12,8 +12,8 @@ from pathlib import Path
 import polib
 import pytest
 
-from tests.live import create_live_stack, drop_live_stack
-from tests.tools import require_chromium
+from tests.browser_layout import chromium
+from tests.live import live_stack
 
 pytestmark = pytest.mark.browser
 
@@ -86,28 +86,16 @@ def assert_italian(page, where: str) -> None:
 
 @pytest.fixture(scope="module")
 def stack(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock():
-        live = create_live_stack()
-    try:
-        live.shell(SETUP)
-        live.start_server()
+    with live_stack(django_db_blocker, prepare=lambda live: live.shell(SETUP)) as live:
         yield live
-    finally:
-        with django_db_blocker.unblock():
-            drop_live_stack(live)
 
 
 @pytest.fixture
 def page(stack):
-    from playwright.sync_api import sync_playwright
-
-    require_chromium()
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+    with chromium(CHROMIUM_ARGS) as browser:
         context = browser.new_context(base_url=stack.url, locale="it-IT")
         context.set_default_timeout(10_000)
         yield context.new_page()
-        browser.close()
 
 
 def test_the_checker_finds_english(page):

@@ -15,9 +15,8 @@ import re
 
 import pytest
 
-from tests.live import create_live_stack, drop_live_stack
-from tests.registry.test_browser_entry import CHROMIUM_ARGS
-from tests.tools import require_chromium
+from tests.browser_layout import chromium
+from tests.live import live_stack
 
 pytestmark = pytest.mark.browser
 
@@ -90,15 +89,8 @@ OVERFLOW_JS = """() => {
 
 @pytest.fixture(scope="module")
 def stack(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock():
-        live = create_live_stack()
-    try:
-        live.shell(SETUP)
-        live.start_server()
+    with live_stack(django_db_blocker, prepare=lambda live: live.shell(SETUP)) as live:
         yield live
-    finally:
-        with django_db_blocker.unblock():
-            drop_live_stack(live)
 
 
 @pytest.fixture
@@ -108,11 +100,7 @@ def overflows():
 
 @pytest.fixture
 def browser_page(stack):
-    from playwright.sync_api import sync_playwright
-
-    require_chromium()
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+    with chromium() as browser:
         # English pages (the browser's language chooses them; the Italian journey is
         # tests/registry/test_browser_italian.py).
         context = browser.new_context(
@@ -125,7 +113,6 @@ def browser_page(stack):
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         page.script_errors = errors
         yield page
-        browser.close()
 
 
 def fits(page, overflows: list, where: str) -> None:

@@ -14,9 +14,8 @@ import zipfile
 
 import pytest
 
-from tests.live import create_live_stack, drop_live_stack
-from tests.registry.test_browser_entry import CHROMIUM_ARGS
-from tests.tools import require_chromium
+from tests.browser_layout import chromium
+from tests.live import live_stack
 
 pytestmark = pytest.mark.browser
 
@@ -58,24 +57,14 @@ SIZES = [(1366, 900), (390, 844)]
 @pytest.fixture(scope="module")
 def stack(django_db_setup, django_db_blocker, tmp_path_factory):
     exports = tmp_path_factory.mktemp("exports")
-    with django_db_blocker.unblock():
-        live = create_live_stack(extra_env={"EXPORT_ROOT": str(exports)})
-    try:
-        live.shell(SETUP)
-        live.start_server()
+    env = {"EXPORT_ROOT": str(exports)}
+    with live_stack(django_db_blocker, prepare=lambda s: s.shell(SETUP), extra_env=env) as live:
         yield live
-    finally:
-        with django_db_blocker.unblock():
-            drop_live_stack(live)
 
 
 @pytest.fixture
 def page(stack):
-    from playwright.sync_api import sync_playwright
-
-    require_chromium()
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+    with chromium() as browser:
         context = browser.new_context(
             base_url=stack.url, viewport={"width": 1366, "height": 900}, accept_downloads=True
         )
@@ -84,7 +73,6 @@ def page(stack):
         page.errors = []
         page.on("pageerror", lambda error: page.errors.append(str(error)))
         yield page
-        browser.close()
 
 
 def fits(page) -> None:
