@@ -26,7 +26,7 @@ Conventions, and where R leaves a choice open:
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,7 +41,7 @@ __all__ = [
     "wilcoxon_rank_sum",
 ]
 
-MAX_TABLES = 2_000_000
+MAX_TABLES = 200_000
 RELERR_2X2 = 1 + 1e-7
 TOL_RXC = 3.45254e-7
 
@@ -91,38 +91,41 @@ def _fisher_2x2(m: np.ndarray) -> float:
 
 
 def _enumerate(rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """-sum(log x_ij!) for every table with these margins (columns filled one at a time)."""
+    """-sum(log x_ij!) for every table with these margins (columns filled one at a time).
+
+    Counts every partial table as it is made, so a table too large to enumerate is refused
+    before it costs memory (a 1,000-patient Table 1 row has ~1e16 tables)."""
+    budget = [MAX_TABLES]
     states = [(rows.copy(), 0.0)]
     for col in cols[:-1]:
         nxt = []
         for remaining, acc in states:
-            for vec in _compositions(int(col), remaining):
+            for vec in _compositions(int(col), remaining, budget):
                 nxt.append((remaining - vec, acc - float(_lfact(vec).sum())))
-                if len(nxt) > MAX_TABLES:
-                    raise ValueError("table too large for complete enumeration")
         states = nxt
     return np.array([acc - float(_lfact(rest).sum()) for rest, acc in states])
 
 
-def _compositions(total: int, bounds: np.ndarray) -> list[np.ndarray]:
-    """Every vector 0 <= v <= bounds with sum(v) == total."""
-    out: list[np.ndarray] = []
+def _compositions(total: int, bounds: np.ndarray, budget: list[int]) -> Iterator[np.ndarray]:
+    """Every vector 0 <= v <= bounds with sum(v) == total; each one spends one of `budget`."""
     k = bounds.size
     suffix = np.concatenate([np.cumsum(bounds[::-1])[::-1], [0]])
     vec = np.zeros(k, dtype=np.int64)
 
-    def fill(i: int, left: int) -> None:
+    def fill(i: int, left: int) -> Iterator[np.ndarray]:
         if i == k - 1:
             if left <= bounds[i]:
+                budget[0] -= 1
+                if budget[0] < 0:
+                    raise ValueError("table too large for complete enumeration")
                 vec[i] = left
-                out.append(vec.copy())
+                yield vec.copy()
             return
         for v in range(max(0, left - int(suffix[i + 1])), min(int(bounds[i]), left) + 1):
             vec[i] = v
-            fill(i + 1, left - v)
+            yield from fill(i + 1, left - v)
 
-    fill(0, total)
-    return out
+    yield from fill(0, total)
 
 
 @dataclass(frozen=True)

@@ -217,3 +217,13 @@ def test_regenerating_the_reference_gives_the_same_files(tmp_path):
     fresh = json.loads((tmp_path / "paper_reference.json").read_text())
     fresh["meta"].pop("r_version")
     assert fresh == dict(REF, meta={k: v for k, v in REF["meta"].items() if k != "r_version"})
+
+
+def test_fisher_on_a_table_too_large_to_enumerate_is_refused_at_once() -> None:
+    # A Table 1 row of 1,000 patients over eight levels has ~1e16 tables: refused before it
+    # costs time or memory (the recompute once grew a worker to 16 GB here).
+    from analytics.exact_tests import fisher_exact
+
+    table = [[90, 35], [80, 45], [70, 55], [60, 65], [50, 75], [40, 85], [30, 95], [20, 105]]
+    with pytest.raises(ValueError, match="too large"):
+        fisher_exact(table)
