@@ -50,4 +50,13 @@ def allow_login(owner_url: str, role: str) -> None:
     may create roles (production gives it a password and LOGIN in docker/postgres-init.sh); test
     stacks and benchmarks log in as it without a password on a trust-auth server."""
     with psycopg.connect(owner_url, autocommit=True) as conn:
-        conn.execute(f'ALTER ROLE "{role}" LOGIN')  # role comes from settings, not from input
+        # Roles are cluster-wide: parallel test processes (pytest-xdist) alter the same one, and
+        # PostgreSQL answers a simultaneous ALTER ROLE with "tuple concurrently updated". A
+        # transaction-level advisory lock puts them in turn; one that finds LOGIN set stops.
+        with conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(hashtext('registry: allow_login'))")
+            (can_login,) = conn.execute(
+                "SELECT rolcanlogin FROM pg_roles WHERE rolname = %s", [role]
+            ).fetchone()
+            if not can_login:
+                conn.execute(f'ALTER ROLE "{role}" LOGIN')  # role from settings, not input

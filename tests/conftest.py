@@ -9,6 +9,7 @@ import pytest
 from django.conf import settings
 from django.db import connections
 
+from config.database_urls import allow_login, database_url
 from tests import factories
 
 pytest_plugins = ["tests.fixtures_records"]
@@ -66,8 +67,8 @@ def django_db_setup(django_db_setup, django_db_blocker):
         for alias in connections
     }
     OWNER["user"] = owner["default"][0]
-    with django_db_blocker.unblock(), connections["default"].cursor() as cursor:
-        cursor.execute(f'ALTER ROLE "{role}" LOGIN')
+    with django_db_blocker.unblock():
+        allow_login(database_url(connections["default"].settings_dict), role)
     for alias in connections:
         connections[alias].close()
         for target in (connections[alias].settings_dict, settings.DATABASES[alias]):
