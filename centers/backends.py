@@ -5,11 +5,23 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
-from django.contrib.postgres.expressions import ArraySubquery
-from django.db.models import F, OuterRef
-from django.db.models.functions import JSONObject
+from django.db.models import JSONField
+from django.db.models.expressions import RawSQL
 
 from .models import Center, Membership, User
+
+# Written as SQL rather than an ArraySubquery: compiling that expression cost more than the
+# statement itself, on every request.
+_MEMBERSHIPS = RawSQL(
+    """SELECT coalesce(json_agg(json_build_object('id', m.id, 'center_id', m.center_id,
+                                                  'role', m.role, 'code', c.code,
+                                                  'name', c.name, 'city', c.city)
+                                ORDER BY m.id), '[]')::jsonb
+         FROM centers_membership m LEFT JOIN centers_center c ON c.id = m.center_id
+        WHERE m.user_id = centers_user.id""",
+    (),
+    output_field=JSONField(),
+)
 
 
 class RegistryBackend(ModelBackend):
@@ -21,21 +33,7 @@ class RegistryBackend(ModelBackend):
     def get_user(self, user_id):
         """The session's user with their memberships in the same statement: every request asks
         for both (centers.access), and a round trip costs more than the subquery."""
-        memberships = ArraySubquery(
-            Membership.objects.filter(user=OuterRef("pk"))
-            .order_by("pk")
-            .values(
-                json=JSONObject(
-                    id="pk",
-                    center_id="center_id",
-                    role="role",
-                    code=F("center__code"),
-                    name=F("center__name"),
-                    city=F("center__city"),
-                )
-            )
-        )
-        user = User._default_manager.annotate(membership_rows=memberships).filter(pk=user_id)
+        user = User._default_manager.annotate(membership_rows=_MEMBERSHIPS).filter(pk=user_id)
         user = user.first()
         if user is None or not self.user_can_authenticate(user):
             return None

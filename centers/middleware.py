@@ -97,7 +97,8 @@ class TwoFactorRequiredMiddleware:
                 return "two_factor_verify"
         if two_factor.required_for(user):
             return "two_factor_enrol"
-        request.session[two_factor.NOT_NEEDED_SESSION] = True
+        if not request.session.get(two_factor.NOT_NEEDED_SESSION):  # a write only the first time
+            request.session[two_factor.NOT_NEEDED_SESSION] = True
         return None
 
 

@@ -231,6 +231,11 @@ class Dictionary:
         return self._fields_by_form.get(form, ())
 
     @cached_property
+    def memo(self) -> dict:
+        """What other modules derive from this dictionary (it never changes), kept with it."""
+        return {}
+
+    @cached_property
     def _fields_by_form(self) -> dict[str, tuple[FieldDef, ...]]:
         grouped: dict[str, list[FieldDef]] = {}
         for f in self.fields:

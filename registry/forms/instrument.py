@@ -20,7 +20,7 @@ from registry.dictionary_text import dictionary_plain_text, render_dictionary_te
 from registry.entry import CleanedInstrument, clean_instrument, entry_fields
 from registry.models import FormStatus
 
-from .instrument_fields import display_value, form_field, missing_code
+from .instrument_fields import display_value, form_fields, missing_code
 from .snippet import Snippet
 
 STATUS_FIELD = "__status"
@@ -61,8 +61,12 @@ class InstrumentForm(forms.Form):
         self.missing_initial: dict[str, str] = {}
         stored = stored or {}
         self.stored = stored
+        self.fields.update(
+            form_fields(
+                dictionary, instrument, self.fields_def, readonly=readonly, date_order=date_order
+            )
+        )
         for f in self.fields_def:
-            self.fields[f.name] = form_field(f, readonly=readonly, date_order=date_order)
             if f.readonly and f.field_type != "calc":  # @READONLY: shown, never taken from input
                 self.fields[f.name].disabled = True
             value = stored.get(f.name, "")

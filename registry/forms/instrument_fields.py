@@ -3,14 +3,16 @@ coordinator sees (ISO dates shown day first)."""
 
 from __future__ import annotations
 
+import copy
 import re
+from collections.abc import Sequence
 
 from django import forms
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 
-from registry.dictionary import FieldDef
+from registry.dictionary import Dictionary, FieldDef
 from registry.dictionary_text import dictionary_plain_text, render_dictionary_text
 
 REQUIRED_MARK = (
@@ -100,3 +102,22 @@ def form_field(f: FieldDef, *, readonly: bool, date_order: str = "dmy") -> forms
     elif f.is_datetime:
         attrs.update(placeholder=DATE_PLACEHOLDERS[date_order] + " hh:mm", autocomplete="off")
     return forms.CharField(widget=forms.TextInput(attrs=attrs), **common)
+
+
+def form_fields(
+    dictionary: Dictionary,
+    instrument: str,
+    fields: Sequence[FieldDef],
+    *,
+    readonly: bool,
+    date_order: str,
+) -> dict[str, forms.Field]:
+    """Fresh form fields for an instrument's `fields`. Building one renders its label, note and
+    choices (sanitised dictionary text): that is done once per dictionary, instrument, language
+    and date format; each form gets copies, as Django copies a form class's base fields."""
+    key = ("form_fields", instrument, readonly, date_order, get_language())
+    built = dictionary.memo.get(key)
+    if built is None:
+        built = {f.name: form_field(f, readonly=readonly, date_order=date_order) for f in fields}
+        dictionary.memo[key] = built
+    return {name: copy.deepcopy(field) for name, field in built.items()}

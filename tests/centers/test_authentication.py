@@ -88,3 +88,25 @@ def test_the_demo_password_opens_nothing_in_production(db, settings, centers):
         backend.authenticate(None, username="demo-left-over", password=settings.DEMO_PASSWORD)
         is None
     )
+
+
+def test_pages_after_the_first_do_not_write_the_session(client, alice, dictionary):
+    """The idle clock is refreshed at most once a minute, and "no second factor needed" is
+    remembered once: an ordinary request reads the session and writes nothing back."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    login(client, "alice", PASSWORD)
+    client.get("/records/")
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/records/").status_code == 200
+    session_writes = [
+        q["sql"] for q in queries if "django_session" in q["sql"] and "UPDATE" in q["sql"]
+    ]
+    assert session_writes == []
+    session = client.session
+    session[IDLE_KEY] = time.time() - 120  # more than a minute idle: one refresh is written
+    session.save()
+    with CaptureQueriesContext(connection) as queries:
+        client.get("/records/")
+    assert any("django_session" in q["sql"] and "UPDATE" in q["sql"] for q in queries)

@@ -464,3 +464,29 @@ def test_the_monitors_menu_offers_a_query_and_no_missing_codes(client, record, p
     size = body.split('id="field-tumour_size_mm"')[1].split('id="field-')[0]
     menu = size.split("<details")[1].split("</details>")[0]
     assert "Open a query" in menu and "registry-code-button" not in menu
+
+
+def test_form_fields_are_built_once_and_each_form_gets_its_own_copies(dictionary):
+    from django.utils import translation
+
+    from registry.forms.instrument import InstrumentForm
+
+    version = dictionary
+    make = dict(dictionary=version.dictionary, instrument="enrolment", context={}, missing_codes=[])
+    first = InstrumentForm(**make)
+    first.fields["sex"].widget.attrs["data-probe"] = "1"
+    first.fields["sex"].disabled = True
+    second = InstrumentForm(**make)
+    assert "data-probe" not in second.fields["sex"].widget.attrs
+    assert not second.fields["sex"].disabled
+    assert second.fields["sex"] is not first.fields["sex"]
+    assert all(f.disabled for f in InstrumentForm(**make, readonly=True).fields.values())
+    assert not InstrumentForm(**make).fields["sex"].disabled
+    dated = {**make, "instrument": "diagnosis_pathology"}
+    us = InstrumentForm(**dated, date_order="mdy")
+    assert us.fields["date_dx"].widget.attrs["placeholder"] == "mm/dd/yyyy"
+    assert InstrumentForm(**dated).fields["date_dx"].widget.attrs["placeholder"] == "dd/mm/yyyy"
+    with translation.override("it"):
+        italian = InstrumentForm(**make)
+    assert "Obbligatorio" in str(italian.fields["sex"].label)
+    assert "Required" in str(InstrumentForm(**make).fields["sex"].label)
