@@ -76,8 +76,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5, help="alternating windows per phase")
     parser.add_argument(
         "--cache-url",
-        default=os.environ.get("BENCH_CACHE_URL", ""),
-        help="CACHE_URL for the server (Redis: sessions read from it, as in production)",
+        default=os.environ.get("BENCH_CACHE_URL", "redis://127.0.0.1:6379/7"),
+        help="CACHE_URL for the server: Redis, sessions read from it, as .env.example sets up "
+        "production ('' for the per-process memory cache and sessions in the database)",
     )
     args = parser.parse_args()
     django_setup()

@@ -12,7 +12,7 @@ from registry.entry import clean_instrument
 from registry.logic import LogicSyntaxError, field_references
 from registry.models import DictionaryVersion, FormStatus, InstrumentData, Record
 from registry.services.errors import RegistryError
-from registry.services.records import merged_values, next_instance, save_instrument
+from registry.services.records import live_rows, merged_values, next_instance, save_instrument
 
 
 class Target(NamedTuple):
@@ -86,11 +86,7 @@ class RecordImport:
             self.record_id = record.record_id
         dictionary = version.dictionary
         missing = version.missing_code_values
-        rows = (
-            list(record.instruments.filter(deleted_at__isnull=True).order_by("-instance"))
-            if record is not None
-            else []
-        )
+        rows = live_rows(record) if record is not None else []
         existing = {(r.instrument, r.instance): r for r in rows}
         order = {form: i for i, form in enumerate(dictionary.form_names)}
         planned: list[tuple[str, int, dict, int, object, TargetData]] = []

@@ -37,6 +37,7 @@ from registry.services.errors import (
 )
 from registry.services.records import (
     get_record_for_user,
+    live_rows,
     merged_values,
     next_instance,
     save_instrument,
@@ -181,7 +182,7 @@ def instrument_form(request, record_id: str, instrument: str, instance: int):
     repeating_forms = set(version.repeating_instruments)
     repeating = instrument in repeating_forms
     label = dict(dictionary.forms)[instrument]
-    rows = list(record.instruments.filter(deleted_at__isnull=True).order_by("-instance"))
+    rows = live_rows(record)
     row = next((r for r in rows if (r.instrument, r.instance) == (instrument, instance)), None)
     if row is None and (
         instance < 1
