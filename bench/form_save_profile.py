@@ -25,6 +25,9 @@ def main() -> None:
     parser.add_argument("--saves", type=int, default=300)
     parser.add_argument("--sql", action="store_true", help="print one save's statements")
     parser.add_argument("--cprofile", action="store_true")
+    parser.add_argument(
+        "--steps", action="store_true", help="time each step of a save alone (and its guarantee)"
+    )
     args = parser.parse_args()
     import psycopg
 
@@ -95,6 +98,9 @@ def run(args) -> None:
 
     for _ in range(20):
         save()
+    if args.steps:
+        steps(args.saves, client, save, user, record, url)
+        return
     with CaptureQueriesContext(connection) as queries:
         save()
     print(f"statements per save: {len(queries)}")
@@ -126,6 +132,123 @@ def run(args) -> None:
     if profiler:
         stats = pstats.Stats(profiler, stream=sys.stdout)
         stats.sort_stats(os.environ.get("SORT", "cumulative")).print_stats(40)
+
+
+def _timed(label: str, fn, n: int, results: list) -> None:
+    fn()
+    wall, cpu = time.perf_counter(), time.process_time()
+    for _ in range(n):
+        fn()
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    results.append((label, wall * 1000 / n, cpu * 1000 / n))
+
+
+def steps(n: int, client, save, user, record, url) -> None:
+    """Each step of a save timed alone, n times, in this process: what a request pays for."""
+    from django.contrib.auth import get_user
+    from django.contrib.sessions.backends.cache import SessionStore as CacheSessionStore
+    from django.contrib.sessions.backends.db import SessionStore as DbSessionStore
+    from django.db import connection
+    from django.test import RequestFactory
+
+    from centers.access import access_for
+    from registry.forms.instrument import InstrumentForm
+    from registry.services.dictionary_translations import dictionary_in, missing_codes_in
+    from registry.services.fast_save import save_known_row
+    from registry.services.records import get_record_for_user, live_rows
+    from registry.views.common import dictionary_version
+    from registry.views.instrument import _form_kwargs
+
+    key = client.session.session_key
+    request = RequestFactory().get("/")
+    request.session = DbSessionStore(key)
+    results: list = []
+    _timed("whole save (test client, POST -> 302)", save, n, results)
+    _timed("/healthz/ (test client)", lambda: client.get("/healthz/"), n, results)
+    _timed("session read from PostgreSQL", lambda: DbSessionStore(key).load(), n, results)
+    cache_store = CacheSessionStore()
+    cache_store.update(DbSessionStore(key).load())
+    cache_store.create()
+    _timed(
+        "session read from the cache",
+        lambda: CacheSessionStore(cache_store.session_key).load(),
+        n,
+        results,
+    )
+    _timed("user + memberships", lambda: get_user(request), n, results)
+    _timed(
+        "record (scoped) + dictionary key",
+        lambda: get_record_for_user(user, record.record_id),
+        n,
+        results,
+    )
+    rec = get_record_for_user(user, record.record_id)
+    _timed("the record's rows", lambda: live_rows(rec), n, results)
+    version = dictionary_version(rec.current_dictionary_key)
+    dictionary = dictionary_in(version)
+    rows = live_rows(rec)
+    row = next(r for r in rows if r.instrument == "diagnosis_pathology")
+    access = access_for(user)
+
+    def kwargs() -> dict:
+        k = _form_kwargs(
+            rec,
+            version,
+            "diagnosis_pathology",
+            1,
+            row,
+            {},
+            False,
+            access,
+            date_order="dmy",
+            dictionary=dictionary,
+        )
+        k["missing_codes"] = missing_codes_in(version)
+        return k
+
+    post = {
+        "__version": row.version,
+        "__status": "0",
+        "date_dx": "04/03/2010",
+        "site_of_origin": "3",
+        "tumour_size_mm": "33",
+        "fnclcc_grade": "3",
+        "mitotic_count": "7",
+        "kit_cd117": "2",
+        "path_review_confirmed": "1",
+        "path_review_date": "01/04/2010",
+    }
+    _timed("form built (POST)", lambda: InstrumentForm(post, **kwargs()), n, results)
+    _timed(
+        "form validated (clean_instrument)",
+        lambda: InstrumentForm(post, **kwargs()).is_valid(),
+        n,
+        results,
+    )
+    form = InstrumentForm(post, **kwargs())
+    assert form.is_valid(), form.errors
+    data = dict(form.cleaned_instrument.data)
+
+    def update() -> None:
+        fresh = live_rows(rec)
+        target = next(r for r in fresh if r.instrument == "diagnosis_pathology")
+        data["tumour_size_mm"] = str(20 + target.version % 100)
+        assert save_known_row(
+            user=user, row=target, data=data, status=0, dictionary_version=version, reason=""
+        )
+
+    _timed("rows + one-statement UPDATE, audit triggers on", update, n, results)
+    with connection.cursor() as cursor:  # the owner's session: triggers off, to price them
+        cursor.execute("SET session_replication_role = replica")
+    try:
+        _timed("rows + one-statement UPDATE, triggers off", update, n, results)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SET session_replication_role = DEFAULT")
+    width = max(len(r[0]) for r in results)
+    print(f"{'step':<{width}}  wall ms  CPU ms (this process)")
+    for label, wall, cpu in results:
+        print(f"{label:<{width}}  {wall:7.2f}  {cpu:7.2f}")
 
 
 if __name__ == "__main__":
