@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import threading
 import time
 import urllib.request
+from pathlib import Path
 from urllib.parse import urlencode
 
 from common import django_setup, write_result
@@ -49,6 +51,36 @@ def rows(first: int, n: int) -> list[dict]:
             }
         )
     return out
+
+
+def _worker_rss_mb(server_pid: int) -> dict[int, float]:
+    """Resident memory of each gunicorn worker (the server's children), from /proc."""
+    children = Path(f"/proc/{server_pid}/task/{server_pid}/children").read_text().split()
+    out = {}
+    for pid in children:
+        try:
+            pages = int(Path(f"/proc/{pid}/statm").read_text().split()[1])
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        out[int(pid)] = pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+    return out
+
+
+class PeakWorkerRss(threading.Thread):
+    """The largest growth of any one worker's RSS while running, sampled every 50 ms."""
+
+    def __init__(self, server_pid: int) -> None:
+        super().__init__(daemon=True)
+        self.server_pid = server_pid
+        self.start_rss = _worker_rss_mb(server_pid)
+        self.peak_growth = 0.0
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.wait(0.05):
+            for pid, rss in _worker_rss_mb(self.server_pid).items():
+                growth = rss - self.start_rss.get(pid, rss)
+                self.peak_growth = max(self.peak_growth, growth)
 
 
 def main() -> None:
@@ -109,17 +141,23 @@ def main() -> None:
 
             thread = threading.Thread(target=keep_saving)
             thread.start()
+            memory = PeakWorkerRss(stack.processes[-1].pid)
+            memory.start()
             started = time.perf_counter()
             request = urllib.request.Request(stack.url + "/api/", data=body, method="POST")
             with urllib.request.urlopen(request, timeout=1200) as response:  # noqa: S310
                 answer = json.loads(response.read())
             seconds = time.perf_counter() - started
             done.set()
+            memory.done.set()
             thread.join()
+            memory.join()
             assert answer == {"count": n}, answer
             results[f"import_{n}"] = {
                 "seconds": round(seconds, 2),
                 "records_per_s": round(n / seconds, 1),
+                "request_body_mb": round(len(body) / 2**20, 2),
+                "worker_peak_rss_growth_mb": round(memory.peak_growth, 1),
                 "other_centre_saves": len(during),
                 "other_centre_save_median_ms": _median(during),
                 "other_centre_save_max_ms": round(max(during), 1) if during else None,

@@ -1,11 +1,13 @@
 """The REDCap-compatible API: one POST endpoint, form-encoded, authenticated by token.
 
-Errors: 400 bad request, 401 no or unknown token, 403 not allowed for the role, 429 too many
-calls; the body in the returnFormat asked for (json by default for errors, as REDCap does when
+Errors: 400 bad request, 401 no or unknown token, 403 not allowed for the role, 413 a body over
+DATA_UPLOAD_MAX_MEMORY_SIZE, 429 too many calls; the body in the returnFormat asked for (json by default for errors, as REDCap does when
 the format is unknown)."""
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -37,7 +39,16 @@ def _formats(params: Params) -> tuple[str, str]:
 @require_POST
 @validates_own_input
 def api(request: HttpRequest) -> HttpResponse:
-    params = Params(request.POST)
+    try:
+        params = Params(request.POST)
+    except RequestDataTooBig:
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE / (1024 * 1024)
+        message = (
+            f"The request is larger than the {limit:.1f} MB this server accepts in one call "
+            "(DATA_UPLOAD_MAX_MEMORY_SIZE): send the records in several calls, for example "
+            "10,000 records each. Nothing was imported"
+        )
+        return error_response(ApiError(message, 413), "json")  # the format is in that body
     fmt, return_fmt = _formats(params)
     token = params.get("token")
     user = user_for_token(token)

@@ -251,3 +251,16 @@ def test_lock_api_status_lock_and_unlock(api, people):
     assert (
         incomplete.status_code == 400 and "not Complete" in json.loads(incomplete.content)["error"]
     )
+
+
+def test_a_body_over_the_upload_limit_is_a_413_asking_for_several_calls(api, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 20_000
+    before, records = snapshot(), Record.objects.count()
+    rows = [{"record_id": f"MIL-{i}", "sex": "1"} for i in range(600)]
+    response = api("coord_mil", rows, forceAutoNumber="true")
+    assert response.status_code == 413
+    message = json.loads(response.content)["error"]
+    assert "several calls" in message and "Nothing was imported" in message
+    assert (snapshot(), Record.objects.count()) == (before, records)
+    small = api("coord_mil", rows[:50], forceAutoNumber="true")
+    assert small.status_code == 200, small.content  # a smaller call goes through
