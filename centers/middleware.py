@@ -3,6 +3,7 @@ factor before any page."""
 
 from __future__ import annotations
 
+import functools
 import time
 from urllib.parse import urlencode
 
@@ -77,13 +78,18 @@ class TwoFactorRequiredMiddleware:
         if (
             user.is_authenticated
             and not request.path.startswith("/api/")
-            and request.path not in {reverse(name) for name in self.OPEN}
+            and request.path not in self._open_paths()
             and not user.is_verified()
         ):
             target = self._second_step(request)
             if target is not None:
                 return redirect(f"{reverse(target)}?{urlencode({'next': request.get_full_path()})}")
         return self.get_response(request)
+
+    @staticmethod
+    @functools.cache
+    def _open_paths() -> frozenset[str]:
+        return frozenset(reverse(name) for name in TwoFactorRequiredMiddleware.OPEN)
 
     @staticmethod
     def _second_step(request) -> str | None:

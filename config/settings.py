@@ -282,7 +282,8 @@ CELERY_BEAT_SCHEDULE = {
 
 API_RATE_LIMIT_PER_MINUTE = env.int("API_RATE_LIMIT_PER_MINUTE", default=600)
 # The largest form body Django reads (Django's own default, 2.5 MB): an API import is sent as one
-# form field, so this caps the records one call can carry (about 35,000 narrow rows); the API
+# form field, so this caps the records one call can carry (about 12,000 of six fields: 10,000
+# take 2.0 MB form-encoded and grow a worker by 70 MB, bench/import_benchmark.py); the API
 # answers a larger body with a REDCap-style error asking for several calls.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
 # A shared cache (Redis) makes the API rate limit count across all server processes; without
