@@ -1,8 +1,8 @@
 """The REDCap-compatible API: one POST endpoint, form-encoded, authenticated by token.
 
 Errors: 400 bad request, 401 no or unknown token, 403 not allowed for the role, 413 a body over
-DATA_UPLOAD_MAX_MEMORY_SIZE, 429 too many calls; the body in the returnFormat asked for (json by default for errors, as REDCap does when
-the format is unknown)."""
+DATA_UPLOAD_MAX_MEMORY_SIZE, 429 too many calls; the body in the returnFormat asked for (json by
+default for errors, as REDCap does when the format is unknown)."""
 
 from __future__ import annotations
 

@@ -29,6 +29,41 @@ REASON_FIELD = "__reason"
 MISSING_SUFFIX = "__missing"
 
 
+def meta_fields() -> dict[str, forms.Field]:
+    """The form's own fields beside the instrument's: status, the version the person started
+    from, and the reason for a change after Complete."""
+    return {
+        STATUS_FIELD: forms.TypedChoiceField(
+            choices=FormStatus.choices,
+            coerce=int,
+            label=gettext("Form status"),
+            initial=0,
+        ),
+        VERSION_FIELD: forms.IntegerField(widget=forms.HiddenInput, initial=0, min_value=0),
+        REASON_FIELD: forms.CharField(
+            required=False,
+            label=gettext("Reason for change"),
+            help_text=gettext("This form has been marked Complete before: say why you change it."),
+            widget=forms.Textarea(attrs={"rows": 2}),
+        ),
+    }
+
+
+def submitted_values(fields: list[FieldDef], data: Mapping, stored: Mapping) -> dict:
+    """The raw values, a chosen missing-data code replacing the field's own input."""
+    values: dict = {}
+    for f in fields:
+        if f.readonly and f.field_type != "calc":
+            values[f.name] = stored.get(f.name, [] if f.is_checkbox else "")
+            continue
+        code = data.get(f.name + MISSING_SUFFIX, "")
+        if f.is_checkbox:
+            values[f.name] = [code] if code else data.getlist(f.name)
+        else:
+            values[f.name] = code or data.get(f.name, "")
+    return values
+
+
 class InstrumentForm(forms.Form):
     """One instrument instance. `context` holds the record's other values (for logic)."""
 
@@ -75,21 +110,7 @@ class InstrumentForm(forms.Form):
                 self.missing_initial[f.name] = code
             else:
                 self.initial[f.name] = display_value(f, value, date_order)
-        self.fields[STATUS_FIELD] = forms.TypedChoiceField(
-            choices=FormStatus.choices,
-            coerce=int,
-            label=gettext("Form status"),
-            initial=0,
-        )
-        self.fields[VERSION_FIELD] = forms.IntegerField(
-            widget=forms.HiddenInput, initial=0, min_value=0
-        )
-        self.fields[REASON_FIELD] = forms.CharField(
-            required=False,
-            label=gettext("Reason for change"),
-            help_text=gettext("This form has been marked Complete before: say why you change it."),
-            widget=forms.Textarea(attrs={"rows": 2}),
-        )
+        self.fields.update(meta_fields())
         if readonly:
             for bound in self.fields.values():
                 bound.disabled = True
@@ -183,18 +204,7 @@ class InstrumentForm(forms.Form):
         return Layout(*items)
 
     def submitted(self) -> dict:
-        """The raw values, a chosen missing-data code replacing the field's own input."""
-        values: dict = {}
-        for f in self.fields_def:
-            if f.readonly and f.field_type != "calc":
-                values[f.name] = self.stored.get(f.name, [] if f.is_checkbox else "")
-                continue
-            code = self.data.get(f.name + MISSING_SUFFIX, "")
-            if f.is_checkbox:
-                values[f.name] = [code] if code else self.data.getlist(f.name)
-            else:
-                values[f.name] = code or self.data.get(f.name, "")
-        return values
+        return submitted_values(self.fields_def, self.data, self.stored)
 
     def clean(self) -> dict:
         cleaned = super().clean()

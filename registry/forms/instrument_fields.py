@@ -104,6 +104,25 @@ def form_field(f: FieldDef, *, readonly: bool, date_order: str = "dmy") -> forms
     return forms.CharField(widget=forms.TextInput(attrs=attrs), **common)
 
 
+def built_fields(
+    dictionary: Dictionary,
+    instrument: str,
+    fields: Sequence[FieldDef],
+    *,
+    readonly: bool,
+    date_order: str,
+) -> dict[str, forms.Field]:
+    """The instrument's form fields, built once per dictionary, instrument, language and date
+    format (building one renders its label, note and choices: sanitised dictionary text).
+    Shared: copy before binding or changing one (form_fields)."""
+    key = ("form_fields", instrument, readonly, date_order, get_language())
+    built = dictionary.memo.get(key)
+    if built is None:
+        built = {f.name: form_field(f, readonly=readonly, date_order=date_order) for f in fields}
+        dictionary.memo[key] = built
+    return built
+
+
 def form_fields(
     dictionary: Dictionary,
     instrument: str,
@@ -112,12 +131,6 @@ def form_fields(
     readonly: bool,
     date_order: str,
 ) -> dict[str, forms.Field]:
-    """Fresh form fields for an instrument's `fields`. Building one renders its label, note and
-    choices (sanitised dictionary text): that is done once per dictionary, instrument, language
-    and date format; each form gets copies, as Django copies a form class's base fields."""
-    key = ("form_fields", instrument, readonly, date_order, get_language())
-    built = dictionary.memo.get(key)
-    if built is None:
-        built = {f.name: form_field(f, readonly=readonly, date_order=date_order) for f in fields}
-        dictionary.memo[key] = built
+    """Fresh copies of the built fields, as Django copies a form class's base fields."""
+    built = built_fields(dictionary, instrument, fields, readonly=readonly, date_order=date_order)
     return {name: copy.deepcopy(field) for name, field in built.items()}

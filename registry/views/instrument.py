@@ -27,6 +27,7 @@ from registry.forms.instrument import (
     InstrumentForm,
     display_value,
 )
+from registry.forms.submission import InstrumentSubmission
 from registry.models import AuditEvent, FormStatus, InstrumentData, Query, Record
 from registry.services.dictionary_translations import dictionary_in, missing_codes_in
 from registry.services.errors import (
@@ -163,7 +164,7 @@ def _next_url(
     return ""
 
 
-def _is_empty(form: InstrumentForm) -> bool:
+def _is_empty(form: InstrumentForm | InstrumentSubmission) -> bool:
     """Nothing typed (calculated fields aside): a new repeating instance is then not created."""
     calcs = {f.name for f in form.fields_def if f.field_type == "calc"}
     return all(
@@ -211,7 +212,10 @@ def instrument_form(request, record_id: str, instrument: str, instance: int):
     if request.method == "POST":
         if not can_edit:
             raise Http404("No such record")
-        form = InstrumentForm(request.POST, **form_kwargs)
+        # The whole form is built only where it is shown: when the submission has errors.
+        form = InstrumentSubmission(request.POST, **form_kwargs)
+        if not form.is_valid():
+            form = InstrumentForm(request.POST, **form_kwargs)
         action = request.POST.get("action", "stay")
         following = _next_url(record, dictionary.form_names, instrument, action, repeating_forms)
         if form.is_valid() and row is None and repeating and _is_empty(form):
