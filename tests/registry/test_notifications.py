@@ -37,16 +37,19 @@ def recipients() -> list[str]:
     return sorted(r for m in mail.outbox for r in m.to)
 
 
+def ask_about_stage(monitor, record, *, field: str = "stage_dx", text: str = "Check?"):
+    return query_open(
+        user=monitor, record=record, instrument="stage", instance=1, field=field, text=text
+    )
+
+
 def test_a_new_query_tells_the_coordinators_of_its_centre(
     complete_record, mailboxes, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        query_open(
-            user=mailboxes["monitor"],
-            record=complete_record,
-            instrument="stage",
-            instance=1,
-            field="stage_dx",
+        ask_about_stage(
+            mailboxes["monitor"],
+            complete_record,
             text="Stage III with a metastasis? Please check the CT report of 2019.",
         )
     assert recipients() == ["alice@example.org"]  # not charlie (BOL), not the investigators
@@ -60,14 +63,7 @@ def test_a_new_query_tells_the_coordinators_of_its_centre(
 def test_an_answer_tells_the_person_who_raised_the_query(
     complete_record, mailboxes, django_capture_on_commit_callbacks
 ):
-    query = query_open(
-        user=mailboxes["monitor"],
-        record=complete_record,
-        instrument="stage",
-        instance=1,
-        field="stage_dx",
-        text="Check?",
-    )
+    query = ask_about_stage(mailboxes["monitor"], complete_record)
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         query_answer(user=mailboxes["coord_mil"], query=query, text="Checked, correct.")
@@ -89,14 +85,7 @@ def test_a_record_that_becomes_ready_tells_its_centres_investigators(
 
     # A query blocks it; closing the query makes it ready again.
     with django_capture_on_commit_callbacks(execute=True):
-        query = query_open(
-            user=mailboxes["monitor"],
-            record=record,
-            instrument="stage",
-            instance=1,
-            field="stage_dx",
-            text="Check?",
-        )
+        query = ask_about_stage(mailboxes["monitor"], record)
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         query_close(user=mailboxes["monitor"], query=query)
@@ -137,14 +126,7 @@ def test_opt_out_and_the_daily_digest(
     monitor.save()
     with django_capture_on_commit_callbacks(execute=True):
         for field in ("stage_dx", "sex"):
-            query = query_open(
-                user=monitor,
-                record=complete_record,
-                instrument="stage",
-                instance=1,
-                field=field,
-                text="Check?",
-            )
+            query = ask_about_stage(monitor, complete_record, field=field)
         query_answer(user=alice, query=query, text="Done.")
     assert mail.outbox == []  # alice waits for her digest; the monitor chose none
     assert not Notification.objects.filter(user=monitor).exists()
@@ -168,14 +150,7 @@ def test_the_sweep_sends_what_the_broker_held_back(
 
     monkeypatch.setattr(centers_mail, "send_task_now", lambda name, args: False)
     with django_capture_on_commit_callbacks(execute=True):
-        query_open(
-            user=mailboxes["monitor"],
-            record=complete_record,
-            instrument="stage",
-            instance=1,
-            field="stage_dx",
-            text="Check?",
-        )
+        ask_about_stage(mailboxes["monitor"], complete_record)
     assert mail.outbox == []
     monkeypatch.undo()
     Notification.objects.update(created_at=timezone.now() - timedelta(minutes=10))
@@ -191,14 +166,7 @@ def test_a_rolled_back_event_sends_nothing(
 
     with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError):
         with transaction.atomic():
-            query_open(
-                user=mailboxes["monitor"],
-                record=complete_record,
-                instrument="stage",
-                instance=1,
-                field="stage_dx",
-                text="Check?",
-            )
+            ask_about_stage(mailboxes["monitor"], complete_record)
             raise RuntimeError("the event fails after the notification was written")
     assert mail.outbox == []
     assert not Notification.objects.exists()
