@@ -87,7 +87,8 @@ def main() -> None:
     from bench.http_load import Client, get_ok, run_load
     from tests.live import create_live_stack, drop_live_stack
 
-    stack = create_live_stack()
+    # DEBUG off as in production: with it on, Django also formats and keeps every statement.
+    stack = create_live_stack(extra_env={"DEBUG": "false"})
     try:
         record_ids = stack.shell(SETUP.format(clients=args.clients)).strip().split(",")
         server_opts = {"workers": 4, "threads": 1}

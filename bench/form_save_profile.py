@@ -48,6 +48,7 @@ def main() -> None:
 
 def run(args) -> None:
     os.environ.setdefault("DJANGO_TEST_FAST_HASHER", "1")
+    os.environ.setdefault("DEBUG", "false")  # as production; CaptureQueriesContext still works
     import django
 
     django.setup()

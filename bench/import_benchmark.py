@@ -93,7 +93,7 @@ def main() -> None:
     from bench.http_load import Client
     from tests.live import create_live_stack, drop_live_stack
 
-    stack = create_live_stack()
+    stack = create_live_stack(extra_env={"DEBUG": "false"})  # as production: no statement log
     results: dict = {}
     try:
         token, other_record = stack.shell(SETUP).strip().split(",")
