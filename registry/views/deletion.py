@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied as Forbidden
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from centers.access import access_for
@@ -36,7 +37,7 @@ def instrument_delete_view(request, record_id: str, instrument: str, instance: i
         raise Http404("No such instrument")
     form = ReasonForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Give a reason to delete the form's data.")
+        messages.error(request, _("Give a reason to delete the form's data."))
         return redirect("registry:instrument", record.record_id, instrument, instance)
     try:
         instrument_delete(
@@ -53,7 +54,11 @@ def instrument_delete_view(request, record_id: str, instrument: str, instance: i
     name = f"{forms_[instrument]} #{instance}" if repeating else forms_[instrument]
     messages.success(
         request,
-        f"The data of {name} were deleted. A data manager can restore them from the audit trail.",
+        _(
+            "The data of %(form)s were deleted. A data manager can restore them from the "
+            "audit trail."
+        )
+        % {"form": name},
     )
     return redirect(record.get_absolute_url())
 
@@ -80,8 +85,11 @@ def record_delete_view(request, record_id: str):
             else:
                 messages.success(
                     request,
-                    f"Record {record.record_id} was deleted; it can be restored from the "
-                    "deleted data page.",
+                    _(
+                        "Record %(record)s was deleted; it can be restored from the deleted "
+                        "data page."
+                    )
+                    % {"record": record.record_id},
                 )
                 return redirect("registry:dashboard")
         else:
@@ -112,7 +120,10 @@ def record_rename_view(request, record_id: str):
                 form.add_error(None, str(exc))
                 status = 409
             else:
-                messages.success(request, f"Record {old} is now {record.record_id}.")
+                messages.success(
+                    request,
+                    _("Record %(old)s is now %(new)s.") % {"old": old, "new": record.record_id},
+                )
                 return redirect(record.get_absolute_url())
         else:
             status = 400
@@ -162,12 +173,15 @@ def restore_view(request, seq: int):
     event = get_object_or_404(deleted_events(request.user), seq=seq)
     form = ReasonForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Give a reason to restore the deleted data.")
+        messages.error(request, _("Give a reason to restore the deleted data."))
         return redirect("registry:deleted")
     try:
         record = restore_deleted(user=request.user, event=event, reason=form.cleaned_data["reason"])
     except RegistryError as exc:
         messages.error(request, str(exc))
         return redirect("registry:deleted")
-    messages.success(request, f"Restored: the deleted data of {record.record_id} are back.")
+    messages.success(
+        request,
+        _("Restored: the deleted data of %(record)s are back.") % {"record": record.record_id},
+    )
     return redirect(record.get_absolute_url())

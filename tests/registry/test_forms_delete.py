@@ -392,3 +392,14 @@ def test_a_renamed_records_history_keeps_its_earlier_events(client, complete_rec
     assert shown == {"MIL-0001", "MIL-0042", "MIL-0043"}
     field = client.get(reverse("registry:field_history", args=["MIL-0043", "stage_dx"]))
     assert [row.event.record_id for row in field.context["rows"]] == ["MIL-0001"]
+
+
+def test_the_deletion_is_confirmed_in_the_persons_language(client, with_relapse, people):
+    coordinator = people["coord_mil"]
+    coordinator.language = "it"
+    coordinator.save(update_fields=["language"])
+    client.force_login(coordinator)
+    response = client.post(
+        delete_url(with_relapse, "relapse"), {"reason": "Creato per errore"}, follow=True
+    )
+    assert "sono stati cancellati" in response.content.decode()
