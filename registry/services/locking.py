@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,6 +18,7 @@ from django.utils.translation import gettext as _
 from centers.access import access_for
 from centers.reauth import PasswordCheck, check_signing_password
 from registry.audit import record_event, set_audit_context
+from registry.fastjson import dumps_canonical, is_plain
 from registry.models import DictionaryVersion, FormStatus, Query, Record, Signature
 from registry.outbox import announce_dataset_change
 from registry.quality import Finding, open_findings
@@ -60,20 +60,23 @@ def signed_payload(
     signed_at: datetime,
 ) -> bytes:
     """The exact bytes a signature's SHA-256 covers: the record's identity and every value, its
-    rows (instrument, instance, status, data) ordered by instrument and instance."""
+    rows (instrument, instance, status, data) ordered by instrument and instance, as
+    json.dumps(sort_keys=True, separators=(",", ":"), ensure_ascii=False) writes them."""
+    instruments = [
+        {"instrument": form, "instance": instance, "status": status, "data": data}
+        for form, instance, status, data in rows
+    ]
     content = {
         "record_id": record_id,
         "center_id": center_id,
-        "instruments": [
-            {"instrument": form, "instance": instance, "status": status, "data": data}
-            for form, instance, status, data in rows
-        ],
+        "instruments": instruments,
         "signer_id": signer_id,
         "signer_name": signer_name,
         "meaning": meaning,
         "signed_at": signed_at.astimezone(UTC).isoformat(timespec="microseconds"),
     }
-    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    plain = all(is_plain(i["data"]) for i in instruments)
+    return dumps_canonical(content, plain=plain)
 
 
 def signed_content(
