@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from itertools import chain
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import chain
 
 from django.db import connection
 from django.db.models import Exists, FilteredRelation, OuterRef, Q, QuerySet
