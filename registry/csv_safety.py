@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import math
+import operator
 import re
 from collections.abc import Iterable
 from typing import IO, Any
@@ -38,6 +39,8 @@ _FIRST_CLASS = re.compile(f"['{LEADING_SPACE}{TRIGGERS}]")
 _CHECK_FIRST = frozenset(
     c for c in map(chr, [*range(0x3001), *range(0xFEFF, 0xFF21)]) if _FIRST_CLASS.match(c)
 )
+_FIRST_CHARACTER = operator.itemgetter(slice(0, 1))
+_TEXT = {str}
 
 
 def _is_finite_number(text: str) -> bool:
@@ -80,6 +83,10 @@ class _SafeWriter:
 
     def writerow(self, row: Iterable[object]) -> Any:
         check = _CHECK_FIRST  # most cells are decided by their first character alone
+        row = row if type(row) is list else list(row)
+        # The usual row, all text and no cell to check, is decided in C.
+        if set(map(type, row)) == _TEXT and check.isdisjoint(map(_FIRST_CHARACTER, row)):
+            return self._writer.writerow(row)
         return self._writer.writerow(
             [
                 v  # None is an empty cell to csv.writer, as to safe_cell

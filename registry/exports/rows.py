@@ -4,6 +4,7 @@ each repeating form, in dictionary order, as REDCap exports them."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from itertools import repeat
 
 from registry.logic import LogicSyntaxError, is_true
 from registry.models import DictionaryVersion
@@ -161,7 +162,7 @@ class RowBuilder:
         only_form: str | None,
     ) -> list:
         """Raw codes: computed cells are added to a copy of the values under their column
-        index, then the whole row is one C-level lookup (None is written as an empty cell)."""
+        index, then the whole row is one C-level lookup (a missing value is an empty cell)."""
         plan = self._raw.get(only_form)
         if plan is None:
             plan = self._raw[only_form] = self._raw_keys(only_form)
@@ -185,7 +186,8 @@ class RowBuilder:
                 cells[i] = bundle.center_code.lower()
             else:
                 cells[i] = "locked" if bundle.is_locked else "unlocked"
-        return list(map(cells.get, keys))
+        return list(map(cells.get, keys, _EMPTY))
 
 
 _BLANK = object()  # a key no values dict holds: the cell stays empty
+_EMPTY = repeat("")  # the default of every lookup

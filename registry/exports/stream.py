@@ -30,11 +30,14 @@ class RecordBundle:
     is_locked: bool
     signature: SignedBy | None  # the current signature
     rows: list[tuple[str, int, int, dict]] = field(default_factory=list)  # form, inst, status, data
+    plain: bool | None = None  # whether the rows' data are plain (registry.fastjson), if known
 
     def signature_status(self) -> str:
         """'valid', 'invalid' (content changed since signing) or 'none', computed from the rows
         already read (in the database's order, as the signature covers them)."""
-        return signature_status(self.record_id, self.center_id, self.rows, self.signature)
+        return signature_status(
+            self.record_id, self.center_id, self.rows, self.signature, plain=self.plain
+        )
 
 
 def export_records(
@@ -94,18 +97,20 @@ def iter_bundles(records: QuerySet, *, chunk_size: int = CHUNK) -> Iterator[Reco
         chunk_size,
     )
     pending = next(data_rows, None)
-    loads = fastjson.loads
+    loads_all = fastjson.loads_all
     for pk, record_id, center_id, code, locked, *sig in record_rows:
         bundle = RecordBundle(
             pk, record_id, center_id, code, locked, SignedBy(*sig) if sig[0] else None
         )
         while pending is not None and pending[0] < record_id:
             pending = next(data_rows, None)  # a row of a record filtered out meanwhile
-        rows = bundle.rows
+        heads, texts = [], []
         while pending is not None and pending[0] == record_id:
-            _rid, form, instance, status, data = pending
-            rows.append((form, instance, status, loads(data) if type(data) is str else data))
+            heads.append(pending[1:4])  # form, instance, status
+            texts.append(pending[4])
             pending = next(data_rows, None)
+        datas, bundle.plain = loads_all(texts)
+        bundle.rows = [(*head, data) for head, data in zip(heads, datas, strict=True)]
         yield bundle
 
 
