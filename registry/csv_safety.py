@@ -38,6 +38,8 @@ _FIRST_CLASS = re.compile(f"['{LEADING_SPACE}{TRIGGERS}]")
 _CHECK_FIRST = frozenset(
     c for c in map(chr, [*range(0x3001), *range(0xFEFF, 0xFF21)]) if _FIRST_CLASS.match(c)
 )
+_SEPARATOR = "\x01"
+_CELL_TO_CHECK = re.compile(f"{_SEPARATOR}['{LEADING_SPACE}{TRIGGERS}]")
 
 
 def _is_finite_number(text: str) -> bool:
@@ -80,6 +82,21 @@ class _SafeWriter:
 
     def writerow(self, row: Iterable[object]) -> Any:
         check = _CHECK_FIRST  # most cells are decided by their first character alone
+        row = row if type(row) is list else list(row)
+        # The usual row, all text with no cell to check, is decided in C: its cells joined by
+        # a character of no class above (which fails on a cell that is not text: None, a
+        # number, a list), searched for a cell start of the class. A cell holding the separator
+        # before such a character is a false hit, which only costs the check cell by cell.
+        try:
+            joined = _SEPARATOR.join(row)
+        except TypeError:
+            joined = None
+        if (
+            joined is not None
+            and not (row and row[0][:1] in check)
+            and not _CELL_TO_CHECK.search(joined)
+        ):
+            return self._writer.writerow(row)
         return self._writer.writerow(
             [
                 v  # None is an empty cell to csv.writer, as to safe_cell

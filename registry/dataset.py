@@ -98,9 +98,11 @@ def signature_status(
     center_id: int,
     rows: Iterable[tuple[str, int, int, dict]],
     signature: SignedBy | None,
+    *,
+    plain: bool | None = None,
 ) -> str:
     """'valid', 'invalid' (content changed since signing) or 'none', for rows (instrument,
-    instance, status, data) already in the signature's order."""
+    instance, status, data) already in the signature's order (``plain``: see signed_payload)."""
     if signature is None:
         return "none"
     payload = signed_payload(
@@ -111,6 +113,7 @@ def signature_status(
         signer_name=signature.signer_name,
         meaning=signature.meaning,
         signed_at=signature.signed_at,
+        plain=plain,
     )
     return "valid" if hashlib.sha256(payload).hexdigest() == signature.content_sha256 else "invalid"
 

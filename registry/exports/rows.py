@@ -4,6 +4,8 @@ each repeating form, in dictionary order, as REDCap exports them."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from itertools import repeat
+from operator import contains
 
 from registry.logic import LogicSyntaxError, is_true
 from registry.models import DictionaryVersion
@@ -94,9 +96,10 @@ class RowBuilder:
                 other.append((i, c.kind))
         return values, checkboxes, completes, other
 
-    def _raw_keys(self, only_form: str | None) -> tuple[list, list, list, list]:
+    def _raw_keys(self, only_form: str | None) -> tuple:
         """For raw rows: the lookup key of every column (a field name, the column index for a
-        computed cell, or a key that is never present for a cell left blank)."""
+        computed cell, or a key that is never present for a cell left blank), and the computed
+        cells as (indexes, what fills them) for one dict.update each."""
         values, checkboxes, completes, other = self._plan(only_form)
         keys: list = [_BLANK] * len(self.columns)
         for i, name, _c in values:
@@ -109,7 +112,19 @@ class RowBuilder:
             keys[i] = i
         for i, _kind in other:
             keys[i] = i
-        return keys, list(by_field.items()), completes, other
+        checkbox_fields = [
+            (name, tuple(code for code, _i in options), tuple(i for _code, i in options))
+            for name, options in by_field.items()
+        ]
+        known = ("record_id", "repeat_instrument", "repeat_instance", "dag")
+        return (
+            keys,
+            checkbox_fields,
+            tuple(i for i, _form in completes),
+            tuple(form for _i, form in completes),
+            tuple(i for i, _kind in other),
+            tuple(kind if kind in known else "lock" for _i, kind in other),
+        )
 
     def _row(
         self,
@@ -161,31 +176,37 @@ class RowBuilder:
         only_form: str | None,
     ) -> list:
         """Raw codes: computed cells are added to a copy of the values under their column
-        index, then the whole row is one C-level lookup (None is written as an empty cell)."""
+        index, then the whole row is one C-level lookup (a missing value is an empty cell)."""
         plan = self._raw.get(only_form)
         if plan is None:
             plan = self._raw[only_form] = self._raw_keys(only_form)
-        keys, checkbox_fields, completes, other = plan
+        keys, checkbox_fields, complete_at, complete_forms, other_at, other_kinds = plan
         cells = dict(values)
-        for name, options in checkbox_fields:
+        for name, codes, at in checkbox_fields:
             checked = values.get(name) or ()
-            for code, i in options:
-                cells[i] = "1" if code in checked else "0"
-        for i, form in completes:
-            status = statuses.get(form)
-            cells[i] = "0" if status is None else str(status)
-        for i, kind in other:
-            if kind == "record_id":
-                cells[i] = record_id
-            elif kind == "repeat_instrument":
-                cells[i] = repeat_form
-            elif kind == "repeat_instance":
-                cells[i] = instance
-            elif kind == "dag":
-                cells[i] = bundle.center_code.lower()
-            else:
-                cells[i] = "locked" if bundle.is_locked else "unlocked"
-        return list(map(cells.get, keys))
+            bits = map(_BIT.__getitem__, map(contains, repeat(checked), codes))
+            cells.update(zip(at, bits, strict=True))
+        texts = map(_STATUS.__getitem__, map(statuses.get, complete_forms))
+        cells.update(zip(complete_at, texts, strict=True))
+        computed = {
+            "record_id": record_id,
+            "repeat_instrument": repeat_form,
+            "repeat_instance": instance,
+            "dag": bundle.center_code.lower(),
+            "lock": "locked" if bundle.is_locked else "unlocked",
+        }
+        cells.update(zip(other_at, map(computed.__getitem__, other_kinds), strict=True))
+        return list(map(cells.get, keys, _EMPTY))
+
+
+class _StatusText(dict):
+    """A form status (an integer) as its cell: "0" when the form has no row."""
+
+    def __missing__(self, status: int | None) -> str:
+        return "0" if status is None else str(status)
 
 
 _BLANK = object()  # a key no values dict holds: the cell stays empty
+_EMPTY = repeat("")  # the default of every lookup
+_BIT = {True: "1", False: "0"}
+_STATUS = _StatusText({None: "0", 0: "0", 1: "1", 2: "2"})

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,6 +18,7 @@ from django.utils.translation import gettext as _
 from centers.access import access_for
 from centers.reauth import PasswordCheck, check_signing_password
 from registry.audit import record_event, set_audit_context
+from registry.fastjson import all_plain, dumps_canonical
 from registry.models import DictionaryVersion, FormStatus, Query, Record, Signature
 from registry.outbox import announce_dataset_change
 from registry.quality import Finding, open_findings
@@ -58,22 +58,29 @@ def signed_payload(
     signer_name: str,
     meaning: str,
     signed_at: datetime,
+    plain: bool | None = None,
 ) -> bytes:
     """The exact bytes a signature's SHA-256 covers: the record's identity and every value, its
-    rows (instrument, instance, status, data) ordered by instrument and instance."""
+    rows (instrument, instance, status, data) ordered by instrument and instance, as
+    json.dumps(sort_keys=True, separators=(",", ":"), ensure_ascii=False) writes them.
+    ``plain``: whether the rows' data are plain (registry.fastjson.all_plain), when the caller
+    already knows (the export learns it as it decodes them); checked here otherwise."""
+    instruments = [
+        {"instrument": form, "instance": instance, "status": status, "data": data}
+        for form, instance, status, data in rows
+    ]
     content = {
         "record_id": record_id,
         "center_id": center_id,
-        "instruments": [
-            {"instrument": form, "instance": instance, "status": status, "data": data}
-            for form, instance, status, data in rows
-        ],
+        "instruments": instruments,
         "signer_id": signer_id,
         "signer_name": signer_name,
         "meaning": meaning,
         "signed_at": signed_at.astimezone(UTC).isoformat(timespec="microseconds"),
     }
-    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    if plain is None:
+        plain = all_plain([i["data"] for i in instruments])
+    return dumps_canonical(content, plain=plain)
 
 
 def signed_content(

@@ -17,8 +17,11 @@ from pathlib import Path
 import pyreadstat
 import pytest
 from django.core.cache import cache
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from centers.tokens import issue_api_token
+from registry import csv_safety
 from registry.audit import record_event
 from registry.csv_safety import safe_cell, unguard
 from registry.dictionary import gi_lms_dictionary_csv, gi_lms_project
@@ -324,6 +327,29 @@ def test_numbers_and_plain_text_stay_as_they_are(value):
 @pytest.mark.parametrize("value", ["'=1+1", "''@x", "' -2+3"])
 def test_a_value_that_looks_neutralised_survives_the_round_trip(value):
     assert safe_cell(value) == "'" + value and unguard(safe_cell(value)) == value
+
+
+CELLS = st.one_of(
+    st.none(),
+    st.integers(),
+    st.floats(),
+    st.lists(st.text(max_size=2), max_size=2),
+    st.text(),
+    st.text(alphabet="\x01 \u3000=+-@'0123456789abc.,e", max_size=6),
+)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.lists(CELLS, max_size=8))
+def test_the_writer_neutralises_each_cell_as_safe_cell_does(row):
+    """The writer decides a whole row at once when it can: the same bytes as cell by cell."""
+    written = io.StringIO()
+    csv_safety.writer(written, lineterminator="\r\n").writerow(row)
+    expected = io.StringIO()
+    csv.writer(expected, lineterminator="\r\n").writerow(
+        [None if v is None else safe_cell(v) for v in row]
+    )
+    assert written.getvalue() == expected.getvalue()
 
 
 def test_every_csv_writer_of_the_project_comes_from_csv_safety():

@@ -11,12 +11,16 @@ from pathlib import Path
 
 import pyreadstat
 import pytest
+from django.db import transaction
+from django.utils import timezone
 
+from registry.audit import set_audit_context
 from registry.exports.build import build_export
 from registry.exports.options import ExportOptions
 from registry.exports.stream import iter_bundles
-from registry.models import AuditEvent, Record
-from registry.services.locking import signature_is_valid
+from registry.models import AuditEvent, InstrumentData, Record, Signature
+from registry.outbox import announce_dataset_change
+from registry.services.locking import SIGNATURE_MEANINGS, signature_is_valid, signed_content
 from tests.registry.golden.dataset import dataset_fixture  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.django_db
@@ -126,6 +130,67 @@ def test_signature_status_is_rechecked_like_signature_is_valid(dataset, people, 
     assert bundle.signature_status() == "invalid"
     unsigned = next(b for b in iter_bundles(Record.objects.filter(pk=dataset["mil3"].pk)))
     assert unsigned.signature_status() == "none"
+
+
+def sign_and_lock(record, user, *, change: dict | None = None) -> None:
+    """Lock a record under a real signature of its content; with ``change``, the enrolment row
+    is changed after its content was hashed, as if edited in the database after signing (the
+    application role cannot edit a locked record, so the order is the other way round)."""
+    signed_at = timezone.now()
+    digest = hashlib.sha256(
+        signed_content(
+            record,
+            signer_id=user.pk,
+            signer_name=user.full_name,
+            meaning=SIGNATURE_MEANINGS[0],
+            signed_at=signed_at,
+        )
+    ).hexdigest()
+    row = record.instruments.get(instrument="enrolment", deleted_at__isnull=True)
+    if change:
+        InstrumentData.objects.filter(pk=row.pk).update(data={**row.data, **change})
+    with transaction.atomic():
+        set_audit_context(user=user, reason=SIGNATURE_MEANINGS[0])
+        Signature.objects.create(
+            record=record,
+            signer=user,
+            signer_name=user.full_name,
+            meaning=SIGNATURE_MEANINGS[0],
+            signed_at=signed_at,
+            content_sha256=digest,
+        )
+        Record.objects.filter(pk=record.pk).update(is_locked=True, locked_at=signed_at)
+        announce_dataset_change(action="lock", record_ids=[record.record_id])
+
+
+# Values orjson reads and writes as json does, and numbers and objects that take the json path.
+ODD_VALUES = ["M-9", "=1+1", 2, 1.5e-05, 1e16, 2**64, {"b": ["1", 2.5]}, None]
+
+
+@pytest.mark.parametrize("value", ODD_VALUES)
+def test_a_signed_record_with_any_json_value_is_valid(dataset, people, tmp_path, value):
+    target = dataset["mil3"]
+    InstrumentData.objects.filter(record=target, instrument="enrolment").update(
+        data={"mrn": value, "sex": "1"}
+    )
+    sign_and_lock(target, people["inv_mil"])
+    result = export(tmp_path, people["dm"], formats=("csv",))
+    assert result.manifest["signatures"][target.record_id] == "valid"
+    assert target.record_id in (result.directory / "registry_data.csv").read_text()
+
+
+@pytest.mark.parametrize("value", ODD_VALUES)
+def test_a_signed_value_changed_after_signing_is_caught_by_the_export(
+    dataset, people, tmp_path, value
+):
+    """Whatever the new value, the record's rows no longer hash to its signature: left out of
+    the locked export, and named in the manifest."""
+    target = dataset["mil3"]
+    sign_and_lock(target, people["inv_mil"], change={"mrn": value})
+    result = export(tmp_path, people["dm"], formats=("csv",))
+    assert result.manifest["signatures"][target.record_id] == "invalid"
+    assert result.manifest["signatures_summary"] == {"valid": 3, "invalid": 1, "none": 0}
+    assert target.record_id not in (result.directory / "registry_data.csv").read_text()
 
 
 def test_statistics_files_carry_value_and_variable_labels(dataset, people, tmp_path):
