@@ -42,6 +42,7 @@ def _env(db: str) -> dict:
         CELERY_BROKER_URL=BROKER,
         DJANGO_SETTINGS_MODULE="config.settings",
         DJANGO_TEST_FAST_HASHER="1",
+        DEBUG="false",  # as production (with DEBUG, Django keeps every statement a worker runs)
         LOG_LEVEL="WARNING",
         PYTHONUNBUFFERED="1",
     )
