@@ -62,6 +62,19 @@ def rows() -> list[list[str]]:
                 worst <= 1000,
             )
         )
+        if "worker_peak_rss_growth_mb" in b:
+            per_record = b["worker_peak_rss_growth_mb"] * 1024 / large
+            out.append(
+                _row(
+                    f"API import memory, {large:,} records in one call",
+                    f"the call's body {b['request_body_mb']} MB",
+                    f"worker +{b['worker_peak_rss_growth_mb']} MB ({per_record:.1f} KB a record)",
+                    "-",
+                    "flat (issue); here bounded: a body over "
+                    "DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB) is refused with a 413",
+                    None,
+                )
+            )
     ex = _load(f"export_{10000}")
     if ex:
         copy, export = ex["copy"], ex["export"]
