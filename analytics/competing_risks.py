@@ -117,7 +117,10 @@ def aalen_johansen(
     t, s = t[order], s[order]
     grid = np.unique(t)
     n = t.size
-    idx = np.searchsorted(grid, t)
+    # sorted by time: the subjects at risk at the j-th time are t[starts[j]:], those with an
+    # event then t[starts[j]:starts[j + 1]]
+    starts = np.searchsorted(t, grid, side="left")
+    ends = np.append(starts[1:], n)
     # per subject influence on each CIF (IJ), and on the event-free probability S
     u_s = np.zeros(n)
     u_f = {k: np.zeros(n) for k in causes}
@@ -126,21 +129,25 @@ def aalen_johansen(
     se = {k: [] for k in causes}
     n_risk = []
     for j in range(grid.size):
-        at_risk = idx >= j
-        r = int(at_risk.sum())
+        first, last = int(starts[j]), int(ends[j])
+        r = n - first
         n_risk.append(r)
-        here = idx == j
-        d = {k: int(np.sum(here & (s == k))) for k in causes}
+        event = {k: np.zeros(r, bool) for k in causes}
+        for k in causes:
+            event[k][: last - first] = s[first:last] == k
+        d = {k: int(np.sum(e)) for k, e in event.items()}
         d_all = sum(d.values())
         if d_all:
-            y = at_risk.astype(float)
             # influence of each subject on the hazard increment of cause k: (dN_ik - Y_i dA_k)/n
-            u_a = {k: ((here & (s == k)).astype(float) - y * d[k] / r) / r for k in causes}
+            # (zero for those no longer at risk: only the subjects at risk are updated by it)
+            u_a = {k: (event[k].astype(float) - d[k] / r) / r for k in causes}
             u_a_all = sum(u_a.values())
             for k in causes:
-                u_f[k] = u_f[k] + u_s * d[k] / r + surv * u_a[k]
+                u_f[k] = u_f[k] + u_s * d[k] / r
+                u_f[k][first:] += surv * u_a[k]
                 cif[k] += surv * d[k] / r
-            u_s = u_s * (1 - d_all / r) - surv * u_a_all
+            u_s = u_s * (1 - d_all / r)
+            u_s[first:] -= surv * u_a_all
             surv *= 1 - d_all / r
         for k in causes:
             est[k].append(cif[k])
@@ -232,7 +239,6 @@ def _gray_score(
     t: np.ndarray, m: np.ndarray, g: np.ndarray, ng: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Gray's score (first ng - 1 groups) and its variance, one stratum, rho = 0."""
-    risk = np.bincount(g, minlength=ng).astype(float)
     f1_prev = np.zeros(ng)  # cumulative incidence of the cause, left-continuous, per group
     km_prev = np.ones(ng)  # all-cause Kaplan-Meier, left-continuous, per group
     f_prev = 0.0  # pooled-weight cumulative incidence, left-continuous
@@ -241,46 +247,53 @@ def _gray_score(
     v = np.zeros((ng, ng))
     v2 = np.zeros((ng, ng))
     v3 = np.zeros(ng)
-    for when in np.unique(t):
-        here = t == when
-        d1 = np.bincount(g[here & (m == 1)], minlength=ng).astype(float)
-        d2 = np.bincount(g[here & (m == 2)], minlength=ng).astype(float)
-        nd1, nd2 = d1.sum(), d2.sum()
-        if nd1 or nd2:
-            live = risk > 0
-            rs = np.where(live, risk, 1.0)
-            km = np.where(live, km_prev * (risk - d1 - d2) / rs, km_prev)
-            f1 = np.where(live, f1_prev + km_prev * d1 / rs, f1_prev)
-            h = np.where(live, risk / km_prev, 0.0)
-            tr = h.sum()
-            tq = np.sum(np.where(live, risk * (1 - f1_prev) / km_prev, 0.0))
-            f = f_prev + nd1 / tr
-            a = -np.outer(h, h) / tr
-            np.fill_diagonal(a, h * (1 - h / tr))
-            a[~live, :] = 0
-            a[:, ~live] = 0
-            # cmprsk adds to c only where a is non-zero (a 0/0 once the pooled CIF reaches 1)
-            c += np.where(a != 0, a * nd1 / (tr * (1 - f_prev)), 0.0)
-            score += np.where(live, d1 - nd1 * risk * (1 - f1_prev) / (km_prev * tq), 0.0)
-            if nd1 > 0:
-                t4 = np.where(km > 0, 1 - (1 - f) / np.where(km > 0, km, 1), 1.0)
-                t5 = 1 - (nd1 - 1) / (tr * km_prev - 1) if nd1 > 1 else np.ones(ng)
-                t3 = np.where(live, t5 * km_prev * nd1 / (tr * rs), 0.0)
-                v3 += t4**2 * t3
-                t1 = a - c * t4[None, :]  # t1[i, k]
-                v2 += t1 * (t4 * t3)[None, :]
-                v += (t1 * t3[None, :]) @ t1.T
-            if nd2 > 0:
-                use = live & (km > 0) & (d2 > 0)
-                t4 = np.where(use, (1 - f) / np.where(km > 0, km, 1), 0.0)
-                t5 = np.where(d2 > 1, 1 - (d2 - 1) / np.where(rs > 1, rs - 1, 1), 1.0)
-                t3 = np.where(use, t5 * km_prev**2 * d2 / rs**2, 0.0)
-                v3 += t4**2 * t3
-                t1 = c * t4[None, :]
-                v2 -= t1 * (t4 * t3)[None, :]
-                v += (t1 * t3[None, :]) @ t1.T
-            f_prev, f1_prev, km_prev = f, f1, km
-        risk -= np.bincount(g[here], minlength=ng)
+    # counts per (distinct time, group) at once: the loop below is over times only
+    times, at = np.unique(t, return_inverse=True)
+    cell = at.reshape(-1) * ng + g
+    size = times.size * ng
+    leaving = np.bincount(cell, minlength=size).reshape(-1, ng)
+    cause = np.bincount(cell[m == 1], minlength=size).reshape(-1, ng).astype(float)
+    other = np.bincount(cell[m == 2], minlength=size).reshape(-1, ng).astype(float)
+    # at risk just before each time (whole counts: exact in floating point)
+    risks = np.bincount(g, minlength=ng) - np.vstack(
+        [np.zeros((1, ng)), np.cumsum(leaving, axis=0)[:-1]]
+    )
+    nd1s, nd2s = cause.sum(axis=1), other.sum(axis=1)
+    for j in np.flatnonzero((nd1s > 0) | (nd2s > 0)):
+        d1, d2, nd1, nd2, risk = cause[j], other[j], nd1s[j], nd2s[j], risks[j]
+        live = risk > 0
+        rs = np.where(live, risk, 1.0)
+        km = np.where(live, km_prev * (risk - d1 - d2) / rs, km_prev)
+        f1 = np.where(live, f1_prev + km_prev * d1 / rs, f1_prev)
+        h = np.where(live, risk / km_prev, 0.0)
+        tr = h.sum()
+        tq = np.sum(np.where(live, risk * (1 - f1_prev) / km_prev, 0.0))
+        f = f_prev + nd1 / tr
+        a = -np.outer(h, h) / tr
+        np.fill_diagonal(a, h * (1 - h / tr))
+        a[~live, :] = 0
+        a[:, ~live] = 0
+        # cmprsk adds to c only where a is non-zero (a 0/0 once the pooled CIF reaches 1)
+        c += np.where(a != 0, a * nd1 / (tr * (1 - f_prev)), 0.0)
+        score += np.where(live, d1 - nd1 * risk * (1 - f1_prev) / (km_prev * tq), 0.0)
+        if nd1 > 0:
+            t4 = np.where(km > 0, 1 - (1 - f) / np.where(km > 0, km, 1), 1.0)
+            t5 = 1 - (nd1 - 1) / (tr * km_prev - 1) if nd1 > 1 else np.ones(ng)
+            t3 = np.where(live, t5 * km_prev * nd1 / (tr * rs), 0.0)
+            v3 += t4**2 * t3
+            t1 = a - c * t4[None, :]  # t1[i, k]
+            v2 += t1 * (t4 * t3)[None, :]
+            v += (t1 * t3[None, :]) @ t1.T
+        if nd2 > 0:
+            use = live & (km > 0) & (d2 > 0)
+            t4 = np.where(use, (1 - f) / np.where(km > 0, km, 1), 0.0)
+            t5 = np.where(d2 > 1, 1 - (d2 - 1) / np.where(rs > 1, rs - 1, 1), 1.0)
+            t3 = np.where(use, t5 * km_prev**2 * d2 / rs**2, 0.0)
+            v3 += t4**2 * t3
+            t1 = c * t4[None, :]
+            v2 -= t1 * (t4 * t3)[None, :]
+            v += (t1 * t3[None, :]) @ t1.T
+        f_prev, f1_prev, km_prev = f, f1, km
     v += c @ np.diag(v3) @ c.T + c @ v2.T + v2 @ c.T
     k = ng - 1
     return score[:k], v[:k, :k]
