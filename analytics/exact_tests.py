@@ -14,8 +14,9 @@ Conventions, and where R leaves a choice open:
   FEXACT's network algorithm, which sums the same tables): fine at registry sizes, refused
   with ``ValueError`` beyond ``MAX_TABLES`` tables (partial tables included, as they are
   made).  That count is worked out from the margins first (``_partial_tables``), so a table
-  too large is refused at once, not after enumerating ``MAX_TABLES`` of them.  Empty rows and columns contribute nothing
-  and are dropped; a table left with fewer than two rows or columns has p = 1, as R gives.
+  too large is refused at once, not after enumerating ``MAX_TABLES`` of them.  Empty rows and
+  columns contribute nothing and are dropped; a table left with fewer than two rows or columns
+  has p = 1, as R gives.
 * Wilcoxon rank-sum (``wilcox.test(x, y)``, two-sided): the exact distribution when both groups
   have fewer than 50 values and there are no ties, otherwise the normal approximation with the
   tie-corrected variance and a continuity correction of 0.5, exactly R's rules.  No spread at
@@ -27,6 +28,7 @@ Conventions, and where R leaves a choice open:
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -49,6 +51,7 @@ TOL_RXC = 3.45254e-7
 TOO_LARGE = "table too large for complete enumeration"
 
 
+@functools.lru_cache(maxsize=4096)  # root searches; one lock leaves most rates unchanged
 def clopper_pearson(k: int, n: int, confidence: float = 0.95) -> tuple[float | None, float | None]:
     """Exact binomial confidence interval (R ``binom.test(k, n)$conf.int``)."""
     if n <= 0:
@@ -100,6 +103,8 @@ def _enumerate(rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
 
     Counts every partial table as it is made, so a table too large to enumerate is refused
     before it costs memory (a 1,000-patient Table 1 row has ~1e16 tables)."""
+    if rows.size == 2:
+        return _enumerate_two_rows(rows, cols)
     budget = [MAX_TABLES]
     states = [(rows.copy(), 0.0)]
     for col in cols[:-1]:
@@ -109,6 +114,23 @@ def _enumerate(rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
                 nxt.append((remaining - vec, acc - float(_lfact(vec).sum())))
         states = nxt
     return np.array([acc - float(_lfact(rest).sum()) for rest, acc in states])
+
+
+def _enumerate_two_rows(rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """`_enumerate` for two rows (a Table 1 row), with arrays: the same tables in the same
+    order, the same arithmetic.  The caller has checked their number (`_partial_tables`)."""
+    first = np.array([int(rows[0])])
+    second = np.array([int(rows[1])])
+    acc = np.zeros(1)
+    for col in (int(c) for c in cols[:-1]):
+        low = np.maximum(0, col - second)
+        ways = np.minimum(first, col) - low + 1
+        state = np.repeat(np.arange(acc.size), ways)
+        starts = np.cumsum(ways) - ways
+        x = low[state] + np.arange(state.size) - starts[state]
+        acc = acc[state] - (gammaln(x + 1.0) + gammaln(col - x + 1.0))
+        first, second = first[state] - x, second[state] - (col - x)
+    return acc - (gammaln(first + 1.0) + gammaln(second + 1.0))
 
 
 def _partial_tables(rows: np.ndarray, cols: np.ndarray, limit: int) -> int:
