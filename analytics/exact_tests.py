@@ -101,36 +101,34 @@ def _fisher_2x2(m: np.ndarray) -> float:
 def _enumerate(rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
     """-sum(log x_ij!) for every table with these margins (columns filled one at a time).
 
-    Counts every partial table as it is made, so a table too large to enumerate is refused
-    before it costs memory (a 1,000-patient Table 1 row has ~1e16 tables)."""
-    if rows.size == 2:
-        return _enumerate_two_rows(rows, cols)
-    budget = [MAX_TABLES]
-    states = [(rows.copy(), 0.0)]
-    for col in cols[:-1]:
-        nxt = []
-        for remaining, acc in states:
-            for vec in _compositions(int(col), remaining, budget):
-                nxt.append((remaining - vec, acc - float(_lfact(vec).sum())))
-        states = nxt
-    return np.array([acc - float(_lfact(rest).sum()) for rest, acc in states])
-
-
-def _enumerate_two_rows(rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """`_enumerate` for two rows (a Table 1 row), with arrays: the same tables in the same
-    order, the same arithmetic.  The caller has checked their number (`_partial_tables`)."""
-    first = np.array([int(rows[0])])
-    second = np.array([int(rows[1])])
+    With arrays: every partial table's fillings of the next column at once, in the order
+    `_compositions` makes them.  The caller has counted the partial tables this makes
+    (`_partial_tables`), so a table too large was refused before it cost memory (a 1,000-patient
+    Table 1 row has ~1e16 tables)."""
+    rest = rows[None, :].astype(np.int64)
     acc = np.zeros(1)
-    for col in (int(c) for c in cols[:-1]):
-        low = np.maximum(0, col - second)
-        ways = np.minimum(first, col) - low + 1
-        state = np.repeat(np.arange(acc.size), ways)
-        starts = np.cumsum(ways) - ways
-        x = low[state] + np.arange(state.size) - starts[state]
-        acc = acc[state] - (gammaln(x + 1.0) + gammaln(col - x + 1.0))
-        first, second = first[state] - x, second[state] - (col - x)
-    return acc - (gammaln(first + 1.0) + gammaln(second + 1.0))
+    for col in cols[:-1]:
+        state, vec = _fillings(int(col), rest)
+        acc = acc[state] - gammaln(vec + 1.0).sum(axis=1)
+        rest = rest[state] - vec
+    return acc - gammaln(rest + 1.0).sum(axis=1)
+
+
+def _fillings(total: int, bounds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each row s of `bounds`, every vector 0 <= v <= bounds[s] with sum(v) == total, as
+    (s of each, the vectors), in `_compositions`' order (s, then v lexicographically)."""
+    suffix = np.cumsum(bounds[:, ::-1], axis=1)[:, ::-1]  # suffix[:, i] = sum(bounds[:, i:])
+    state = np.arange(bounds.shape[0])
+    left = np.full(state.size, total, dtype=np.int64)
+    parts: list[np.ndarray] = []
+    for i in range(bounds.shape[1] - 1):
+        low = np.maximum(0, left - suffix[state, i + 1])
+        ways = np.maximum(np.minimum(bounds[state, i], left) - low + 1, 0)
+        pick = np.repeat(np.arange(state.size), ways)
+        v = low[pick] + np.arange(pick.size) - (np.cumsum(ways) - ways)[pick]
+        parts = [*(p[pick] for p in parts), v]
+        state, left = state[pick], left[pick] - v
+    return state, np.column_stack([*parts, left])  # the last part: what is left, within bounds
 
 
 def _partial_tables(rows: np.ndarray, cols: np.ndarray, limit: int) -> int:
