@@ -117,7 +117,10 @@ def aalen_johansen(
     t, s = t[order], s[order]
     grid = np.unique(t)
     n = t.size
-    idx = np.searchsorted(grid, t)
+    # sorted by time: the subjects at risk at the j-th time are t[starts[j]:], those with an
+    # event then t[starts[j]:starts[j + 1]]
+    starts = np.searchsorted(t, grid, side="left")
+    ends = np.append(starts[1:], n)
     # per subject influence on each CIF (IJ), and on the event-free probability S
     u_s = np.zeros(n)
     u_f = {k: np.zeros(n) for k in causes}
@@ -125,26 +128,34 @@ def aalen_johansen(
     est = {k: [] for k in causes}
     se = {k: [] for k in causes}
     n_risk = []
+    sd = dict.fromkeys(causes, 0.0)
     for j in range(grid.size):
-        at_risk = idx >= j
-        r = int(at_risk.sum())
+        first, last = int(starts[j]), int(ends[j])
+        r = n - first
         n_risk.append(r)
-        here = idx == j
-        d = {k: int(np.sum(here & (s == k))) for k in causes}
+        d = {k: int(np.sum(s[first:last] == k)) for k in causes}
         d_all = sum(d.values())
         if d_all:
-            y = at_risk.astype(float)
             # influence of each subject on the hazard increment of cause k: (dN_ik - Y_i dA_k)/n
-            u_a = {k: ((here & (s == k)).astype(float) - y * d[k] / r) / r for k in causes}
+            # (zero for those no longer at risk: only the subjects at risk are updated by it)
+            u_a = {}
+            for k in causes:
+                event = np.zeros(r)
+                event[: last - first] = s[first:last] == k
+                u_a[k] = (event - d[k] / r) / r
             u_a_all = sum(u_a.values())
             for k in causes:
-                u_f[k] = u_f[k] + u_s * d[k] / r + surv * u_a[k]
-                cif[k] += surv * d[k] / r
-            u_s = u_s * (1 - d_all / r) - surv * u_a_all
+                if d[k]:  # otherwise u_f[k] and so its standard error are unchanged
+                    u_f[k] = u_f[k] + u_s * d[k] / r
+                    u_f[k][first:] += surv * u_a[k]
+                    cif[k] += surv * d[k] / r
+                    sd[k] = float(np.sqrt(np.sum(u_f[k] ** 2)))
+            u_s = u_s * (1 - d_all / r)
+            u_s[first:] -= surv * u_a_all
             surv *= 1 - d_all / r
         for k in causes:
             est[k].append(cif[k])
-            se[k].append(float(np.sqrt(np.sum(u_f[k] ** 2))))
+            se[k].append(sd[k])
     z = float(stats.norm.ppf(1 - alpha / 2))
     lower, upper = {}, {}
     for k in causes:
@@ -231,56 +242,71 @@ def gray_test(time: Any, status: Any, group: Any) -> GrayTest:
 def _gray_score(
     t: np.ndarray, m: np.ndarray, g: np.ndarray, ng: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Gray's score (first ng - 1 groups) and its variance, one stratum, rho = 0."""
-    risk = np.bincount(g, minlength=ng).astype(float)
-    f1_prev = np.zeros(ng)  # cumulative incidence of the cause, left-continuous, per group
-    km_prev = np.ones(ng)  # all-cause Kaplan-Meier, left-continuous, per group
-    f_prev = 0.0  # pooled-weight cumulative incidence, left-continuous
-    score = np.zeros(ng)
-    c = np.zeros((ng, ng))
-    v = np.zeros((ng, ng))
-    v2 = np.zeros((ng, ng))
-    v3 = np.zeros(ng)
-    for when in np.unique(t):
-        here = t == when
-        d1 = np.bincount(g[here & (m == 1)], minlength=ng).astype(float)
-        d2 = np.bincount(g[here & (m == 2)], minlength=ng).astype(float)
-        nd1, nd2 = d1.sum(), d2.sum()
-        if nd1 or nd2:
-            live = risk > 0
-            rs = np.where(live, risk, 1.0)
-            km = np.where(live, km_prev * (risk - d1 - d2) / rs, km_prev)
-            f1 = np.where(live, f1_prev + km_prev * d1 / rs, f1_prev)
-            h = np.where(live, risk / km_prev, 0.0)
-            tr = h.sum()
-            tq = np.sum(np.where(live, risk * (1 - f1_prev) / km_prev, 0.0))
-            f = f_prev + nd1 / tr
-            a = -np.outer(h, h) / tr
-            np.fill_diagonal(a, h * (1 - h / tr))
-            a[~live, :] = 0
-            a[:, ~live] = 0
-            # cmprsk adds to c only where a is non-zero (a 0/0 once the pooled CIF reaches 1)
-            c += np.where(a != 0, a * nd1 / (tr * (1 - f_prev)), 0.0)
-            score += np.where(live, d1 - nd1 * risk * (1 - f1_prev) / (km_prev * tq), 0.0)
-            if nd1 > 0:
-                t4 = np.where(km > 0, 1 - (1 - f) / np.where(km > 0, km, 1), 1.0)
-                t5 = 1 - (nd1 - 1) / (tr * km_prev - 1) if nd1 > 1 else np.ones(ng)
-                t3 = np.where(live, t5 * km_prev * nd1 / (tr * rs), 0.0)
-                v3 += t4**2 * t3
-                t1 = a - c * t4[None, :]  # t1[i, k]
-                v2 += t1 * (t4 * t3)[None, :]
-                v += (t1 * t3[None, :]) @ t1.T
-            if nd2 > 0:
-                use = live & (km > 0) & (d2 > 0)
-                t4 = np.where(use, (1 - f) / np.where(km > 0, km, 1), 0.0)
-                t5 = np.where(d2 > 1, 1 - (d2 - 1) / np.where(rs > 1, rs - 1, 1), 1.0)
-                t3 = np.where(use, t5 * km_prev**2 * d2 / rs**2, 0.0)
-                v3 += t4**2 * t3
-                t1 = c * t4[None, :]
-                v2 -= t1 * (t4 * t3)[None, :]
-                v += (t1 * t3[None, :]) @ t1.T
-            f_prev, f1_prev, km_prev = f, f1, km
-        risk -= np.bincount(g[here], minlength=ng)
+    """Gray's score (first ng - 1 groups) and its variance, one stratum, rho = 0.
+
+    cmprsk's ``crst`` walks the distinct times one by one; here every quantity is an array over
+    the times with an event (rows) and groups (columns): the running products and sums of that
+    walk are ``cumprod`` and ``cumsum``, its accumulated outer products one ``einsum``."""
+    times, at = np.unique(t, return_inverse=True)
+    cell = at.reshape(-1) * ng + g
+    size = times.size * ng
+    leaving = np.bincount(cell, minlength=size).reshape(-1, ng)
+    cause = np.bincount(cell[m == 1], minlength=size).reshape(-1, ng).astype(float)
+    other = np.bincount(cell[m == 2], minlength=size).reshape(-1, ng).astype(float)
+    # at risk just before each time (whole counts: exact in floating point)
+    risks = np.bincount(g, minlength=ng) - np.vstack(
+        [np.zeros((1, ng)), np.cumsum(leaving, axis=0)[:-1]]
+    )
+    rows = (cause.sum(axis=1) > 0) | (other.sum(axis=1) > 0)
+    d1, d2, risk = cause[rows], other[rows], risks[rows]
+    nd1, nd2 = d1.sum(axis=1), d2.sum(axis=1)
+    if not rows.any():
+        return np.zeros(ng - 1), np.zeros((ng - 1, ng - 1))
+
+    def before(x: np.ndarray, first: float) -> np.ndarray:  # the value at the previous time
+        return np.concatenate([np.full((1, *x.shape[1:]), first), x[:-1]])
+
+    live = risk > 0
+    rs = np.where(live, risk, 1.0)
+    km = np.cumprod(np.where(live, (risk - d1 - d2) / rs, 1.0), axis=0)  # all-cause KM
+    km_prev = before(km, 1.0)
+    f1_prev = before(np.cumsum(np.where(live, km_prev * d1 / rs, 0.0), axis=0), 0.0)
+    h = np.where(live, risk / km_prev, 0.0)
+    tr = h.sum(axis=1)
+    tq = np.sum(np.where(live, risk * (1 - f1_prev) / km_prev, 0.0), axis=1)
+    f = np.cumsum(nd1 / tr)  # pooled-weight cumulative incidence
+    f_prev = before(f, 0.0)
+    a = -(h[:, :, None] * h[:, None, :]) / tr[:, None, None]
+    diagonal = np.arange(ng)
+    a[:, diagonal, diagonal] = h * (1 - h / tr[:, None])
+    a[~(live[:, :, None] & live[:, None, :])] = 0
+    # cmprsk adds to c only where a is non-zero (a 0/0 once the pooled CIF reaches 1)
+    scale = (nd1 / (tr * (1 - f_prev)))[:, None, None]
+    c = np.cumsum(np.where(a != 0, a * scale, 0.0), axis=0)  # c as it stands at each time
+    score = np.where(
+        live, d1 - nd1[:, None] * risk * (1 - f1_prev) / (km_prev * tq[:, None]), 0.0
+    ).sum(axis=0)
+    f, km_safe = f[:, None], np.where(km > 0, km, 1)
+    # terms of the cause's events
+    e = nd1 > 0
+    t4 = np.where(km[e] > 0, 1 - (1 - f[e]) / km_safe[e], 1.0)
+    t5 = np.where(nd1[e, None] > 1, 1 - (nd1[e, None] - 1) / (tr[e, None] * km_prev[e] - 1), 1.0)
+    t3 = np.where(live[e], t5 * km_prev[e] * nd1[e, None] / (tr[e, None] * rs[e]), 0.0)
+    v3 = np.sum(t4**2 * t3, axis=0)
+    t1 = a[e] - c[e] * t4[:, None, :]
+    v2 = np.sum(t1 * (t4 * t3)[:, None, :], axis=0)
+    v = np.einsum("jik,jlk->il", t1 * t3[:, None, :], t1)
+    # terms of the competing events
+    e = nd2 > 0
+    use = live[e] & (km[e] > 0) & (d2[e] > 0)
+    t4 = np.where(use, (1 - f[e]) / km_safe[e], 0.0)
+    t5 = np.where(d2[e] > 1, 1 - (d2[e] - 1) / np.where(rs[e] > 1, rs[e] - 1, 1), 1.0)
+    t3 = np.where(use, t5 * km_prev[e] ** 2 * d2[e] / rs[e] ** 2, 0.0)
+    v3 += np.sum(t4**2 * t3, axis=0)
+    t1 = c[e] * t4[:, None, :]
+    v2 -= np.sum(t1 * (t4 * t3)[:, None, :], axis=0)
+    v += np.einsum("jik,jlk->il", t1 * t3[:, None, :], t1)
+    c = c[-1]
     v += c @ np.diag(v3) @ c.T + c @ v2.T + v2 @ c.T
     k = ng - 1
     return score[:k], v[:k, :k]

@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from .exact_tests import clopper_pearson
-from .survival import kaplan_meier
+from .results import fit_km
 
 __all__ = ["MIN_GROUP_N", "RESPONSES", "pfs_by_line", "response_rates", "row_label"]
 
@@ -127,15 +127,14 @@ def _km(part: pd.DataFrame, ci_method: str) -> dict[str, Any]:
             "survival_at": {},
             "ci_method": ci_method,
         }
-    km = kaplan_meier(time, event, ci_method=ci_method, survival_times=(6, 12))
+    km = fit_km(time, event, ci_method=ci_method, survival_times=[6.0, 12.0])  # cached
     return {
-        "n": km.n,
-        "events": km.events,
-        "median": km.median,
-        "median_ci": list(km.median_ci),
+        "n": km["n"],
+        "events": km["events"],
+        "median": km["median"],
+        "median_ci": list(km["median_ci"]),
         "survival_at": {
-            format(t, "g"): {"estimate": v[0], "ci": [v[1], v[2]]}
-            for t, v in km.survival_at.items()
+            t: {"estimate": v[0], "ci": [v[1], v[2]]} for t, v in km["survival_at"].items()
         },
         "ci_method": ci_method,
     }

@@ -12,8 +12,11 @@ Conventions, and where R leaves a choice open:
   own code) and ``log d <= log d_obs + 3.45254e-7`` for larger tables (FEXACT's ``TOL``); both
   are used here, for the same table shapes.  Larger tables are enumerated completely (R uses
   FEXACT's network algorithm, which sums the same tables): fine at registry sizes, refused
-  with ``ValueError`` beyond ``MAX_TABLES`` tables.  Empty rows and columns contribute nothing
-  and are dropped; a table left with fewer than two rows or columns has p = 1, as R gives.
+  with ``ValueError`` beyond ``MAX_TABLES`` tables (partial tables included, as they are
+  made).  That count is worked out from the margins first (``_partial_tables``), so a table
+  too large is refused at once, not after enumerating ``MAX_TABLES`` of them.  Empty rows and
+  columns contribute nothing and are dropped; a table left with fewer than two rows or columns
+  has p = 1, as R gives.
 * Wilcoxon rank-sum (``wilcox.test(x, y)``, two-sided): the exact distribution when both groups
   have fewer than 50 values and there are no ties, otherwise the normal approximation with the
   tie-corrected variance and a continuity correction of 0.5, exactly R's rules.  No spread at
@@ -25,6 +28,7 @@ Conventions, and where R leaves a choice open:
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -44,8 +48,10 @@ __all__ = [
 MAX_TABLES = 200_000
 RELERR_2X2 = 1 + 1e-7
 TOL_RXC = 3.45254e-7
+TOO_LARGE = "table too large for complete enumeration"
 
 
+@functools.lru_cache(maxsize=4096)  # root searches; one lock leaves most rates unchanged
 def clopper_pearson(k: int, n: int, confidence: float = 0.95) -> tuple[float | None, float | None]:
     """Exact binomial confidence interval (R ``binom.test(k, n)$conf.int``)."""
     if n <= 0:
@@ -71,6 +77,8 @@ def fisher_exact(table: Sequence[Sequence[int]]) -> float:
     if m.shape[1] > m.shape[0]:
         m = m.T  # enumerate the shorter dimension's vectors
     rows, cols = m.sum(axis=1), m.sum(axis=0)
+    if _partial_tables(rows, cols, MAX_TABLES) > MAX_TABLES:
+        raise ValueError(TOO_LARGE)
     # log P(table) = const - sum(log x_ij!): compare only the table-dependent part
     observed = -float(_lfact(m).sum())
     logs = _enumerate(rows, cols)
@@ -93,17 +101,92 @@ def _fisher_2x2(m: np.ndarray) -> float:
 def _enumerate(rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
     """-sum(log x_ij!) for every table with these margins (columns filled one at a time).
 
-    Counts every partial table as it is made, so a table too large to enumerate is refused
-    before it costs memory (a 1,000-patient Table 1 row has ~1e16 tables)."""
-    budget = [MAX_TABLES]
-    states = [(rows.copy(), 0.0)]
+    With arrays: every partial table's fillings of the next column at once, in the order
+    `_compositions` makes them.  The caller has counted the partial tables this makes
+    (`_partial_tables`), so a table too large was refused before it cost memory (a 1,000-patient
+    Table 1 row has ~1e16 tables)."""
+    rest = rows[None, :].astype(np.int64)
+    acc = np.zeros(1)
     for col in cols[:-1]:
-        nxt = []
-        for remaining, acc in states:
-            for vec in _compositions(int(col), remaining, budget):
-                nxt.append((remaining - vec, acc - float(_lfact(vec).sum())))
+        state, vec = _fillings(int(col), rest)
+        acc = acc[state] - gammaln(vec + 1.0).sum(axis=1)
+        rest = rest[state] - vec
+    return acc - gammaln(rest + 1.0).sum(axis=1)
+
+
+def _fillings(total: int, bounds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each row s of `bounds`, every vector 0 <= v <= bounds[s] with sum(v) == total, as
+    (s of each, the vectors), in `_compositions`' order (s, then v lexicographically)."""
+    suffix = np.cumsum(bounds[:, ::-1], axis=1)[:, ::-1]  # suffix[:, i] = sum(bounds[:, i:])
+    state = np.arange(bounds.shape[0])
+    left = np.full(state.size, total, dtype=np.int64)
+    parts: list[np.ndarray] = []
+    for i in range(bounds.shape[1] - 1):
+        low = np.maximum(0, left - suffix[state, i + 1])
+        ways = np.maximum(np.minimum(bounds[state, i], left) - low + 1, 0)
+        pick = np.repeat(np.arange(state.size), ways)
+        v = low[pick] + np.arange(pick.size) - (np.cumsum(ways) - ways)[pick]
+        parts = [*(p[pick] for p in parts), v]
+        state, left = state[pick], left[pick] - v
+    return state, np.column_stack([*parts, left])  # the last part: what is left, within bounds
+
+
+def _partial_tables(rows: np.ndarray, cols: np.ndarray, limit: int) -> int:
+    """How many partial tables `_enumerate` makes for these margins (every filling of the
+    first k columns, k < number of columns), counted without making them; stops counting once
+    past `limit`.  Fillings are grouped by the row totals they leave, with multiplicities."""
+    if rows.size == 2:
+        return _partial_tables_two_rows(rows, cols, limit)
+    total = 0
+    states: dict[tuple[int, ...], int] = {tuple(int(r) for r in rows): 1}
+    for index, col in enumerate(cols[:-1]):
+        total += sum(n * _bounded_compositions(int(col), rest) for rest, n in states.items())
+        if total > limit or index == len(cols) - 2:
+            break
+        nxt: dict[tuple[int, ...], int] = {}
+        for rest, n in states.items():
+            bounds = np.array(rest, dtype=np.int64)
+            for vec in _compositions(int(col), bounds, [limit]):
+                key = tuple(int(x) for x in bounds - vec)
+                nxt[key] = nxt.get(key, 0) + n
         states = nxt
-    return np.array([acc - float(_lfact(rest).sum()) for rest, acc in states])
+    return total
+
+
+def _partial_tables_two_rows(rows: np.ndarray, cols: np.ndarray, limit: int) -> int:
+    """`_partial_tables` for two rows: the state is what is left of the first row."""
+    first, left = int(rows[0]), int(rows.sum())
+    counts = np.zeros(first + 1, dtype=np.int64)  # counts[a]: fillings leaving a in row 1
+    counts[first] = 1
+    a = np.arange(first + 1)
+    total = 0
+    for col in (int(c) for c in cols[:-1]):
+        low = np.maximum(0, col - (left - a))  # at most what is left of row 2
+        high = np.minimum(a, col)
+        ways = np.maximum(high - low + 1, 0)
+        total += int(counts @ ways)
+        if total > limit:
+            break
+        # a filling leaving a goes to every a - x, low <= x <= high: a range, added at once
+        valid = (ways > 0) & (counts > 0)
+        diff = np.zeros(first + 2, dtype=np.int64)
+        np.add.at(diff, (a - high)[valid], counts[valid])
+        np.add.at(diff, (a - low + 1)[valid], -counts[valid])
+        counts = np.cumsum(diff)[: first + 1]
+        left -= col
+    return total
+
+
+def _bounded_compositions(total: int, bounds: Sequence[int]) -> int:
+    """The number of integer vectors 0 <= v <= bounds with sum(v) == total (inclusion-
+    exclusion over the bounds exceeded)."""
+    k, count = len(bounds), 0
+    for chosen in range(1 << k):
+        over = total - sum(b + 1 for i, b in enumerate(bounds) if chosen >> i & 1)
+        if over >= 0:
+            sign = -1 if bin(chosen).count("1") % 2 else 1
+            count += sign * math.comb(over + k - 1, k - 1)
+    return count
 
 
 def _compositions(total: int, bounds: np.ndarray, budget: list[int]) -> Iterator[np.ndarray]:
@@ -117,7 +200,7 @@ def _compositions(total: int, bounds: np.ndarray, budget: list[int]) -> Iterator
             if left <= bounds[i]:
                 budget[0] -= 1
                 if budget[0] < 0:
-                    raise ValueError("table too large for complete enumeration")
+                    raise ValueError(TOO_LARGE)
                 vec[i] = left
                 yield vec.copy()
             return

@@ -1,0 +1,132 @@
+"""Profile the pooled statistics recompute (analytics.services.compute_statistics) in-process,
+without a database: synthetic locked records as bench/analytics_benchmark.py builds them,
+derived as the worker derives them, timed against lifelines' own Kaplan-Meier fits.
+
+    PYTHONPATH=. .venv/bin/python bench/analytics_profile.py --sizes 1000,10000 [--profile]
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import os
+import pstats
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+
+def loaded_dataset(n: int):
+    """A LoadedDataset of n synthetic complete records (blocks of build_cohort, as the
+    benchmark's bulk load), with an unsaved dictionary version."""
+    from analytics.config import resolve_config
+    from analytics.derived import derive_record
+    from analytics.endpoints import Patient
+    from analytics.services import LoadedDataset, choice_labels
+    from registry.demo import build_cohort
+    from registry.dictionary import gi_lms_dictionary_csv, gi_lms_project, parse_dictionary_csv
+    from registry.models import DictionaryVersion
+    from registry.services.dictionary import DEFAULT_ANALYSIS
+
+    dictionary = DictionaryVersion(
+        number=1,
+        fields=parse_dictionary_csv(gi_lms_dictionary_csv()).to_json(),
+        project=gi_lms_project(),
+        analysis={"profile": DEFAULT_ANALYSIS},
+    )
+    config = resolve_config(dictionary.analysis)
+    labels = choice_labels(dictionary)
+    missing = set(dictionary.missing_code_values)
+    repeating = set(dictionary.repeating_instruments)
+    records = []
+    block: list = []
+    for i in range(n):
+        if i % 30 == 0:
+            block = [p for p in build_cohort(1000 + i // 30) if p.complete]
+        synthetic = block[i % 30]
+        values: dict = {}
+        instances: dict = {}
+        for form, rows in sorted(synthetic.forms.items()):
+            for row in rows:
+                if form in repeating:
+                    instances.setdefault(form, []).append(dict(row))
+                else:
+                    values.update(row)
+        record_id = f"{synthetic.center}-{i + 1:06d}"
+        patient = Patient(record_id, synthetic.center, values, instances)
+        records.append(derive_record(patient, f"{i:064x}", config, labels, missing))
+    records.sort(key=lambda r: r.record_id)
+    return LoadedDataset(1, None, dictionary, config, records)
+
+
+def lifelines_alone(loaded) -> float:
+    """The benchmark's `lifelines_alone_ms` (every endpoint overall, OS by stage), best of 3."""
+    import numpy as np
+    from lifelines import KaplanMeierFitter
+
+    from analytics.endpoints import Observation
+
+    fits = []
+    for endpoint in {k for r in loaded.records for k in r.outcomes}:
+        sub = [r for r in loaded.records if isinstance(r.outcomes.get(endpoint), Observation)]
+        fits.append([r.outcomes[endpoint] for r in sub])
+        if endpoint == "os":
+            for level in {r.groups.get("stage") for r in sub if r.groups.get("stage")}:
+                fits.append([r.outcomes[endpoint] for r in sub if r.groups.get("stage") == level])
+    arrays = [(np.array([o.time_months for o in f]), np.array([o.event for o in f])) for f in fits]
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        for t, e in arrays:
+            KaplanMeierFitter().fit(t, e)
+        best = min(best, 1000 * (time.perf_counter() - started))
+    return best
+
+
+def main() -> None:
+    import django
+
+    django.setup()
+    from analytics.services import compute_statistics
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", default="1000,10000")
+    parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--top", type=int, default=35)
+    args = parser.parse_args()
+    for n in (int(s) for s in args.sizes.split(",")):
+        full = loaded_dataset(n)
+        records = full.records
+        # as after each lock: one more record than the last recompute (per-content caches miss
+        # where the new record is)
+        full.records = records[:-3]
+        compute_statistics(full)  # warm: imports, caches, as a worker after its first lock
+        times = []
+        for extra in (2, 1):
+            full.records = records[:-extra]
+            started = time.perf_counter()
+            compute_statistics(full)
+            times.append(1000 * (time.perf_counter() - started))
+        full.records = records
+        loaded = full
+        alone = lifelines_alone(loaded)
+        print(
+            f"n={n}: statistics {min(times):.0f} ms, lifelines alone {alone:.0f} ms, "
+            f"ratio {min(times) / alone:.1f}",
+            flush=True,
+        )
+        if args.profile:
+            profiler = cProfile.Profile()
+            profiler.enable()
+            compute_statistics(loaded)
+            profiler.disable()
+            stats = pstats.Stats(profiler).sort_stats("cumulative")
+            stats.print_stats(args.top)
+
+
+if __name__ == "__main__":
+    main()
