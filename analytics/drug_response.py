@@ -67,8 +67,8 @@ def _rows(lines: pd.DataFrame) -> list[tuple[str, Any, pd.DataFrame]]:
         if setting != "Advanced":
             out.append((setting, None, part))
             continue
-        known = part["line"].map(lambda v: not _missing(v))
-        for line in sorted({int(v) for v in part.loc[known, "line"]}):
+        known = part["line"].notna()
+        for line in sorted({int(v) for v in part.loc[known, "line"].unique()}):
             out.append((setting, line, part[known & (part["line"] == line)]))
         if (~known).any():
             out.append((setting, None, part[~known]))
@@ -81,18 +81,20 @@ def _rate(k: int, n: int) -> dict[str, Any]:
 
 
 def _response_block(part: pd.DataFrame) -> dict[str, Any]:
-    response = part["response"].map(lambda v: None if _missing(v) else str(v))
-    evaluable = response[response.isin(["CR", "PR", "SD", "PD"])]
-    n = int(evaluable.size)
+    raw = part["response"]
+    known = raw.notna()
+    tally = raw[known].astype(str).value_counts()
+    counts = {r: int(tally.get(r, 0)) for r in RESPONSES}
+    n = sum(counts[r] for r in ("CR", "PR", "SD", "PD"))
     return {
         "n_lines": int(len(part)),
         "n_patients": int(part["record_id"].nunique()),
-        "counts": {r: int((response == r).sum()) for r in RESPONSES},
+        "counts": counts,
         "n_evaluable": n,
-        "not_evaluable": int((response == "NE").sum()),
-        "missing": int(response.isna().sum()),
-        "orr": _rate(int(evaluable.isin(ORR).sum()), n),
-        "dcr": _rate(int(evaluable.isin(DCR).sum()), n),
+        "not_evaluable": counts["NE"],
+        "missing": int((~known).sum()),
+        "orr": _rate(sum(counts[r] for r in ORR), n),
+        "dcr": _rate(sum(counts[r] for r in DCR), n),
     }
 
 
