@@ -121,9 +121,21 @@ def aalen_johansen(
     # event then t[starts[j]:starts[j + 1]]
     starts = np.searchsorted(t, grid, side="left")
     ends = np.append(starts[1:], n)
-    # per subject influence on each CIF (IJ), and on the event-free probability S
-    u_s = np.zeros(n)
-    u_f = {k: np.zeros(n) for k in causes}
+    # A subject's influence depends only on its (time, status), so the influence is kept once
+    # per distinct pair (sorted by time, like the subjects), weighted by how many share it.
+    by_pair = np.lexsort((s, t))
+    ps_t, ps_s = t[by_pair], s[by_pair]
+    pair_change = np.ones(n, dtype=bool)
+    pair_change[1:] = (ps_t[1:] != ps_t[:-1]) | (ps_s[1:] != ps_s[:-1])
+    pair_first = np.flatnonzero(pair_change)
+    pt, ps = ps_t[pair_first], ps_s[pair_first]
+    w = np.diff(np.append(pair_first, n)).astype(float)
+    m = pt.size
+    p_starts = np.searchsorted(pt, grid, side="left")
+    p_ends = np.append(p_starts[1:], m)
+    # per (time, status) influence on each CIF (IJ), and on the event-free probability S
+    u_s = np.zeros(m)
+    u_f = {k: np.zeros(m) for k in causes}
     surv, cif = 1.0, dict.fromkeys(causes, 0.0)
     est = {k: [] for k in causes}
     se = {k: [] for k in causes}
@@ -131,6 +143,7 @@ def aalen_johansen(
     sd = dict.fromkeys(causes, 0.0)
     for j in range(grid.size):
         first, last = int(starts[j]), int(ends[j])
+        p_first, p_last = int(p_starts[j]), int(p_ends[j])
         r = n - first
         n_risk.append(r)
         d = {k: int(np.sum(s[first:last] == k)) for k in causes}
@@ -140,18 +153,18 @@ def aalen_johansen(
             # (zero for those no longer at risk: only the subjects at risk are updated by it)
             u_a = {}
             for k in causes:
-                event = np.zeros(r)
-                event[: last - first] = s[first:last] == k
+                event = np.zeros(m - p_first)
+                event[: p_last - p_first] = ps[p_first:p_last] == k
                 u_a[k] = (event - d[k] / r) / r
             u_a_all = sum(u_a.values())
             for k in causes:
                 if d[k]:  # otherwise u_f[k] and so its standard error are unchanged
                     u_f[k] = u_f[k] + u_s * d[k] / r
-                    u_f[k][first:] += surv * u_a[k]
+                    u_f[k][p_first:] += surv * u_a[k]
                     cif[k] += surv * d[k] / r
-                    sd[k] = float(np.sqrt(np.sum(u_f[k] ** 2)))
+                    sd[k] = float(np.sqrt(np.sum(w * u_f[k] ** 2)))
             u_s = u_s * (1 - d_all / r)
-            u_s[first:] -= surv * u_a_all
+            u_s[p_first:] -= surv * u_a_all
             surv *= 1 - d_all / r
         for k in causes:
             est[k].append(cif[k])
