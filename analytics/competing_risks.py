@@ -120,7 +120,6 @@ def aalen_johansen(
     # sorted by time: the subjects at risk at the j-th time are t[starts[j]:], those with an
     # event then t[starts[j]:starts[j + 1]]
     starts = np.searchsorted(t, grid, side="left")
-    ends = np.append(starts[1:], n)
     # A subject's influence depends only on its (time, status), so the influence is kept once
     # per distinct pair (sorted by time, like the subjects), weighted by how many share it.
     by_pair = np.lexsort((s, t))
@@ -133,6 +132,9 @@ def aalen_johansen(
     m = pt.size
     p_starts = np.searchsorted(pt, grid, side="left")
     p_ends = np.append(p_starts[1:], m)
+    # events of each cause at each distinct time
+    deaths = np.zeros((grid.size, max(causes, default=0) + 1), dtype=int)
+    np.add.at(deaths, (np.searchsorted(grid, t), s), 1)
     # per (time, status) influence on each CIF (IJ), and on the event-free probability S
     u_s = np.zeros(m)
     u_f = {k: np.zeros(m) for k in causes}
@@ -142,11 +144,11 @@ def aalen_johansen(
     n_risk = []
     sd = dict.fromkeys(causes, 0.0)
     for j in range(grid.size):
-        first, last = int(starts[j]), int(ends[j])
+        first = int(starts[j])
         p_first, p_last = int(p_starts[j]), int(p_ends[j])
         r = n - first
         n_risk.append(r)
-        d = {k: int(np.sum(s[first:last] == k)) for k in causes}
+        d = {k: int(deaths[j, k]) for k in causes}
         d_all = sum(d.values())
         if d_all:
             # influence of each subject on the hazard increment of cause k: (dN_ik - Y_i dA_k)/n
