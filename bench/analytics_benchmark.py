@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))  # also when the app imports bench.analytics_benchmark
-from common import database_url  # noqa: E402
+from common import database_url, km_fits_ms  # noqa: E402
 
 BROKER = os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/6")
 EXTRA = 4  # records locked through the services: one warm-up lock, three measured locks
@@ -234,7 +234,6 @@ def _lifelines_alone(snapshot) -> float:
     """The same Kaplan-Meier fits the snapshot makes (every endpoint overall, OS by stage),
     lifelines only, on in-memory numpy arrays (best of three)."""
     import numpy as np
-    from lifelines import KaplanMeierFitter
 
     from analytics.analysis_dataset import read_analysis_dataset
 
@@ -250,13 +249,7 @@ def _lifelines_alone(snapshot) -> float:
         (np.array([float(r["time_months"]) for r in f]), np.array([int(r["event"]) for r in f]))
         for f in fits
     ]
-    best = float("inf")
-    for _ in range(3):
-        started = time.perf_counter()
-        for t, e in arrays:
-            KaplanMeierFitter().fit(t, e)
-        best = min(best, 1000 * (time.perf_counter() - started))
-    return best
+    return km_fits_ms(arrays)
 
 
 # --- outside the app: bulk load, worker ----------------------------------------------------------

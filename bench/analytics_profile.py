@@ -17,6 +17,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+from common import km_fits_ms  # noqa: E402
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 
@@ -66,7 +69,6 @@ def loaded_dataset(n: int):
 def lifelines_alone(loaded) -> float:
     """The benchmark's `lifelines_alone_ms` (every endpoint overall, OS by stage), best of 3."""
     import numpy as np
-    from lifelines import KaplanMeierFitter
 
     from analytics.endpoints import Observation
 
@@ -78,13 +80,7 @@ def lifelines_alone(loaded) -> float:
             for level in {r.groups.get("stage") for r in sub if r.groups.get("stage")}:
                 fits.append([r.outcomes[endpoint] for r in sub if r.groups.get("stage") == level])
     arrays = [(np.array([o.time_months for o in f]), np.array([o.event for o in f])) for f in fits]
-    best = float("inf")
-    for _ in range(3):
-        started = time.perf_counter()
-        for t, e in arrays:
-            KaplanMeierFitter().fit(t, e)
-        best = min(best, 1000 * (time.perf_counter() - started))
-    return best
+    return km_fits_ms(arrays)
 
 
 def main() -> None:
