@@ -70,7 +70,8 @@ def create_job(*, user, options: ExportOptions) -> str:
         message="Waiting for a worker",
         zip="",
         options=options.to_json(),
-        created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        # to the microsecond: two exports started within one second are still listed newest first
+        created_at=datetime.now(UTC).isoformat(timespec="microseconds"),
         finished_at="",
     )
     return job_id

@@ -127,3 +127,14 @@ def test_identified_and_deidentified_downloads_have_distinct_names_and_words(
     assert "files: CSV, data dictionary, R script" in page
     started = timezone.localtime(timezone.now()).strftime("%m/%d/%Y")  # their month-first order
     assert started in page and "+00:00" not in page
+
+
+def test_exports_started_within_one_second_are_listed_newest_first(
+    client, dataset, people, django_capture_on_commit_callbacks
+):
+    ids = []
+    for which in ("locked", "all", "locked", "all"):
+        ids.append(
+            build(client, people["dm"], django_capture_on_commit_callbacks, which=which)["id"]
+        )
+    assert [job["id"] for job in jobs_of(people["dm"])][:4] == ids[::-1]
