@@ -97,9 +97,7 @@ class InstrumentForm(forms.Form):
         stored = stored or {}
         self.stored = stored
         self.fields.update(
-            form_fields(
-                dictionary, instrument, self.fields_def, readonly=readonly, date_order=date_order
-            )
+            form_fields(dictionary, instrument, readonly=readonly, date_order=date_order)
         )
         for f in self.fields_def:
             if f.readonly and f.field_type != "calc":  # @READONLY: shown, never taken from input

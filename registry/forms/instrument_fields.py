@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Sequence
 
 from django import forms
 from django.utils.html import format_html
@@ -14,6 +13,7 @@ from django.utils.translation import get_language, gettext
 
 from registry.dictionary import Dictionary, FieldDef
 from registry.dictionary_text import dictionary_plain_text, render_dictionary_text
+from registry.entry import entry_fields
 
 REQUIRED_MARK = (
     ' <span class="text-danger" title="{}" aria-hidden="true">*</span>'
@@ -105,12 +105,7 @@ def form_field(f: FieldDef, *, readonly: bool, date_order: str = "dmy") -> forms
 
 
 def built_fields(
-    dictionary: Dictionary,
-    instrument: str,
-    fields: Sequence[FieldDef],
-    *,
-    readonly: bool,
-    date_order: str,
+    dictionary: Dictionary, instrument: str, *, readonly: bool, date_order: str
 ) -> dict[str, forms.Field]:
     """The instrument's form fields, built once per dictionary, instrument, language and date
     format (building one renders its label, note and choices: sanitised dictionary text).
@@ -118,19 +113,17 @@ def built_fields(
     key = ("form_fields", instrument, readonly, date_order, get_language())
     built = dictionary.memo.get(key)
     if built is None:
-        built = {f.name: form_field(f, readonly=readonly, date_order=date_order) for f in fields}
+        built = {
+            f.name: form_field(f, readonly=readonly, date_order=date_order)
+            for f in entry_fields(dictionary, instrument)
+        }
         dictionary.memo[key] = built
     return built
 
 
 def form_fields(
-    dictionary: Dictionary,
-    instrument: str,
-    fields: Sequence[FieldDef],
-    *,
-    readonly: bool,
-    date_order: str,
+    dictionary: Dictionary, instrument: str, *, readonly: bool, date_order: str
 ) -> dict[str, forms.Field]:
     """Fresh copies of the built fields, as Django copies a form class's base fields."""
-    built = built_fields(dictionary, instrument, fields, readonly=readonly, date_order=date_order)
+    built = built_fields(dictionary, instrument, readonly=readonly, date_order=date_order)
     return {name: copy.deepcopy(field) for name, field in built.items()}

@@ -67,11 +67,7 @@ class InstrumentSubmission:
         if self.readonly or any(f.readonly and f.field_type != "calc" for f in self.fields_def):
             return False
         fields = built_fields(
-            self.dictionary,
-            self.instrument,
-            self.fields_def,
-            readonly=False,
-            date_order=self.date_order,
+            self.dictionary, self.instrument, readonly=False, date_order=self.date_order
         )
         try:
             for name, field in fields.items():
