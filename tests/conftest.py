@@ -4,6 +4,7 @@ tables), so the database-level guarantees tested here are the ones production re
 from __future__ import annotations
 
 import os
+import uuid
 
 import pytest
 from django.conf import settings
@@ -18,6 +19,9 @@ OWNER: dict[str, str] = {}  # the database owner's user name, for tests/live.py
 
 
 def pytest_configure(config):
+    # One id per test run, inherited by xdist's workers (started after this): the live stacks'
+    # template databases are named by it (tests/live.py) and dropped when the run ends.
+    os.environ.setdefault("LIVE_TEMPLATE_RUN", uuid.uuid4().hex[:10])
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # In-process tests run Celery tasks eagerly even when CI exports a broker URL; the tests that
     # need a real worker start one on their own stack (tests/live.py).
@@ -27,6 +31,16 @@ def pytest_configure(config):
     celery_app.conf.task_always_eager = True
     if os.environ.get("REQUIRE_EXTERNAL_SERVICES") and settings.EMBEDDED_DATABASE:
         raise pytest.UsageError("CI must run on the external PostgreSQL (DATABASE_URL unset)")
+
+
+def pytest_sessionfinish(session):
+    """The run's template databases, once every worker is done (xdist's controller, or the one
+    process without xdist)."""
+    if hasattr(session.config, "workerinput"):
+        return
+    from tests.live import drop_live_templates
+
+    drop_live_templates(os.environ["LIVE_TEMPLATE_RUN"])
 
 
 def pytest_collection_modifyitems(items):

@@ -147,15 +147,36 @@ class LiveStack:
         self.processes.clear()
 
 
-def create_live_stack(*, broker_url: str = "", extra_env: dict | None = None) -> LiveStack:
-    """Create and migrate a fresh database. Call .stop() and drop_live_stack() when done."""
+def create_live_stack(
+    *, broker_url: str = "", extra_env: dict | None = None, seeded: bool = False
+) -> LiveStack:
+    """Create and migrate a fresh database (``seeded``: with `manage.py seed_demo`'s data too).
+    Call .stop() and drop_live_stack() when done.
+
+    Under pytest (LIVE_TEMPLATE_RUN set by tests/conftest.py) the database is a copy of a
+    template migrated, or seeded, once per test run: the same result without migrating and
+    seeding again for every module. Outside pytest (benchmarks) it is migrated here."""
     owner = settings.DATABASES["default"]
     owner_user = os.environ.get("LIVE_OWNER_USER") or _owner_user()
     name = f"live_{uuid.uuid4().hex[:10]}"
     admin_url = database_url(owner, user=owner_user, name="postgres")
+    stack = _stack(name, owner, owner_user, _environment(broker_url, extra_env))
+    run = os.environ.get("LIVE_TEMPLATE_RUN")
+    if run:
+        template = _template(admin_url, run, seeded=seeded)
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        return stack
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
-    env = dict(
+    _migrate(stack)
+    if seeded:
+        stack.manage("seed_demo")
+    return stack
+
+
+def _environment(broker_url: str, extra_env: dict | None) -> dict:
+    return dict(
         os.environ,
         DJANGO_SETTINGS_MODULE="config.settings",
         CELERY_BROKER_URL=broker_url,
@@ -164,15 +185,64 @@ def create_live_stack(*, broker_url: str = "", extra_env: dict | None = None) ->
         DJANGO_TEST_FAST_HASHER="1",
         **(extra_env or {}),
     )
-    stack = LiveStack(
+
+
+def _stack(name: str, owner: dict, owner_user: str, env: dict) -> LiveStack:
+    return LiveStack(
         name=name,
         owner_url=database_url(owner, user=owner_user, name=name),
         app_url=database_url(owner, user=settings.DATABASE_APP_ROLE, name=name),
         env=env,
     )
+
+
+def _migrate(stack: LiveStack) -> None:
     stack.manage("migrate", "--noinput", as_owner=True)
     allow_login(stack.owner_url, settings.DATABASE_APP_ROLE)
-    return stack
+
+
+TEMPLATE_PREFIX = "live_tmpl_"
+
+
+def _template(admin_url: str, run: str, *, seeded: bool) -> str:
+    """The run's template database, built by the first process that asks (an advisory lock
+    makes the others wait for it). Nothing connects to a template once built, as
+    CREATE DATABASE ... TEMPLATE requires."""
+    name = f"{TEMPLATE_PREFIX}{run}_{'seeded' if seeded else 'migrated'}"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (name,))
+        try:
+            if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+                return name
+            source = _template(admin_url, run, seeded=False) if seeded else None
+            clause = f' TEMPLATE "{source}"' if source else ""
+            conn.execute(f'CREATE DATABASE "{name}"{clause}')
+            owner = settings.DATABASES["default"]
+            owner_user = os.environ.get("LIVE_OWNER_USER") or _owner_user()
+            builder = _stack(name, owner, owner_user, _environment("", None))
+            try:
+                if seeded:
+                    builder.manage("seed_demo")
+                else:
+                    _migrate(builder)
+            except BaseException:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                raise
+            return name
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (name,))
+
+
+def drop_live_templates(run: str) -> None:
+    """At the end of a test run: its template databases."""
+    admin_url = database_url(settings.DATABASES["default"], user=_owner_user(), name="postgres")
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        names = conn.execute(
+            "SELECT datname FROM pg_database WHERE datname LIKE %s",
+            (f"{TEMPLATE_PREFIX}{run}_%",),
+        ).fetchall()
+        for (name,) in names:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def drop_live_stack(stack: LiveStack) -> None:
@@ -188,13 +258,15 @@ def live_stack(
     *,
     prepare: Callable[[LiveStack], object] | None = None,
     serve: bool = True,
+    seeded: bool = False,
     **create_kwargs,
 ) -> Iterator[LiveStack]:
-    """A live stack for a fixture: created, prepared (`prepare(stack)`: seed data, workers...),
+    """A live stack for a fixture: created (``seeded``: with the demo data), prepared
+    (`prepare(stack)`: more data, workers...),
     served by default, and dropped afterwards even when preparing fails. The test database's
     blocker is lifted only for creating and dropping, which use the owner's connection."""
     with django_db_blocker.unblock():
-        stack = create_live_stack(**create_kwargs)
+        stack = create_live_stack(seeded=seeded, **create_kwargs)
     try:
         if prepare is not None:
             prepare(stack)

@@ -39,10 +39,9 @@ print(json.dumps({"record": record.record_id}))
 @pytest.fixture(scope="module")
 def stack(django_db_setup, django_db_blocker):
     def prepare(live):
-        live.manage("seed_demo")
         live.ids = json.loads(live.shell(SETUP).strip().splitlines()[-1])
 
-    with live_stack(django_db_blocker, prepare=prepare) as live:
+    with live_stack(django_db_blocker, seeded=True, prepare=prepare) as live:
         yield live
 
 

@@ -41,10 +41,7 @@ CHAIN = "SELECT count(*), max(seq), (SELECT hash FROM registry_auditevent ORDER 
 
 @pytest.fixture(scope="module")
 def stack(django_db_setup, django_db_blocker):
-    def prepare(live):
-        live.manage("seed_demo")
-
-    with live_stack(django_db_blocker, prepare=prepare, serve=False) as live:
+    with live_stack(django_db_blocker, seeded=True, serve=False) as live:
         yield live
 
 
