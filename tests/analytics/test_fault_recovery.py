@@ -17,7 +17,6 @@ import requests
 from registry.services.locking import SIGNATURE_MEANINGS
 from tests.analytics.test_worker_integration import (
     LOCK_ONE,
-    SEED,
     newest_outbox,
     query,
     wait_for_snapshot,
@@ -60,14 +59,16 @@ def stack(django_db_setup, django_db_blocker, tmp_path_factory):
     def prepare(live):
         live.schedule = tmp_path_factory.mktemp("beat") / "schedule"
         live.exports = exports
-        worker = live.start_worker()
-        live.shell(SEED)
         live.start_server(workers=1)
-        wait_for_snapshot(live, newest_outbox(live), timeout=90)
-        stop(worker)
+        assert snapshots_of(live, newest_outbox(live)) == 1 and uncomputed(live) == 0
 
     with live_stack(
-        django_db_blocker, prepare=prepare, serve=False, broker_url=BROKER, extra_env=env
+        django_db_blocker,
+        seeded=True,
+        prepare=prepare,
+        serve=False,
+        broker_url=BROKER,
+        extra_env=env,
     ) as live:
         yield live
 

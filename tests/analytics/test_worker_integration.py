@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import time
+from contextlib import contextmanager
 
 import psycopg
 import pytest
@@ -39,8 +40,8 @@ TOKEN = (
 )
 
 
-@pytest.fixture
-def stack(django_db_setup, django_db_blocker, tmp_path):
+@contextmanager
+def worker_stack(django_db_blocker, tmp_path, *, seeded: bool):
     require_redis(BROKER)
 
     def prepare(live):
@@ -48,8 +49,26 @@ def stack(django_db_setup, django_db_blocker, tmp_path):
 
     env = {"OUTBOX_SWEEP_SECONDS": "1"}
     with live_stack(
-        django_db_blocker, prepare=prepare, serve=False, broker_url=BROKER, extra_env=env
+        django_db_blocker,
+        seeded=seeded,
+        prepare=prepare,
+        serve=False,
+        broker_url=BROKER,
+        extra_env=env,
     ) as live:
+        yield live
+
+
+@pytest.fixture
+def stack(django_db_setup, django_db_blocker, tmp_path):
+    with worker_stack(django_db_blocker, tmp_path, seeded=False) as live:
+        yield live
+
+
+@pytest.fixture
+def seeded_stack(django_db_setup, django_db_blocker, tmp_path):
+    """The demo data locked and their snapshot stored (eagerly, when the template was seeded)."""
+    with worker_stack(django_db_blocker, tmp_path, seeded=True) as live:
         yield live
 
 
@@ -91,11 +110,10 @@ def log_in(stack, username: str) -> requests.Session:
     return session
 
 
-def test_lock_becomes_a_snapshot_shown_on_the_dashboard(stack):
+def test_lock_becomes_a_snapshot_shown_on_the_dashboard(seeded_stack):
+    stack = seeded_stack
     stack.start_worker()
     stack.start_server()
-    stack.shell(SEED)
-    wait_for_snapshot(stack, newest_outbox(stack))
 
     out = stack.shell(LOCK_ONE)
     record_id = re.search(r"LOCKED (\S+)", out).group(1)
