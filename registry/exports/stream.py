@@ -23,7 +23,7 @@ from registry.models import InstrumentData, Record
 
 from .readahead import ReadAhead
 
-CHUNK = 500  # records a chunk (about 3,500 instrument rows)
+CHUNK = 250  # records a chunk (about 1,750 instrument rows)
 
 
 @dataclass
