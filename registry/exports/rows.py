@@ -3,7 +3,9 @@ each repeating form, in dictionary order, as REDCap exports them."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from itertools import repeat
+from operator import contains
 
 from registry.logic import LogicSyntaxError, is_true
 from registry.models import DictionaryVersion
@@ -30,7 +32,7 @@ class RowBuilder:
         self.missing_codes = version.missing_code_values
         self.logic = options.filter_logic.strip()
         self._plans: dict[str | None, tuple] = {}
-        self._raw: dict[str | None, Callable[..., list]] = {}
+        self._raw: dict[str | None, tuple] = {}
 
     def base_values(self, bundle: RecordBundle) -> dict:
         """Non-repeating values, plus the first instance of repeating forms (for logic)."""
@@ -94,39 +96,35 @@ class RowBuilder:
                 other.append((i, c.kind))
         return values, checkboxes, completes, other
 
-    def _raw_function(self, only_form: str | None) -> Callable[..., list]:
-        """For raw rows of this kind: a function that builds the row as one list display, one
-        expression per column (the fastest way CPython builds a list; this is the export's
-        hottest loop). Generated from the columns; every name and code from the dictionary
-        enters the source only as a string literal (repr), never as code."""
+    def _raw_keys(self, only_form: str | None) -> tuple:
+        """For raw rows: the lookup key of every column (a field name, the column index for a
+        computed cell, or a key that is never present for a cell left blank), and the computed
+        cells as (indexes, what fills them) for one dict.update each."""
         values, checkboxes, completes, other = self._plan(only_form)
-        cells = ['""'] * len(self.columns)
+        keys: list = [_BLANK] * len(self.columns)
         for i, name, _c in values:
-            cells[i] = f"get({name!r}, '')"
-        boxes: list[str] = []
+            keys[i] = name
+        by_field: dict[str, list[tuple[str, int]]] = {}
         for i, name, c in checkboxes:
-            if name not in boxes:
-                boxes.append(name)
-            cells[i] = f"('1' if {c.code!r} in box{boxes.index(name)} else '0')"
-        for i, form in completes:
-            cells[i] = f"STATUS[status({form!r})]"
-        computed = {"record_id", "repeat_form", "instance", "dag"}
-        renamed = {"repeat_instrument": "repeat_form", "repeat_instance": "instance"}
-        for i, kind in other:
-            kind = renamed.get(kind, kind)
-            cells[i] = kind if kind in computed else "lock"
-        source = "\n".join(
-            [
-                "def row(values, statuses, record_id, repeat_form, instance, dag, lock):",
-                "    get = values.get",
-                "    status = statuses.get",
-                *(f"    box{k} = get({name!r}) or ()" for k, name in enumerate(boxes)),
-                f"    return [{', '.join(cells)}]",
-            ]
+            keys[i] = i
+            by_field.setdefault(name, []).append((c.code, i))
+        for i, _form in completes:
+            keys[i] = i
+        for i, _kind in other:
+            keys[i] = i
+        checkbox_fields = [
+            (name, tuple(code for code, _i in options), tuple(i for _code, i in options))
+            for name, options in by_field.items()
+        ]
+        known = ("record_id", "repeat_instrument", "repeat_instance", "dag")
+        return (
+            keys,
+            checkbox_fields,
+            tuple(i for i, _form in completes),
+            tuple(form for _i, form in completes),
+            tuple(i for i, _kind in other),
+            tuple(kind if kind in known else "lock" for _i, kind in other),
         )
-        namespace = {"STATUS": _STATUS}
-        exec(compile(source, f"<export row {only_form or 'base'}>", "exec"), namespace)  # noqa: S102
-        return namespace["row"]
 
     def _row(
         self,
@@ -177,13 +175,28 @@ class RowBuilder:
         statuses: dict[str, int],
         only_form: str | None,
     ) -> list:
-        """Raw codes (a missing value is an empty cell), by the kind's `_raw_function`."""
-        build = self._raw.get(only_form)
-        if build is None:
-            build = self._raw[only_form] = self._raw_function(only_form)
-        lock = "locked" if bundle.is_locked else "unlocked"
-        dag = bundle.center_code.lower()
-        return build(values, statuses, record_id, repeat_form, instance, dag, lock)
+        """Raw codes: computed cells are added to a copy of the values under their column
+        index, then the whole row is one C-level lookup (a missing value is an empty cell)."""
+        plan = self._raw.get(only_form)
+        if plan is None:
+            plan = self._raw[only_form] = self._raw_keys(only_form)
+        keys, checkbox_fields, complete_at, complete_forms, other_at, other_kinds = plan
+        cells = dict(values)
+        for name, codes, at in checkbox_fields:
+            checked = values.get(name) or ()
+            bits = map(_BIT.__getitem__, map(contains, repeat(checked), codes))
+            cells.update(zip(at, bits, strict=True))
+        texts = map(_STATUS.__getitem__, map(statuses.get, complete_forms))
+        cells.update(zip(complete_at, texts, strict=True))
+        computed = {
+            "record_id": record_id,
+            "repeat_instrument": repeat_form,
+            "repeat_instance": instance,
+            "dag": bundle.center_code.lower(),
+            "lock": "locked" if bundle.is_locked else "unlocked",
+        }
+        cells.update(zip(other_at, map(computed.__getitem__, other_kinds), strict=True))
+        return list(map(cells.get, keys, _EMPTY))
 
 
 class _StatusText(dict):
@@ -193,4 +206,7 @@ class _StatusText(dict):
         return "0" if status is None else str(status)
 
 
+_BLANK = object()  # a key no values dict holds: the cell stays empty
+_EMPTY = repeat("")  # the default of every lookup
+_BIT = {True: "1", False: "0"}
 _STATUS = _StatusText({None: "0", 0: "0", 1: "1", 2: "2"})
