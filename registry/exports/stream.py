@@ -1,15 +1,18 @@
-"""Reading the dataset for an export: two server-side cursors (records, instrument rows) in the
-same order (byte order of the record id, as Python compares strings), merged one record at a
-time, so memory stays flat however many records there are."""
+"""Reading the dataset for an export: the records from a server-side cursor a chunk at a time,
+each chunk with its instrument rows, read a few chunks ahead in a thread while the caller
+writes, so memory stays flat however many records there are."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from itertools import chain
+from itertools import groupby
+from operator import itemgetter
 
+import psycopg
 from django.db import connection
 from django.db.models import Exists, FilteredRelation, OuterRef, Q, QuerySet
 from django.db.models.functions import Collate
@@ -18,7 +21,9 @@ from registry import fastjson
 from registry.dataset import SignedBy, locked_records, signature_status
 from registry.models import InstrumentData, Record
 
-CHUNK = 2000
+from .readahead import ReadAhead
+
+CHUNK = 250  # records a chunk (about 1,750 instrument rows)
 
 
 @dataclass
@@ -70,7 +75,11 @@ def export_records(
 
 
 def iter_bundles(records: QuerySet, *, chunk_size: int = CHUNK) -> Iterator[RecordBundle]:
-    record_rows = _server_side(
+    """The records with their rows, one record at a time. Read by a background thread
+    (`ReadAhead`, a few chunks ahead) while the caller builds its output, from one snapshot:
+    the caller's transaction when there is one (its own writes included), otherwise a
+    connection of the export's own in a read-only REPEATABLE READ transaction."""
+    record_sql = (
         records.annotate(
             sig=FilteredRelation("signatures", condition=Q(signatures__voided_at__isnull=True))
         )
@@ -87,46 +96,75 @@ def iter_bundles(records: QuerySet, *, chunk_size: int = CHUNK) -> Iterator[Reco
             "sig__meaning",
             "sig__signed_at",
             "sig__content_sha256",
-        ),
-        chunk_size,
+        )
+        .query.sql_with_params()
     )
-    data_rows = _server_side(
-        InstrumentData.objects.filter(record__in=records.values("pk"), deleted_at__isnull=True)
-        .order_by(Collate("record__record_id", "C"), "instrument", "instance")
-        .values_list("record__record_id", "instrument", "instance", "status", "data"),
-        chunk_size,
-    )
-    pending = next(data_rows, None)
+    with _reading_connection() as conn:
+        reader = ReadAhead(_batches(conn, record_sql, chunk_size), name="export-reader")
+        try:
+            for heads, rows in reader:
+                yield from _bundles(heads, rows)
+        finally:
+            reader.close()  # before the connection's transaction ends
+
+
+# The rows of a batch of records, in the order their signatures cover (instrument, instance).
+ROWS_SQL = """
+SELECT record_id, instrument, instance, status, data
+FROM registry_instrumentdata
+WHERE record_id = ANY(%s) AND deleted_at IS NULL
+ORDER BY record_id, instrument, instance
+"""
+
+
+def _batches(
+    conn: psycopg.Connection, record_sql: tuple, chunk_size: int
+) -> Iterator[tuple[list[tuple], list[tuple]]]:
+    """The records a chunk at a time from a named (server-side) cursor, each chunk with its
+    rows (one indexed query per chunk: each comes at once, where one query for every row
+    would first sort them all), without Django's per-row converters (the export decodes JSON
+    itself)."""
+    with conn.cursor(name=f"export_{uuid.uuid4().hex}") as records:
+        records.execute(*record_sql)
+        while heads := records.fetchmany(chunk_size):
+            with conn.cursor() as cursor:
+                cursor.execute(ROWS_SQL, [[head[0] for head in heads]])
+                rows = cursor.fetchall()
+            yield heads, rows
+
+
+def _bundles(heads: list[tuple], rows: list[tuple]) -> Iterator[RecordBundle]:
+    """Records (in the record id's byte order) with their rows (grouped by record)."""
+    by_pk = {pk: list(group) for pk, group in groupby(rows, itemgetter(0))}
     loads_all = fastjson.loads_all
-    for pk, record_id, center_id, code, locked, *sig in record_rows:
+    for pk, record_id, center_id, code, locked, *sig in heads:
         bundle = RecordBundle(
             pk, record_id, center_id, code, locked, SignedBy(*sig) if sig[0] else None
         )
-        while pending is not None and pending[0] < record_id:
-            pending = next(data_rows, None)  # a row of a record filtered out meanwhile
-        heads, texts = [], []
-        while pending is not None and pending[0] == record_id:
-            heads.append(pending[1:4])  # form, instance, status
-            texts.append(pending[4])
-            pending = next(data_rows, None)
-        datas, bundle.plain = loads_all(texts)
-        bundle.rows = [(*head, data) for head, data in zip(heads, datas, strict=True)]
+        group = by_pk.get(pk, ())
+        datas, bundle.plain = loads_all([row[4] for row in group])
+        bundle.rows = [
+            (form, instance, status, data)
+            for (_pk, form, instance, status, _text), data in zip(group, datas, strict=True)
+        ]
         yield bundle
 
 
-def _server_side(qs: QuerySet, chunk_size: int) -> Iterator[tuple]:
-    """Rows of a values_list queryset from a named (server-side) cursor, without Django's
-    per-row converters (the export decodes JSON itself): the hot loop of large exports. Rows
-    are fetched a chunk at a time and handed out by a C iterator (psycopg's own per-row
-    iteration is Python code)."""
-    return chain.from_iterable(_chunks(qs, chunk_size))
-
-
-def _chunks(qs: QuerySet, chunk_size: int) -> Iterator[list[tuple]]:
-    sql, params = qs.query.sql_with_params()
+@contextmanager
+def _reading_connection() -> Iterator[psycopg.Connection]:
+    """The psycopg connection the export's cursors run on. Inside a transaction, the caller's
+    (both cursors see its snapshot, as every other query of the export). Otherwise one of their
+    own, so that both cursors share one snapshot without a transaction held open on the
+    caller's connection across yields (a streamed response), closed at the end."""
     connection.ensure_connection()
-    name = f"export_{uuid.uuid4().hex}"
-    with connection.connection.cursor(name=name, withhold=not connection.in_atomic_block) as cursor:
-        cursor.execute(sql, params)
-        while chunk := cursor.fetchmany(chunk_size):
-            yield chunk
+    if connection.in_atomic_block or not connection.get_autocommit():
+        yield connection.connection
+        return
+    own = psycopg.connect(**connection.get_connection_params())
+    try:
+        own.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+        own.read_only = True
+        own.execute("SELECT set_config('TimeZone', %s, false)", [connection.timezone_name])
+        yield own
+    finally:
+        own.close()
