@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import platform
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from importlib.metadata import version as package_version
@@ -19,9 +20,10 @@ from registry.models import DictionaryVersion
 
 from .analysis_dataset import analysis_dataset_gz
 from .cohort import aggregate_counts, aggregate_table_one
+from .columns import endpoint_columns
 from .config import config_digest, resolve_config
 from .derived import CACHE, DerivedRecord
-from .endpoints import EndpointData, Observation, dataset_hash
+from .endpoints import dataset_hash
 from .models import StatisticsSnapshot
 from .paper_results import competing_results, drug_results
 from .reproduction import reproduction
@@ -125,7 +127,7 @@ def compute_headline(
     """The first stage, what the dashboard's headline needs: KM per endpoint (medians, rates,
     reverse-KM follow-up), log-rank tests, counts and the published figures beside them."""
     config, records = loaded.config, loaded.records
-    endpoints, groups = endpoint_data(records, config)
+    endpoints, groups = endpoint_columns(records, config)
     results, curves = build_results(endpoints, groups, config, ci_method=ci_method)
     centres: dict[str, int] = {}
     for r in records:
@@ -134,32 +136,12 @@ def compute_headline(
         ci_method=ci_method,
         n_patients=len(records),
         centres=dict(sorted(centres.items())),
-        stage=_tally(groups.get("stage", {})),
-        site_of_origin=_tally(groups.get("site_of_origin", {})),
+        stage=_tally(groups.get("stage", [])),
+        site_of_origin=_tally(groups.get("site_of_origin", [])),
         counts=aggregate_counts([r.counts for r in records], config),
     )
     results["reproduction"] = reproduction(results)
     return results, curves, analysis_dataset_gz(records)
-
-
-def endpoint_data(
-    records: list[DerivedRecord], config: dict[str, Any]
-) -> tuple[dict[str, EndpointData], dict[str, dict[str, str | None]]]:
-    endpoints = {
-        ep["key"]: EndpointData(ep["key"], ep["label"], bool(ep.get("reverse")))
-        for ep in config["endpoints"]
-    }
-    for record in records:
-        for key, outcome in record.outcomes.items():
-            if isinstance(outcome, Observation):
-                endpoints[key].observations.append(outcome)
-            elif outcome is not None:
-                endpoints[key].excluded.append(outcome)
-    groups = {
-        sg["key"]: {r.record_id: r.groups.get(sg["key"]) for r in records}
-        for sg in config.get("subgroups", [])
-    }
-    return endpoints, groups
 
 
 def compute_paper(
@@ -184,9 +166,9 @@ def compute_paper(
     return results, ({"competing_risks": cif} if cif is not None else {})
 
 
-def _tally(membership: dict[str, str | None]) -> dict[str, int]:
+def _tally(groups: Iterable[str | None]) -> dict[str, int]:
     out: dict[str, int] = {}
-    for value in membership.values():
+    for value in groups:
         key = value or "Unknown"
         out[key] = out.get(key, 0) + 1
     return out
