@@ -6,7 +6,10 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from django.conf import settings
+from django.core.cache import cache
 from django.db import DatabaseError, transaction
+from django.utils import timezone
 
 from registry.outbox import mark_computed
 
@@ -75,11 +78,11 @@ def send_stages_after_commit(dataset_version: int, stages: tuple = ()) -> None:
     transaction.on_commit(send, robust=True)
 
 
-def send_missing_stages() -> None:
-    newest = StatisticsSnapshot.objects.only("pk", "dataset_version").order_by("-dataset_version")
-    snapshot = newest.first()
+def send_missing_stages() -> int:
+    """Send the later stages the newest snapshot lacks; how many were sent."""
+    snapshot = StatisticsSnapshot.objects.only("pk", "dataset_version", "computed_at").first()
     if snapshot is None:
-        return
+        return 0
     missing = tuple(
         task
         for task, model in (
@@ -90,3 +93,26 @@ def send_missing_stages() -> None:
     )
     if missing:
         send_stages_after_commit(snapshot.dataset_version, missing)
+    return len(missing)
+
+
+@shared_task(name="analytics.sweep_snapshot_stages", ignore_result=True)
+def sweep_snapshot_stages() -> int:
+    """Periodic: resend the later stages of the newest snapshot still missing some once
+    SNAPSHOT_STAGES_RESEND_AFTER_SECONDS have passed since it was stored (a worker killed
+    during a stage would otherwise leave it to Redis's redelivery, an hour later). Given up an
+    hour after the snapshot, so a stage that keeps failing is not rerun forever."""
+    newest = StatisticsSnapshot.objects.only("dataset_version", "computed_at").first()
+    if newest is None:
+        return 0
+    grace = settings.SNAPSHOT_STAGES_RESEND_AFTER_SECONDS
+    age = (timezone.now() - newest.computed_at).total_seconds()
+    if not grace <= age <= 3600:
+        return 0
+    # At most once per grace period: a busy worker gets one more message, not one per sweep.
+    if not cache.add(f"analytics:stages-resent:{newest.dataset_version}", 1, timeout=grace):
+        return 0
+    sent = send_missing_stages()
+    if sent:
+        logger.warning("resent %s later stage(s) of dataset v%s", sent, newest.dataset_version)
+    return sent

@@ -19,7 +19,7 @@ from analytics import services
 from analytics.models import SnapshotDetail, SnapshotPaper, StatisticsSnapshot
 from analytics.narrative import results_paragraph
 from analytics.presentation import paper_for, with_paper
-from analytics.tasks import compute_paper_tables, recompute_statistics
+from analytics.tasks import compute_paper_tables, recompute_statistics, sweep_snapshot_stages
 from registry.dictionary import gi_lms_dictionary_csv, gi_lms_project
 from registry.models import LockOutbox
 from registry.services.dictionary import import_dictionary
@@ -269,3 +269,20 @@ def test_paper_tables_describe_the_snapshots_records_after_later_locks(
     tables = SnapshotPaper.objects.get(snapshot=headline_only).results
     assert {c["label"]: c["n"] for c in tables["table1"]["columns"]}["All"] == 5
     assert tables["drug_response"]["n_patients"] == 4
+
+
+def test_the_sweep_resends_stages_still_missing_after_the_grace(
+    headline_only, settings, django_capture_on_commit_callbacks
+):
+    """A worker killed during a later stage: its message waits for Redis's redelivery (an
+    hour); the periodic sweep sends the missing stages again once the grace has passed."""
+    with django_capture_on_commit_callbacks(execute=True):
+        assert sweep_snapshot_stages.apply().get() == 0  # within the grace: nothing
+    assert not SnapshotPaper.objects.exists()
+    settings.SNAPSHOT_STAGES_RESEND_AFTER_SECONDS = 0
+    with django_capture_on_commit_callbacks(execute=True):
+        assert sweep_snapshot_stages.apply().get() == 2
+    assert SnapshotPaper.objects.filter(snapshot=headline_only).exists()
+    assert SnapshotDetail.objects.filter(snapshot=headline_only).exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert sweep_snapshot_stages.apply().get() == 0  # nothing missing (and sent once)
