@@ -41,6 +41,9 @@ class EndpointData:
     reverse: bool = False
     observations: list[Observation] = field(default_factory=list)
     excluded: list[Exclusion] = field(default_factory=list)
+    #: {"time": ..., "event": ..., subgroup key: each observation's group}, arrays aligned with
+    #: observations, where the caller has them (analytics.columns); else built from them.
+    columns: dict[str, Any] | None = None
 
     @property
     def population(self) -> int:

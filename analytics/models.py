@@ -51,3 +51,20 @@ class SnapshotDetail(models.Model):
 
     def __str__(self) -> str:
         return f"details for dataset v{self.snapshot.dataset_version}"
+
+
+class SnapshotPaper(models.Model):
+    """The paper's tables for a snapshot (Table 1 with its tests, drug response, PFS by line,
+    competing risks), computed by a later task from the same locked records, so that a lock
+    reaches the dashboard's headline figures first. Written once."""
+
+    snapshot = models.OneToOneField(
+        StatisticsSnapshot, on_delete=models.PROTECT, related_name="paper"
+    )
+    results = models.JSONField(help_text="table1, drug_response, pfs_by_line, competing_risks.")
+    curves = models.JSONField(default=dict, help_text="Cumulative incidence curves.")
+    computed_at = models.DateTimeField(auto_now_add=True)
+    duration_ms = models.PositiveIntegerField()
+
+    def __str__(self) -> str:
+        return f"paper tables for dataset v{self.snapshot.dataset_version}"

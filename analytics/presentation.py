@@ -9,13 +9,13 @@ from typing import Any
 
 import numpy as np
 from django.core.cache import cache
-from django.utils.translation import get_language, gettext
+from django.utils.translation import get_language, gettext, gettext_noop
 
 from registry.csv_safety import writer as safe_writer
 
 from .analysis_dataset import read_analysis_dataset
 from .details import dataset_from_snapshot
-from .models import SnapshotDetail, StatisticsSnapshot
+from .models import SnapshotDetail, SnapshotPaper, StatisticsSnapshot
 from .plots import render_km_figure
 from .plots_cif import render_cif_figure
 from .reproduction import reproduction
@@ -25,15 +25,48 @@ from .survival import CI_METHODS, KaplanMeierResult
 CONTENT_TYPES = {"svg": "image/svg+xml", "png": "image/png", "pdf": "application/pdf"}
 PAPER_KEYS = ("drug_response", "pfs_by_line", "competing_risks", "table1")
 NOT_COMPUTED = "Not computed for this snapshot (made before these analyses existed)."
+BEING_COMPUTED = gettext_noop(
+    "Being computed: the headline figures of this dataset version are stored first, the "
+    "paper's tables follow."
+)
+SUPERSEDED = gettext_noop("Not computed for this dataset version: a newer one superseded it.")
 
 
-def paper_block(results: dict[str, Any], key: str) -> dict[str, Any]:
+def paper_block(results: dict[str, Any], key: str, pending: str = "") -> dict[str, Any]:
     """One of the paper's further analyses from a snapshot's results, always with n and methods
-    (a snapshot made before they existed says so rather than having no key)."""
+    (a snapshot made before they existed says so rather than having no key). `pending`: why
+    the paper's tables are not there yet (paper_pending), shown instead of them."""
+    if pending:
+        return {"n": 0, "methods": pending, "pending": True}
     block = dict(results.get(key) or {})
     block.setdefault("n", 0)
     block.setdefault("methods", NOT_COMPUTED)
     return block
+
+
+def paper_for(snapshot: StatisticsSnapshot) -> dict[str, Any] | None:
+    """The paper's tables of a snapshot: its SnapshotPaper, or the snapshot's own results for
+    one stored when they were computed with it; None while they are being computed."""
+    if any(key in snapshot.results for key in PAPER_KEYS):
+        return {key: snapshot.results[key] for key in PAPER_KEYS if key in snapshot.results}
+    return SnapshotPaper.objects.filter(snapshot=snapshot).values_list("results", flat=True).first()
+
+
+def paper_pending(snapshot: StatisticsSnapshot, paper: dict[str, Any] | None) -> str:
+    """Why the paper's tables are missing ('' when they are there)."""
+    if paper is not None:
+        return ""
+    newer = StatisticsSnapshot.objects.filter(dataset_version__gt=snapshot.dataset_version)
+    return gettext(SUPERSEDED) if newer.exists() else gettext(BEING_COMPUTED)
+
+
+def with_paper(results: dict[str, Any], paper: dict[str, Any] | None) -> dict[str, Any]:
+    return dict(results, **paper) if paper else results
+
+
+def stages_complete(snapshot: StatisticsSnapshot) -> bool:
+    """Every later stage stored (details, paper's tables): the dashboard stops waiting."""
+    return details_for(snapshot) is not None and paper_for(snapshot) is not None
 
 
 def ci_method_from(value: str | None) -> str:
@@ -161,11 +194,7 @@ def cif_figure_bytes(snapshot: StatisticsSnapshot, fmt: str) -> bytes | None:
     key = f"analytics:fig:{snapshot.pk}:{CIF_FIGURE}:{fmt}"
     hit = cache.get(key)
     if hit is None:
-        curves = (
-            StatisticsSnapshot.objects.filter(pk=snapshot.pk)
-            .values_list("curves__competing_risks", flat=True)
-            .first()
-        )
+        curves = _stored_cif(snapshot)
         if not curves:
             return None
         hit = render_cif_figure(
@@ -173,6 +202,18 @@ def cif_figure_bytes(snapshot: StatisticsSnapshot, fmt: str) -> bytes | None:
         )
         cache.set(key, hit, 3600)
     return hit
+
+
+def _stored_cif(snapshot: StatisticsSnapshot) -> dict[str, Any] | None:
+    for model, pk_field in ((SnapshotPaper, "snapshot"), (StatisticsSnapshot, "pk")):
+        found = (
+            model.objects.filter(**{pk_field: snapshot.pk})
+            .values_list("curves__competing_risks", flat=True)
+            .first()
+        )
+        if found:
+            return found
+    return None
 
 
 def figure_bytes(snapshot: StatisticsSnapshot, name: str, fmt: str, ci_method: str) -> bytes | None:

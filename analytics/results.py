@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from .endpoints import EndpointData, Observation
+from .endpoints import EndpointData
 from .survival import cox_univariable, kaplan_meier, logrank
 
 DEFAULT_CI = "log-log"
@@ -48,15 +48,20 @@ def km_summary(km: dict[str, Any] | None, excluded: list[dict] | None = None) ->
     return out
 
 
-def _arrays(observations: list[Observation]) -> tuple[np.ndarray, np.ndarray]:
+def _arrays(data: EndpointData) -> tuple[np.ndarray, np.ndarray]:
+    if data.columns is not None:
+        return data.columns["time"], data.columns["event"]
+    observations = data.observations
     n = len(observations)
     time = np.fromiter(map(attrgetter("time_months"), observations), float, n)
     event = np.fromiter(map(attrgetter("event"), observations), float, n)
     return time, event
 
 
-def _groups_of(observations: list[Observation], membership: Mapping[str, str | None]) -> list:
-    return list(map(membership.get, map(attrgetter("record_id"), observations)))
+def _groups_of(data: EndpointData, sg_key: str, membership: Mapping[str, str | None]) -> Any:
+    if data.columns is not None and sg_key in data.columns:
+        return data.columns[sg_key]
+    return list(map(membership.get, map(attrgetter("record_id"), data.observations)))
 
 
 #: Fitted curves by the content hash of their input: a lock adds one record, so at the next
@@ -87,7 +92,7 @@ def fit_km(
 
 def build_results(
     endpoints: Mapping[str, EndpointData],
-    groups: Mapping[str, Mapping[str, str | None]],
+    groups: Mapping[str, Any],
     config: Mapping[str, Any],
     *,
     ci_method: str = DEFAULT_CI,
@@ -96,12 +101,13 @@ def build_results(
     """(summaries, curves) for the snapshot: every endpoint overall, the few subgroup curves the
     dashboard draws at once, and log-rank tests (cheap). Cox models and the other subgroup
     curves are `build_details` (a second task, so a lock shows up within seconds).
-    curves[endpoint]["all"]["All"] and curves[endpoint][subgroup][group] are KM dicts."""
+    curves[endpoint]["all"]["All"] and curves[endpoint][subgroup][group] are KM dicts.
+    groups: {subgroup key: {record id: group}}; unused where the endpoints have columns."""
     times = [float(t) for t in config.get("survival_times", [12, 36, 60])]
     summaries: dict[str, Any] = {"endpoints": {}, "subgroups": {}, "logrank": {}}
     curves: dict[str, Any] = {}
     for key, data in endpoints.items():
-        time, event = _arrays(data.observations)
+        time, event = _arrays(data)
         km = fit_km(time, event, ci_method=ci_method, survival_times=times)
         excluded = [{"record": x.record, "reason": x.reason} for x in data.excluded]
         summaries["endpoints"][key] = dict(
@@ -114,7 +120,7 @@ def build_results(
         if key not in SUBGROUP_ENDPOINTS or time.size == 0:
             continue
         for sg_key, membership in groups.items():
-            group = _groups_of(data.observations, membership)
+            group = _groups_of(data, sg_key, membership)
             summaries["logrank"][f"{key}_by_{sg_key}"] = _logrank(time, event, group)
             if (key, sg_key) in curve_subgroups:
                 _subgroup(summaries, curves, key, sg_key, config, time, event, group, ci_method)
@@ -136,10 +142,10 @@ def build_details(
         data = endpoints.get(key)
         if data is None or not data.observations:
             continue
-        time, event = _arrays(data.observations)
+        time, event = _arrays(data)
         curves[key] = {}
         for sg_key, membership in groups.items():
-            group = _groups_of(data.observations, membership)
+            group = _groups_of(data, sg_key, membership)
             details["cox"][f"{key}_by_{sg_key}"] = _cox(time, event, group)
             if (key, sg_key) not in skip:
                 _subgroup(details, curves, key, sg_key, config, time, event, group, ci_method)
@@ -153,8 +159,8 @@ def subgroup_curves(
     ci_method: str,
 ) -> dict[str, Any]:
     """{group: KM dict} for one endpoint split by one subgroup."""
-    time, event = _arrays(data.observations)
-    group = _groups_of(data.observations, membership)
+    time, event = _arrays(data)
+    group = _groups_of(data, "", membership)
     out: dict[str, Any] = {}
     _subgroup(
         {"subgroups": {}}, {data.key: out}, data.key, "x", config, time, event, group, ci_method

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import platform
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from importlib.metadata import version as package_version
@@ -19,9 +20,10 @@ from registry.models import DictionaryVersion
 
 from .analysis_dataset import analysis_dataset_gz
 from .cohort import aggregate_counts, aggregate_table_one
+from .columns import endpoint_columns
 from .config import config_digest, resolve_config
 from .derived import CACHE, DerivedRecord
-from .endpoints import EndpointData, Observation, dataset_hash
+from .endpoints import dataset_hash
 from .models import StatisticsSnapshot
 from .paper_results import competing_results, drug_results
 from .reproduction import reproduction
@@ -29,6 +31,8 @@ from .results import DEFAULT_CI, build_results
 
 logger = logging.getLogger(__name__)
 HEAVY = ("curves", "record_hashes", "analysis_dataset_gz", "results")
+#: The results the paper stage stores (SnapshotPaper), not the snapshot itself.
+PAPER_KEYS = ("table1", "drug_response", "pfs_by_line", "competing_risks")
 YESNO = {"yesno": {"1": "Yes", "0": "No"}, "truefalse": {"1": "True", "0": "False"}}
 
 
@@ -110,24 +114,21 @@ def _derive(
 def compute_statistics(
     loaded: LoadedDataset, *, ci_method: str = DEFAULT_CI
 ) -> tuple[dict[str, Any], dict[str, Any], bytes]:
-    """(results, curves, gzipped analysis dataset) for loaded data. No database access."""
-    dictionary, config, records = loaded.dictionary, loaded.config, loaded.records
-    endpoints = {
-        ep["key"]: EndpointData(ep["key"], ep["label"], bool(ep.get("reverse")))
-        for ep in config["endpoints"]
-    }
-    for record in records:
-        for key, outcome in record.outcomes.items():
-            if isinstance(outcome, Observation):
-                endpoints[key].observations.append(outcome)
-            elif outcome is not None:
-                endpoints[key].excluded.append(outcome)
-    groups = {
-        sg["key"]: {r.record_id: r.groups.get(sg["key"]) for r in records}
-        for sg in config.get("subgroups", [])
-    }
+    """(results, curves, gzipped analysis dataset) for loaded data, every stage together (the
+    content a snapshot and its paper tables store). No database access."""
+    results, curves, dataset_gz = compute_headline(loaded, ci_method=ci_method)
+    paper, paper_curves = compute_paper(loaded.records, loaded, ci_method=ci_method)
+    return dict(results, **paper), dict(curves, **paper_curves), dataset_gz
+
+
+def compute_headline(
+    loaded: LoadedDataset, *, ci_method: str = DEFAULT_CI
+) -> tuple[dict[str, Any], dict[str, Any], bytes]:
+    """The first stage, what the dashboard's headline needs: KM per endpoint (medians, rates,
+    reverse-KM follow-up), log-rank tests, counts and the published figures beside them."""
+    config, records = loaded.config, loaded.records
+    endpoints, groups = endpoint_columns(records, config)
     results, curves = build_results(endpoints, groups, config, ci_method=ci_method)
-    field_labels = {f.name: f.label for f in dictionary.dictionary.fields}
     centres: dict[str, int] = {}
     for r in records:
         centres[r.centre] = centres.get(r.centre, 0) + 1
@@ -135,31 +136,39 @@ def compute_statistics(
         ci_method=ci_method,
         n_patients=len(records),
         centres=dict(sorted(centres.items())),
-        stage=_tally(groups.get("stage", {})),
-        site_of_origin=_tally(groups.get("site_of_origin", {})),
+        stage=_tally(groups.get("stage", [])),
+        site_of_origin=_tally(groups.get("site_of_origin", [])),
         counts=aggregate_counts([r.counts for r in records], config),
-        table1=aggregate_table_one(
-            [r.table1 for r in records],
-            config,
-            choice_labels(dictionary),
-            field_labels,
-            set(dictionary.missing_code_values),
-        ),
+    )
+    results["reproduction"] = reproduction(results)
+    return results, curves, analysis_dataset_gz(records)
+
+
+def compute_paper(
+    records: list[DerivedRecord], loaded: LoadedDataset, *, ci_method: str = DEFAULT_CI
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The later stage, the paper's tables: Table 1 with its tests, drug response, PFS by line
+    and competing risks (results keyed as in PAPER_KEYS, and the cumulative incidence curves)."""
+    dictionary, config = loaded.dictionary, loaded.config
+    field_labels = {f.name: f.label for f in dictionary.dictionary.fields}
+    table1 = aggregate_table_one(
+        [r.table1 for r in records],
+        config,
+        choice_labels(dictionary),
+        field_labels,
+        set(dictionary.missing_code_values),
     )
     drug, pfs = drug_results(
         [(r.record_id, line) for r in records for line in r.lines], ci_method=ci_method
     )
     competing, cif = competing_results([r.competing for r in records], config)
-    results.update(drug_response=drug, pfs_by_line=pfs, competing_risks=competing)
-    if cif is not None:
-        curves["competing_risks"] = cif
-    results["reproduction"] = reproduction(results)
-    return results, curves, analysis_dataset_gz(records)
+    results = dict(table1=table1, drug_response=drug, pfs_by_line=pfs, competing_risks=competing)
+    return results, ({"competing_risks": cif} if cif is not None else {})
 
 
-def _tally(membership: dict[str, str | None]) -> dict[str, int]:
+def _tally(groups: Iterable[str | None]) -> dict[str, int]:
     out: dict[str, int] = {}
-    for value in membership.values():
+    for value in groups:
         key = value or "Unknown"
         out[key] = out.get(key, 0) + 1
     return out
@@ -178,7 +187,7 @@ def compute_snapshot() -> StatisticsSnapshot:
     if existing is not None:
         return existing
     loaded_at = time.perf_counter()
-    results, curves, dataset_gz = compute_statistics(loaded)
+    results, curves, dataset_gz = compute_headline(loaded)
     computed = time.perf_counter()
     snapshot = StatisticsSnapshot(
         dataset_version=loaded.dataset_version,

@@ -6,15 +6,19 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from django.conf import settings
+from django.core.cache import cache
 from django.db import DatabaseError, transaction
+from django.utils import timezone
 
 from registry.outbox import mark_computed
 
-from . import details, services
+from . import details, paper_stage, services
+from .models import SnapshotDetail, SnapshotPaper, StatisticsSnapshot
 
 logger = logging.getLogger(__name__)
 
-# Both tasks are idempotent, so a delivery lost with its whole worker is redelivered (acks_late)
+# Every task is idempotent, so a delivery lost with its whole worker is redelivered (acks_late)
 # and database hiccups are retried with back-off. A task whose child process died is not
 # requeued (it may have killed it: no endless loop); the outbox sweep resends the version.
 RELIABLE = dict(
@@ -35,8 +39,11 @@ def recompute_statistics(dataset_version: int) -> int | None:
     snapshot = services.recompute_for_version(dataset_version=int(dataset_version))
     mark_computed(snapshot.dataset_version if snapshot else int(dataset_version))
     if snapshot is None:
+        # A redelivery (the worker died after storing the snapshot, before its later stages
+        # were sent) or a duplicate: send whatever stage the newest snapshot still lacks.
+        send_missing_stages()
         return None
-    send_details_after_commit(snapshot.dataset_version)
+    send_stages_after_commit(snapshot.dataset_version)
     return snapshot.dataset_version
 
 
@@ -47,14 +54,65 @@ def compute_snapshot_details(dataset_version: int) -> int | None:
     return detail.snapshot_id if detail else None
 
 
-def send_details_after_commit(dataset_version: int) -> None:
-    """The second stage of a snapshot. A failure to reach the broker is logged, never raised:
-    the headline figures are stored, and the dashboard says when details are missing."""
+@shared_task(name="analytics.compute_paper_tables", **RELIABLE)
+def compute_paper_tables(dataset_version: int) -> int | None:
+    """Table 1, drug response, PFS by line and competing risks for a stored snapshot;
+    idempotent."""
+    paper = paper_stage.compute_paper_tables(dataset_version=int(dataset_version))
+    return paper.snapshot_id if paper else None
+
+
+def send_stages_after_commit(dataset_version: int, stages: tuple = ()) -> None:
+    """The later stages of a snapshot (the paper's tables first: the dashboard shows them; then
+    Cox models and subgroup curves). A failure to reach the broker is logged, never raised: the
+    headline figures are stored, and the dashboard says what is still being computed."""
+    stages = stages or (compute_paper_tables, compute_snapshot_details)
 
     def send() -> None:
-        try:
-            compute_snapshot_details.delay(dataset_version)
-        except Exception:
-            logger.exception("could not send the details task for dataset v%s", dataset_version)
+        for task in stages:
+            try:
+                task.delay(dataset_version)
+            except Exception:
+                logger.exception("could not send %s for dataset v%s", task.name, dataset_version)
 
     transaction.on_commit(send, robust=True)
+
+
+def send_missing_stages() -> int:
+    """Send the later stages the newest snapshot lacks; how many were sent."""
+    snapshot = StatisticsSnapshot.objects.only("pk", "dataset_version", "computed_at").first()
+    if snapshot is None:
+        return 0
+    missing = tuple(
+        task
+        for task, model in (
+            (compute_paper_tables, SnapshotPaper),
+            (compute_snapshot_details, SnapshotDetail),
+        )
+        if not model.objects.filter(snapshot=snapshot).exists()
+    )
+    if missing:
+        send_stages_after_commit(snapshot.dataset_version, missing)
+    return len(missing)
+
+
+@shared_task(name="analytics.sweep_snapshot_stages", ignore_result=True)
+def sweep_snapshot_stages() -> int:
+    """Periodic: resend the later stages of the newest snapshot still missing some once
+    SNAPSHOT_STAGES_RESEND_AFTER_SECONDS have passed since it was stored (a worker killed
+    during a stage would otherwise leave it to Redis's redelivery, an hour later). Given up an
+    hour after the snapshot, so a stage that keeps failing is not rerun forever."""
+    newest = StatisticsSnapshot.objects.only("dataset_version", "computed_at").first()
+    if newest is None:
+        return 0
+    grace = settings.SNAPSHOT_STAGES_RESEND_AFTER_SECONDS
+    age = (timezone.now() - newest.computed_at).total_seconds()
+    if not grace <= age <= 3600:
+        return 0
+    # At most once per grace period: a busy worker gets one more message, not one per sweep.
+    if not cache.add(f"analytics:stages-resent:{newest.dataset_version}", 1, timeout=grace):
+        return 0
+    sent = send_missing_stages()
+    if sent:
+        logger.warning("resent %s later stage(s) of dataset v%s", sent, newest.dataset_version)
+    return sent

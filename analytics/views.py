@@ -103,7 +103,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     ci = present.ci_method_from(request.GET.get("ci"))
     context = {"snapshot": snapshot, "ci": ci, "lag": freshness_of(snapshot)}
     if snapshot is not None:
-        results = present.results_for(snapshot, ci)
+        paper = present.paper_for(snapshot)
+        pending = present.paper_pending(snapshot, paper)
+        results = present.with_paper(present.results_for(snapshot, ci), paper)
         details = present.details_for(snapshot)
         subgroups = [
             sg for sg in snapshot.analysis_config.get("subgroups", []) if sg["key"] != "stage"
@@ -124,10 +126,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             ],
             subgroup_figures=[f"os_by_{chosen}", f"dfs_by_{chosen}"] if chosen else [],
             details_ready=details is not None,
-            table1=present.paper_block(results, "table1"),
-            drug=present.paper_block(results, "drug_response"),
-            pfs=present.paper_block(results, "pfs_by_line"),
-            competing=present.paper_block(results, "competing_risks"),
+            stages_ready=details is not None and not pending,
+            table1=present.paper_block(results, "table1", pending),
+            drug=present.paper_block(results, "drug_response", pending),
+            pfs=present.paper_block(results, "pfs_by_line", pending),
+            competing=present.paper_block(results, "competing_risks", pending),
             comparisons=[
                 (k, v, (details or {}).get("cox", {}).get(k))
                 for k, v in results.get("logrank", {}).items()
@@ -148,7 +151,7 @@ def freshness(request: HttpRequest) -> HttpResponse:
     )
     if latest is not None and (
         str(latest.dataset_version) != shown
-        or (request.GET.get("details") == "0" and present.details_for(latest) is not None)
+        or (request.GET.get("details") == "0" and present.stages_complete(latest))
     ):
         response["HX-Refresh"] = "true"
     return response
@@ -192,7 +195,9 @@ def summary_json(request: HttpRequest, user, snapshot: StatisticsSnapshot | None
     if snapshot is None:
         return JsonResponse({"detail": "No statistics yet: no record has been locked."}, status=404)
     ci = present.ci_method_from(request.GET.get("ci"))
-    results = present.results_for(snapshot, ci)
+    paper = present.paper_for(snapshot)
+    pending = present.paper_pending(snapshot, paper)
+    results = present.with_paper(present.results_for(snapshot, ci), paper)
     response = JsonResponse(
         {
             "dataset_version": snapshot.dataset_version,
@@ -211,7 +216,7 @@ def summary_json(request: HttpRequest, user, snapshot: StatisticsSnapshot | None
             },
             "counts": results.get("counts", {}),
             "reproduction": present.reproduction_for(results),
-            **{key: present.paper_block(results, key) for key in present.PAPER_KEYS},
+            **{key: present.paper_block(results, key, pending) for key in present.PAPER_KEYS},
         }
     )
     return _audited(request, user, response, "summary.json", snapshot)
@@ -250,11 +255,26 @@ def analysis_dataset_csv(
     return _audited(request, user, response, "analysis-dataset.csv", snapshot)
 
 
+def _table1(snapshot: StatisticsSnapshot) -> tuple[dict, str]:
+    paper = present.paper_for(snapshot)
+    pending = present.paper_pending(snapshot, paper)
+    return present.paper_block(paper or {}, "table1", pending), pending
+
+
+def _not_yet(message: str) -> HttpResponse:
+    """A table of a later stage not stored yet: 503 with the reason, to try again shortly."""
+    response = HttpResponse(message, status=503, content_type="text/plain; charset=utf-8")
+    response["Retry-After"] = "10"
+    return response
+
+
 @_results_download
 def table1_csv(request: HttpRequest, user, snapshot: StatisticsSnapshot | None) -> HttpResponse:
     if snapshot is None:
         raise Http404("No statistics yet")
-    table = present.paper_block(snapshot.results, "table1")
+    table, pending = _table1(snapshot)
+    if pending:
+        return _not_yet(pending)
     response = _csv(table1_csv_text(table), f"gi-lms_v{snapshot.dataset_version}_table1.csv")
     return _audited(request, user, response, "table1.csv", snapshot)
 
@@ -264,7 +284,9 @@ def table1_html(request: HttpRequest, user, snapshot: StatisticsSnapshot | None)
     """Table 1 as a standalone HTML file that Word and LibreOffice open as an editable table."""
     if snapshot is None:
         raise Http404("No statistics yet")
-    table = present.paper_block(snapshot.results, "table1")
+    table, pending = _table1(snapshot)
+    if pending:
+        return _not_yet(pending)
     response = render(
         request,
         "analytics/table1_download.html",

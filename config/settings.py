@@ -254,12 +254,19 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_t
 # EXPORT_STALE_SECONDS is failed (its page offers a retry).
 OUTBOX_RESEND_AFTER_SECONDS = env.int("OUTBOX_RESEND_AFTER_SECONDS", default=30)
 OUTBOX_MAX_SEND_ATTEMPTS = env.int("OUTBOX_MAX_SEND_ATTEMPTS", default=6)
+# A snapshot's later stages (paper tables, details) still missing this long after it was stored
+# are sent again by the sweep (analytics.tasks.sweep_snapshot_stages).
+SNAPSHOT_STAGES_RESEND_AFTER_SECONDS = env.int("SNAPSHOT_STAGES_RESEND_AFTER_SECONDS", default=120)
 EXPORT_HEARTBEAT_SECONDS = env.int("EXPORT_HEARTBEAT_SECONDS", default=10)
 EXPORT_STALE_SECONDS = env.int("EXPORT_STALE_SECONDS", default=300)
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "send-pending-lock-outbox": {
         "task": "registry.sweep_lock_outbox",
+        "schedule": env.int("OUTBOX_SWEEP_SECONDS", default=15),
+    },
+    "resend-snapshot-stages": {
+        "task": "analytics.sweep_snapshot_stages",
         "schedule": env.int("OUTBOX_SWEEP_SECONDS", default=15),
     },
     "fail-stale-exports": {

@@ -10,6 +10,7 @@ import pytest
 
 from analytics.models import StatisticsSnapshot
 from analytics.narrative import results_paragraph
+from analytics.presentation import paper_for, with_paper
 from analytics.tasks import recompute_statistics
 from centers.tokens import issue_api_token
 from registry.models import AuditEvent, LockOutbox, Record
@@ -48,7 +49,8 @@ def test_study_roles_see_the_pooled_dashboard(client, people, snapshot, role):
     html = response.content.decode()
     assert f"As of dataset version {snapshot.dataset_version}" in html
     assert "log-log</strong> transformation" in html
-    assert results_paragraph(snapshot.results) in html.replace("&#x27;", "'")
+    results = with_paper(snapshot.results, paper_for(snapshot))
+    assert results_paragraph(results) in html.replace("&#x27;", "'")
     assert 'id="table1"' in html and 'id="headline-figures"' in html
     assert 'hx-trigger="every 5s"' in html
 

@@ -10,13 +10,18 @@ from __future__ import annotations
 import copy
 import csv
 import io
+import json
 from html import unescape
 
 import pytest
 
-from analytics.models import StatisticsSnapshot
+from analytics import services
+from analytics.models import SnapshotDetail, SnapshotPaper, StatisticsSnapshot
 from analytics.narrative import results_paragraph
+from analytics.presentation import paper_for, with_paper
+from analytics.tasks import compute_paper_tables, recompute_statistics, sweep_snapshot_stages
 from registry.dictionary import gi_lms_dictionary_csv, gi_lms_project
+from registry.models import LockOutbox
 from registry.services.dictionary import import_dictionary
 from tests import factories
 from tests.fixtures_records import COMPLETE_CASE
@@ -143,7 +148,7 @@ def test_dashboard_and_paragraph_show_them(client, people, snapshot):
     gray = html[html.index('id="gray-tests"') :]
     order = [gray.index(name) for name in ("Site of origin", "Resection margins", "(Neo)adjuvant")]
     assert order == sorted(order)  # the configuration's order, not JSONB's key order
-    paragraph = results_paragraph(snapshot.results)
+    paragraph = results_paragraph(with_paper(snapshot.results, paper_for(snapshot)))
     assert "objective response" in paragraph and "Aalen-Johansen" in paragraph
     assert paragraph in unescape(html)
 
@@ -179,3 +184,105 @@ def test_site_staff_are_denied_table1(client, people, snapshot, who):
 
 def test_table1_needs_a_log_in(client, snapshot):
     assert client.get("/analytics/table1.csv").status_code == 401
+
+
+def test_the_stages_together_store_what_one_pass_computes(snapshot):
+    """The headline snapshot and its paper tables (a later task) hold exactly the content the
+    statistics computed in one pass over the same records, and the headline holds none of the
+    paper's tables."""
+    results, curves, dataset_gz = services.compute_statistics(services.load_dataset())
+    paper = SnapshotPaper.objects.get(snapshot=snapshot)
+    assert not set(services.PAPER_KEYS) & set(snapshot.results)
+    assert set(paper.results) == set(services.PAPER_KEYS)
+    assert dict(snapshot.results, **paper.results) == json_round_trip(results)
+    assert dict(snapshot.curves, **paper.curves) == json_round_trip(curves)
+    assert bytes(snapshot.analysis_dataset_gz) == dataset_gz
+
+
+def json_round_trip(value):
+    return json.loads(json.dumps(value))
+
+
+@pytest.fixture
+def headline_only(snapshot_records):
+    """A stored headline snapshot whose later stages have not run (their messages are still
+    in the broker, or were lost with the worker)."""
+    version = LockOutbox.objects.order_by("-dataset_version").first().dataset_version
+    recompute_statistics.apply(args=[version], throw=True)  # the stages wait for a commit
+    return StatisticsSnapshot.objects.get(dataset_version=version)
+
+
+@pytest.fixture
+def snapshot_records(make_records, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False):
+        make_records(2, data=patient([therapy("2", "2010-04-20", "3")]))
+        make_records(1, data=patient(relapses=[relapse("2011-01-10", "1")]))
+        make_records(2, centre="BOL", data=metastatic([therapy("3", "2010-04-01", "2", "1")]))
+
+
+def test_the_dashboard_says_the_paper_tables_are_being_computed(client, people, headline_only):
+    assert not SnapshotPaper.objects.exists()
+    client.force_login(people["pi"])
+    response = client.get("/analytics/")
+    assert response.status_code == 200
+    html = unescape(response.content.decode())
+    assert "Median DFS" in html and 'id="headline-figures"' in html
+    assert html.count("Being computed: the headline figures") == 3  # Table 1, drugs, risks
+    assert 'id="table1"' not in html and 'id="pfs-by-line"' not in html
+    assert "details=0" in html  # the page reloads once the later stages are stored
+    data = client.get("/analytics/summary.json").json()
+    for key in ("drug_response", "pfs_by_line", "competing_risks", "table1"):
+        assert data[key]["pending"] is True and data[key]["methods"].startswith("Being computed")
+    for url in ("/analytics/table1.csv", "/analytics/table1.html"):
+        table = client.get(url)
+        assert table.status_code == 503 and table["Retry-After"], url
+    figure = f"/analytics/figures/v{headline_only.dataset_version}/cumulative_incidence.svg"
+    assert client.get(figure).status_code == 404
+
+    compute_paper_tables.apply(args=[headline_only.dataset_version], throw=True)
+    html = unescape(client.get("/analytics/").content.decode())
+    assert "Being computed" not in html and 'id="table1"' in html and 'id="pfs-by-line"' in html
+    assert client.get("/analytics/table1.csv").status_code == 200
+
+
+def test_a_redelivered_recompute_sends_the_stages_a_dead_worker_never_sent(
+    headline_only, django_capture_on_commit_callbacks
+):
+    """The worker stored the headline snapshot and died before sending the later stages: the
+    redelivered message (acks_late) or the sweep's resend finds the snapshot stored and sends
+    the stages it lacks."""
+    with django_capture_on_commit_callbacks(execute=True):
+        assert recompute_statistics.apply(args=[headline_only.dataset_version]).get() is None
+    assert SnapshotPaper.objects.filter(snapshot=headline_only).exists()
+    assert SnapshotDetail.objects.filter(snapshot=headline_only).exists()
+
+
+def test_paper_tables_describe_the_snapshots_records_after_later_locks(
+    headline_only, make_records, django_capture_on_commit_callbacks
+):
+    """A record locked after the snapshot (its own recompute not run yet) is left out: the
+    tables are stored against the snapshot's dataset version and describe its records."""
+    with django_capture_on_commit_callbacks(execute=False):
+        make_records(3, data=patient([therapy("2", "2010-04-20", "3")]))
+    paper = compute_paper_tables.apply(args=[headline_only.dataset_version]).get()
+    assert paper == headline_only.pk
+    tables = SnapshotPaper.objects.get(snapshot=headline_only).results
+    assert {c["label"]: c["n"] for c in tables["table1"]["columns"]}["All"] == 5
+    assert tables["drug_response"]["n_patients"] == 4
+
+
+def test_the_sweep_resends_stages_still_missing_after_the_grace(
+    headline_only, settings, django_capture_on_commit_callbacks
+):
+    """A worker killed during a later stage: its message waits for Redis's redelivery (an
+    hour); the periodic sweep sends the missing stages again once the grace has passed."""
+    with django_capture_on_commit_callbacks(execute=True):
+        assert sweep_snapshot_stages.apply().get() == 0  # within the grace: nothing
+    assert not SnapshotPaper.objects.exists()
+    settings.SNAPSHOT_STAGES_RESEND_AFTER_SECONDS = 0
+    with django_capture_on_commit_callbacks(execute=True):
+        assert sweep_snapshot_stages.apply().get() == 2
+    assert SnapshotPaper.objects.filter(snapshot=headline_only).exists()
+    assert SnapshotDetail.objects.filter(snapshot=headline_only).exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert sweep_snapshot_stages.apply().get() == 0  # nothing missing (and sent once)

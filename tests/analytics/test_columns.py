@@ -1,0 +1,96 @@
+"""The headline's columns and the analysis dataset are built per run of records and reused at
+the next recompute: whatever records come and go, they are what one pass over the records
+gives, in the records' order."""
+
+from __future__ import annotations
+
+import gzip
+import random
+from types import SimpleNamespace
+
+from analytics.analysis_dataset import DATASET_COLUMNS, analysis_dataset_gz
+from analytics.columns import endpoint_columns
+from analytics.endpoints import Exclusion, Observation
+
+CONFIG = {
+    "endpoints": [{"key": "os", "label": "OS"}, {"key": "dfs", "label": "DFS"}],
+    "subgroups": [{"key": "stage"}, {"key": "centre"}],
+}
+
+
+def fake_records(n: int, seed: int = 7) -> list[SimpleNamespace]:
+    rng = random.Random(seed)
+    records = []
+    for i in range(n):
+        rid = f"{rng.choice(['BOL', 'MIL'])}-{i:06d}"
+        outcomes = {}
+        for key in ("os", "dfs"):
+            roll = rng.random()
+            if roll < 0.7:
+                outcomes[key] = Observation(rid, rid[:3], rng.uniform(0, 200), rng.randint(0, 1))
+            elif roll < 0.85:
+                outcomes[key] = Exclusion(rid, "date missing")
+            else:
+                outcomes[key] = None
+        groups = {"stage": rng.choice(["Localized", "Metastatic", None]), "centre": rid[:3]}
+        csv = f"{rid},{rng.random()}\n"
+        records.append(SimpleNamespace(record_id=rid, outcomes=outcomes, groups=groups, csv=csv))
+    return sorted(records, key=lambda r: r.record_id)
+
+
+def one_pass(records):
+    out = {}
+    for key in ("os", "dfs"):
+        found = [r.outcomes[key] for r in records if isinstance(r.outcomes[key], Observation)]
+        excluded = [r.outcomes[key] for r in records if isinstance(r.outcomes[key], Exclusion)]
+        groups = {
+            sg: [r.groups.get(sg) for r in records if isinstance(r.outcomes[key], Observation)]
+            for sg in ("stage", "centre")
+        }
+        out[key] = (found, excluded, groups)
+    return out
+
+
+def test_columns_and_dataset_are_one_pass_over_any_selection():
+    records = fake_records(1500)
+    selections = [
+        records[:-2],
+        records[:-1],  # a lock: one record more
+        records[:700] + records[701:],  # an unlock in the middle
+        records,
+        records[400:401],
+        [],
+    ]
+    for selection in selections:
+        endpoints, groups = endpoint_columns(selection, CONFIG)
+        for key, (found, excluded, by_group) in one_pass(selection).items():
+            data = endpoints[key]
+            assert data.observations == found and data.excluded == excluded
+            assert data.columns["time"].tolist() == [o.time_months for o in found]
+            assert data.columns["event"].dtype == float
+            assert data.columns["event"].tolist() == [float(o.event) for o in found]
+            for sg, expected in by_group.items():
+                assert data.columns[sg].tolist() == expected
+        assert groups["stage"].tolist() == [r.groups["stage"] for r in selection]
+        text = gzip.decompress(analysis_dataset_gz(selection)).decode()
+        assert text == ",".join(DATASET_COLUMNS) + "\n" + "".join(r.csv for r in selection)
+
+
+def test_a_changed_record_is_not_served_from_the_reused_runs():
+    records = fake_records(300)
+    endpoint_columns(records, CONFIG)
+    analysis_dataset_gz(records)
+    changed = list(records)
+    old = changed[150]
+    changed[150] = SimpleNamespace(
+        record_id=old.record_id,
+        outcomes={"os": Observation(old.record_id, "MIL", 1.5, 1), "dfs": None},
+        groups={"stage": "Metastatic", "centre": "MIL"},
+        csv=f"{old.record_id},changed\n",
+    )
+    endpoints, _ = endpoint_columns(changed, CONFIG)
+    at = [o.record_id for o in endpoints["os"].observations].index(old.record_id)
+    assert endpoints["os"].columns["time"][at] == 1.5
+    assert endpoints["os"].columns["stage"][at] == "Metastatic"
+    assert old.record_id not in [o.record_id for o in endpoints["dfs"].observations]
+    assert f"{old.record_id},changed" in gzip.decompress(analysis_dataset_gz(changed)).decode()
