@@ -3,7 +3,6 @@ each repeating form, in dictionary order, as REDCap exports them."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from itertools import repeat
 from operator import contains
 
@@ -53,13 +52,14 @@ class RowBuilder:
         except (LogicSyntaxError, ValueError, TypeError):
             return False
 
-    def rows(self, bundle: RecordBundle) -> Iterator[list[str]]:
+    def rows(self, bundle: RecordBundle) -> list[list[str]]:
         base: dict = {}
         statuses: dict[str, int] = {}
         repeats = []
+        repeating = self.repeating
         for row in bundle.rows:
-            form, instance, status, data = row
-            if form in self.repeating:
+            form, _instance, status, data = row
+            if form in repeating:
                 repeats.append(row)
             else:
                 base.update(data)
@@ -72,11 +72,30 @@ class RowBuilder:
             )
             base = deid.transform(base)
             record_id = pseudonym(record_id)
-        yield self._row(bundle, record_id, "", "", base, statuses, None)
-        repeats.sort(key=lambda r: (self.form_order.get(r[0], 999), r[1]))
+        if self.options.labels:
+            out = [self._label_row(bundle, record_id, "", "", base, statuses, None)]
+            if repeats:
+                repeats.sort(key=lambda r: (self.form_order.get(r[0], 999), r[1]))
+            for form, instance, status, data in repeats:
+                values = deid.transform(data) if deid else data
+                out.append(
+                    self._label_row(
+                        bundle, record_id, form, str(instance), values, {form: status}, form
+                    )
+                )
+            return out
+        # Raw codes: the cells the record shares (record ID, DAG, lock) once for all its rows.
+        shared = [record_id, "", "", bundle.center_code.lower()]
+        shared.append("locked" if bundle.is_locked else "unlocked")
+        out = [self._raw_row(shared, base, statuses, None)]
+        if repeats:
+            repeats.sort(key=lambda r: (self.form_order.get(r[0], 999), r[1]))
         for form, instance, status, data in repeats:
+            shared[1] = form
+            shared[2] = str(instance)
             values = deid.transform(data) if deid else data
-            yield self._row(bundle, record_id, form, str(instance), values, {form: status}, form)
+            out.append(self._raw_row(shared, values, {form: status}, form))
+        return out
 
     def _plan(self, only_form: str | None) -> tuple[list, list, list, list]:
         """Which columns a row of this kind fills, grouped by kind: values, checkboxes,
@@ -97,36 +116,25 @@ class RowBuilder:
         return values, checkboxes, completes, other
 
     def _raw_keys(self, only_form: str | None) -> tuple:
-        """For raw rows: the lookup key of every column (a field name, the column index for a
-        computed cell, or a key that is never present for a cell left blank), and the computed
-        cells as (indexes, what fills them) for one dict.update each."""
+        """For raw rows: the lookup key of every column (a field name, or a key that is never
+        present for a cell filled afterwards or left blank), then where the computed cells go:
+        each checkbox field's codes and columns, each form status's column, and each
+        identifying column with its place in the row's shared cells."""
         values, checkboxes, completes, other = self._plan(only_form)
         keys: list = [_BLANK] * len(self.columns)
         for i, name, _c in values:
             keys[i] = name
         by_field: dict[str, list[tuple[str, int]]] = {}
         for i, name, c in checkboxes:
-            keys[i] = i
             by_field.setdefault(name, []).append((c.code, i))
-        for i, _form in completes:
-            keys[i] = i
-        for i, _kind in other:
-            keys[i] = i
-        checkbox_fields = [
-            (name, tuple(code for code, _i in options), tuple(i for _code, i in options))
+        checkbox_fields = tuple(
+            (name, tuple(code for code, _i in options), _span([i for _code, i in options]))
             for name, options in by_field.items()
-        ]
-        known = ("record_id", "repeat_instrument", "repeat_instance", "dag")
-        return (
-            keys,
-            checkbox_fields,
-            tuple(i for i, _form in completes),
-            tuple(form for _i, form in completes),
-            tuple(i for i, _kind in other),
-            tuple(kind if kind in known else "lock" for _i, kind in other),
         )
+        shared_at = tuple((i, _SHARED.get(kind, _LOCK)) for i, kind in other)
+        return keys, checkbox_fields, tuple(completes), shared_at
 
-    def _row(
+    def _label_row(
         self,
         bundle: RecordBundle,
         record_id: str,
@@ -136,10 +144,6 @@ class RowBuilder:
         statuses: dict[str, int],
         only_form: str | None,
     ) -> list[str]:
-        if not self.options.labels:
-            return self._raw_row(
-                bundle, record_id, repeat_form, instance, values, statuses, only_form
-            )
         plan = self._plans.get(only_form)
         if plan is None:
             plan = self._plans[only_form] = self._plan(only_form)
@@ -166,37 +170,38 @@ class RowBuilder:
         return out
 
     def _raw_row(
-        self,
-        bundle: RecordBundle,
-        record_id: str,
-        repeat_form: str,
-        instance: str,
-        values: dict,
-        statuses: dict[str, int],
-        only_form: str | None,
+        self, shared: list[str], values: dict, statuses: dict[str, int], only_form: str | None
     ) -> list:
-        """Raw codes: computed cells are added to a copy of the values under their column
-        index, then the whole row is one C-level lookup (a missing value is an empty cell)."""
+        """Raw codes: every value cell in one C-level lookup (a missing value is an empty
+        cell), then the few computed cells put in their places."""
         plan = self._raw.get(only_form)
         if plan is None:
             plan = self._raw[only_form] = self._raw_keys(only_form)
-        keys, checkbox_fields, complete_at, complete_forms, other_at, other_kinds = plan
-        cells = dict(values)
+        keys, checkbox_fields, completes, shared_at = plan
+        out = list(map(values.get, keys, _EMPTY))
         for name, codes, at in checkbox_fields:
-            checked = values.get(name) or ()
-            bits = map(_BIT.__getitem__, map(contains, repeat(checked), codes))
-            cells.update(zip(at, bits, strict=True))
-        texts = map(_STATUS.__getitem__, map(statuses.get, complete_forms))
-        cells.update(zip(complete_at, texts, strict=True))
-        computed = {
-            "record_id": record_id,
-            "repeat_instrument": repeat_form,
-            "repeat_instance": instance,
-            "dag": bundle.center_code.lower(),
-            "lock": "locked" if bundle.is_locked else "unlocked",
-        }
-        cells.update(zip(other_at, map(computed.__getitem__, other_kinds), strict=True))
-        return list(map(cells.get, keys, _EMPTY))
+            checked = values.get(name)
+            if checked:
+                bits = list(map(_BIT.__getitem__, map(contains, repeat(checked), codes)))
+            else:
+                bits = ["0"] * len(codes)
+            if type(at) is slice:
+                out[at] = bits
+            else:
+                for i, bit in zip(at, bits, strict=True):
+                    out[i] = bit
+        for i, form in completes:
+            out[i] = _STATUS[statuses.get(form)]
+        for i, at in shared_at:
+            out[i] = shared[at]
+        return out
+
+
+def _span(indexes: list[int]) -> slice | tuple[int, ...]:
+    """The columns as a slice when they are adjacent (one assignment), else as they are."""
+    if indexes == list(range(indexes[0], indexes[0] + len(indexes))):
+        return slice(indexes[0], indexes[0] + len(indexes))
+    return tuple(indexes)
 
 
 class _StatusText(dict):
@@ -206,7 +211,10 @@ class _StatusText(dict):
         return "0" if status is None else str(status)
 
 
-_BLANK = object()  # a key no values dict holds: the cell stays empty
+_BLANK = object()  # a key no values dict holds: the cell is empty until filled
+# Where each identifying column's cell is in the shared cells of `RowBuilder.rows`.
+_SHARED = {"record_id": 0, "repeat_instrument": 1, "repeat_instance": 2, "dag": 3}
+_LOCK = 4
 _EMPTY = repeat("")  # the default of every lookup
 _BIT = {True: "1", False: "0"}
 _STATUS = _StatusText({None: "0", 0: "0", 1: "1", 2: "2"})
