@@ -5,12 +5,11 @@ writes, so memory stays flat however many records there are."""
 from __future__ import annotations
 
 import uuid
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from itertools import groupby
-from operator import itemgetter
 
 import psycopg
 from django.db import connection
@@ -134,19 +133,26 @@ def _batches(
 
 
 def _bundles(heads: list[tuple], rows: list[tuple]) -> Iterator[RecordBundle]:
-    """Records (in the record id's byte order) with their rows (grouped by record)."""
-    by_pk = {pk: list(group) for pk, group in groupby(rows, itemgetter(0))}
-    loads_all = fastjson.loads_all
+    """Records (in the record id's byte order) with their rows (ordered by record pk). The
+    chunk's JSON is decoded at once; when it is not all plain, record by record (so that one
+    record with a float leaves the others to orjson)."""
+    pks = [row[0] for row in rows]
+    datas, plain = fastjson.loads_all([row[4] for row in rows])
+    items = [
+        (form, instance, status, data)
+        for (_pk, form, instance, status, _text), data in zip(rows, datas, strict=True)
+    ]
     for pk, record_id, center_id, code, locked, *sig in heads:
         bundle = RecordBundle(
             pk, record_id, center_id, code, locked, SignedBy(*sig) if sig[0] else None
         )
-        group = by_pk.get(pk, ())
-        datas, bundle.plain = loads_all([row[4] for row in group])
-        bundle.rows = [
-            (form, instance, status, data)
-            for (_pk, form, instance, status, _text), data in zip(group, datas, strict=True)
-        ]
+        start, end = bisect_left(pks, pk), bisect_right(pks, pk)
+        if plain:
+            bundle.rows, bundle.plain = items[start:end], True
+        else:
+            texts = [row[4] for row in rows[start:end]]
+            own, bundle.plain = fastjson.loads_all(texts)
+            bundle.rows = [(f, i, s, d) for (f, i, s, _), d in zip(items[start:end], own)]
         yield bundle
 
 
