@@ -152,7 +152,9 @@ def _bundles(heads: list[tuple], rows: list[tuple]) -> Iterator[RecordBundle]:
         else:
             texts = [row[4] for row in rows[start:end]]
             own, bundle.plain = fastjson.loads_all(texts)
-            bundle.rows = [(f, i, s, d) for (f, i, s, _), d in zip(items[start:end], own)]
+            bundle.rows = [
+                (f, i, s, d) for (f, i, s, _), d in zip(items[start:end], own, strict=True)
+            ]
         yield bundle
 
 
