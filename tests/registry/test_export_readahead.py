@@ -171,3 +171,29 @@ def test_the_reader_thread_is_a_daemon():
     reader = ReadAhead(iter(Source(10)), depth=1)
     assert reader._thread.daemon
     reader.close()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("chunk_size", [1, 1000])
+def test_a_record_with_a_float_is_decoded_alone_in_its_chunk(dataset, chunk_size):
+    """A chunk is decoded at once by orjson when all its data are plain; one record holding a
+    float sends that record (only) to the standard library, and every record keeps its rows
+    and its plain flag, as one record a chunk."""
+    from registry.fastjson import all_plain
+    from registry.models import InstrumentData
+
+    live = InstrumentData.objects.filter(deleted_at__isnull=True, record__is_locked=False)
+    row = live.order_by("pk").first()
+    InstrumentData.objects.filter(pk=row.pk).update(data={**row.data, "x_float": 1e-05})
+    records = Record.objects.filter(deleted_at__isnull=True)
+    bundles = list(iter_bundles(records, chunk_size=chunk_size))
+    assert len(bundles) == records.count() >= 4
+    for bundle in bundles:
+        stored = Record.objects.get(pk=bundle.pk).instruments.filter(deleted_at__isnull=True)
+        expected = [
+            (i.instrument, i.instance, i.status, i.data)
+            for i in stored.order_by("instrument", "instance")
+        ]
+        assert bundle.rows == expected
+        assert bundle.plain == all_plain([data for *_, data in expected])
+        assert bundle.plain == (bundle.pk != row.record_id)
