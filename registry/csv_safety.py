@@ -20,9 +20,7 @@ from __future__ import annotations
 import csv
 import math
 import re
-from bisect import bisect_right
 from collections.abc import Iterable
-from itertools import accumulate
 from typing import IO, Any
 
 TRIGGERS = "=+@\t\r\x00\uff1d\uff0b\uff0d\uff20-"  # "-" last: literal in a character class
@@ -109,27 +107,8 @@ class _SafeWriter:
         )
 
     def writerows(self, rows: Iterable[Iterable[object]]) -> None:
-        """As writerow for each row, with the search of writerow run once over all the rows
-        (each row, as each cell, preceded by the separator): only the rows it hits are checked
-        cell by cell, and all are written in one call."""
-        rows = [row if type(row) is list else list(row) for row in rows]
-        try:
-            joined = list(map(_SEPARATOR.join, rows))
-        except TypeError:  # a cell that is not text: row by row
-            for row in rows:
-                self.writerow(row)
-            return
-        text = _SEPARATOR + _SEPARATOR.join(joined)
-        hits = [m.start() for m in _CELL_TO_CHECK.finditer(text)]
-        if hits:
-            starts = list(accumulate(map(len, joined), lambda at, n: at + n + 1, initial=0))
-            check = _CHECK_FIRST
-            for i in sorted({bisect_right(starts, hit) - 1 for hit in hits}):
-                rows[i] = [
-                    v if v.__class__ is str and (not v or v[0] not in check) else safe_cell(v)
-                    for v in rows[i]
-                ]
-        self._writer.writerows(rows)
+        for row in rows:
+            self.writerow(row)
 
 
 def writer(file: IO[str], **kwargs: Any) -> _SafeWriter:

@@ -352,25 +352,6 @@ def test_the_writer_neutralises_each_cell_as_safe_cell_does(row):
     assert written.getvalue() == expected.getvalue()
 
 
-TEXT_CELLS = st.text(alphabet="\x01 \u3000=+-@'0123456789abc.,e", max_size=4)
-
-
-@settings(max_examples=1000, deadline=None)
-@given(
-    st.lists(st.one_of(st.lists(CELLS, max_size=6), st.lists(TEXT_CELLS, max_size=6)), max_size=6)
-)
-def test_writerows_writes_what_writerow_writes_row_by_row(rows):
-    """writerows searches all its rows at once: the same bytes as row by row, whichever rows
-    hold a cell to neutralise (the first, the last, a separator in a cell, a cell not text)."""
-    at_once = io.StringIO()
-    csv_safety.writer(at_once, lineterminator="\r\n").writerows(rows)
-    by_row = io.StringIO()
-    writer = csv_safety.writer(by_row, lineterminator="\r\n")
-    for row in rows:
-        writer.writerow(row)
-    assert at_once.getvalue() == by_row.getvalue()
-
-
 def test_every_csv_writer_of_the_project_comes_from_csv_safety():
     """A new download cannot bypass the rule: csv.writer, DictWriter and to_csv appear only in
     registry/csv_safety.py (whose round_trip_writer is the dictionary's documented exemption)."""
