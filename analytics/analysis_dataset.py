@@ -37,13 +37,16 @@ class HasCsv(Protocol):
 _BLOCKS: dict[tuple, bytes] = {}
 
 
-def analysis_dataset_gz(records: Iterable[HasCsv]) -> bytes:
+def analysis_dataset_gz(
+    records: Iterable[HasCsv], record_runs: Iterable[list[HasCsv]] | None = None
+) -> bytes:
     """The header and the records' rows, in order, as gzip members (one per run of records
     whose ids share all but the last two characters, about a hundred): concatenated members
-    are one gzip file, which decompresses to exactly the one CSV text."""
+    are one gzip file, which decompresses to exactly the one CSV text. record_runs:
+    runs(records), where the caller has them already."""
     parts = [_gz(",".join(DATASET_COLUMNS) + "\n")]
     blocks: dict[tuple, bytes] = {}
-    for run in runs(records):
+    for run in runs(records) if record_runs is None else record_runs:
         parts.append(_block(run, blocks))
     _BLOCKS.clear()
     _BLOCKS.update(blocks)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from itertools import chain
+from itertools import chain, groupby
 from operator import attrgetter
 from typing import Any, Protocol
 
@@ -23,14 +23,12 @@ class HasId(Protocol):
 def runs(records: Iterable[HasId]) -> Iterator[list]:
     """Consecutive records whose ids share all but the last two characters (about a hundred
     of one centre); in the records' order."""
-    run: list = []
-    for record in records:
-        if run and record.record_id[:-2] != run[-1].record_id[:-2]:
-            yield run
-            run = []
-        run.append(record)
-    if run:
-        yield run
+    for _, run in groupby(records, key=_run_key):
+        yield list(run)
+
+
+def _run_key(record: HasId) -> str:
+    return record.record_id[:-2]
 
 
 @dataclass(frozen=True)
@@ -71,10 +69,12 @@ def _run(records: list, endpoints: Sequence[str], subgroups: Sequence[str]) -> _
 
 
 def endpoint_columns(
-    records: Sequence, config: dict[str, Any]
+    records: Sequence, config: dict[str, Any], record_runs: Iterable[list] | None = None
 ) -> tuple[dict[str, EndpointData], dict[str, np.ndarray]]:
-    """({endpoint: its observations, exclusions and columns}, {subgroup: each record's group}),
-    in the records' order: what a single pass over the records gives."""
+    """({endpoint: its exclusions, columns and number of observations}, {subgroup: each
+    record's group}), in the records' order: what a single pass over the records gives. The
+    observations themselves are not listed (the columns hold them). record_runs: runs(records),
+    where the caller has them already."""
     endpoints = {
         ep["key"]: EndpointData(ep["key"], ep["label"], bool(ep.get("reverse")))
         for ep in config["endpoints"]
@@ -82,7 +82,7 @@ def endpoint_columns(
     subgroups = [sg["key"] for sg in config.get("subgroups", [])]
     shape = (tuple(endpoints), tuple(subgroups))
     used: dict[tuple, _Run] = {}
-    for run in runs(records):
+    for run in runs(records) if record_runs is None else record_runs:
         key = (shape, *map(id, run))
         found = _RUNS.get(key)
         if found is None:
@@ -92,7 +92,7 @@ def endpoint_columns(
     _RUNS.update(used)
     parts = list(used.values())
     for key, data in endpoints.items():
-        data.observations = list(chain.from_iterable(p.observations[key] for p in parts))
+        data.n_observed = sum(len(p.observations[key]) for p in parts)
         data.excluded = list(chain.from_iterable(p.excluded[key] for p in parts))
         data.columns = {
             name: _concat(

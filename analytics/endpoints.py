@@ -44,10 +44,13 @@ class EndpointData:
     #: {"time": ..., "event": ..., subgroup key: each observation's group}, arrays aligned with
     #: observations, where the caller has them (analytics.columns); else built from them.
     columns: dict[str, Any] | None = None
+    #: How many observations there are, where the caller has columns and no observation list.
+    n_observed: int | None = None
 
     @property
     def population(self) -> int:
-        return len(self.observations) + len(self.excluded)
+        observed = len(self.observations) if self.n_observed is None else self.n_observed
+        return observed + len(self.excluded)
 
 
 class Excluded(Exception):

@@ -7,10 +7,12 @@ from __future__ import annotations
 import logging
 import platform
 import time
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from importlib.metadata import version as package_version
+from operator import attrgetter
 from typing import Any
 
 from django.db import connection
@@ -20,7 +22,7 @@ from registry.models import DictionaryVersion
 
 from .analysis_dataset import analysis_dataset_gz
 from .cohort import aggregate_counts, aggregate_table_one
-from .columns import endpoint_columns
+from .columns import endpoint_columns, runs
 from .config import config_digest, resolve_config
 from .derived import CACHE, DerivedRecord
 from .endpoints import dataset_hash
@@ -127,11 +129,10 @@ def compute_headline(
     """The first stage, what the dashboard's headline needs: KM per endpoint (medians, rates,
     reverse-KM follow-up), log-rank tests, counts and the published figures beside them."""
     config, records = loaded.config, loaded.records
-    endpoints, groups = endpoint_columns(records, config)
+    record_runs = list(runs(records))
+    endpoints, groups = endpoint_columns(records, config, record_runs)
     results, curves = build_results(endpoints, groups, config, ci_method=ci_method)
-    centres: dict[str, int] = {}
-    for r in records:
-        centres[r.centre] = centres.get(r.centre, 0) + 1
+    centres = Counter(map(attrgetter("centre"), records))
     results.update(
         ci_method=ci_method,
         n_patients=len(records),
@@ -141,7 +142,7 @@ def compute_headline(
         counts=aggregate_counts([r.counts for r in records], config),
     )
     results["reproduction"] = reproduction(results)
-    return results, curves, analysis_dataset_gz(records)
+    return results, curves, analysis_dataset_gz(records, record_runs)
 
 
 def compute_paper(
@@ -167,10 +168,11 @@ def compute_paper(
 
 
 def _tally(groups: Iterable[str | None]) -> dict[str, int]:
+    """{group: how many}, in the order groups are first seen; None and "" are "Unknown"."""
     out: dict[str, int] = {}
-    for value in groups:
+    for value, count in Counter(groups).items():  # Counter keeps first-seen order
         key = value or "Unknown"
-        out[key] = out.get(key, 0) + 1
+        out[key] = out.get(key, 0) + count
     return out
 
 

@@ -65,7 +65,9 @@ def test_columns_and_dataset_are_one_pass_over_any_selection():
         endpoints, groups = endpoint_columns(selection, CONFIG)
         for key, (found, excluded, by_group) in one_pass(selection).items():
             data = endpoints[key]
-            assert data.observations == found and data.excluded == excluded
+            # the observations are in the columns only: no list of 100,000 objects to build
+            assert data.n_observed == len(found) and data.excluded == excluded
+            assert data.population == len(found) + len(excluded)
             assert data.columns["time"].tolist() == [o.time_months for o in found]
             assert data.columns["event"].dtype == float
             assert data.columns["event"].tolist() == [float(o.event) for o in found]
@@ -89,8 +91,10 @@ def test_a_changed_record_is_not_served_from_the_reused_runs():
         csv=f"{old.record_id},changed\n",
     )
     endpoints, _ = endpoint_columns(changed, CONFIG)
-    at = [o.record_id for o in endpoints["os"].observations].index(old.record_id)
+    expected = one_pass(changed)
+    at = [o.record_id for o in expected["os"][0]].index(old.record_id)
     assert endpoints["os"].columns["time"][at] == 1.5
     assert endpoints["os"].columns["stage"][at] == "Metastatic"
-    assert old.record_id not in [o.record_id for o in endpoints["dfs"].observations]
+    assert endpoints["dfs"].n_observed == len(expected["dfs"][0])
+    assert endpoints["dfs"].columns["time"].tolist() == [o.time_months for o in expected["dfs"][0]]
     assert f"{old.record_id},changed" in gzip.decompress(analysis_dataset_gz(changed)).decode()
