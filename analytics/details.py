@@ -8,7 +8,7 @@ import time
 
 from .analysis_dataset import read_analysis_dataset
 from .endpoints import EndpointData, Exclusion, Observation
-from .models import SnapshotDetail, StatisticsSnapshot
+from .models import SnapshotDetail, StatisticsSnapshot, store_stage
 from .results import build_details
 
 GROUP_COLUMNS = ("stage", "site_of_origin", "chemotherapy", "centre")
@@ -52,11 +52,4 @@ def compute_details(*, dataset_version: int) -> SnapshotDetail | None:
     results, curves = build_details(
         endpoints, groups, snapshot.analysis_config, ci_method=snapshot.ci_method
     )
-    detail = SnapshotDetail(
-        snapshot=snapshot,
-        results=results,
-        curves=curves,
-        duration_ms=round((time.perf_counter() - started) * 1000),
-    )
-    SnapshotDetail.objects.bulk_create([detail], ignore_conflicts=True)
-    return SnapshotDetail.objects.get(snapshot=snapshot)
+    return store_stage(SnapshotDetail, snapshot, results, curves, started)

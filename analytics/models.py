@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import time
+
 from django.db import models
 
 
@@ -68,3 +70,18 @@ class SnapshotPaper(models.Model):
 
     def __str__(self) -> str:
         return f"paper tables for dataset v{self.snapshot.dataset_version}"
+
+
+def store_stage(
+    model: type[SnapshotDetail] | type[SnapshotPaper], snapshot, results, curves, started: float
+):
+    """A later stage of `snapshot`, written once: a concurrent duplicate task's row wins and is
+    returned instead. `started`: time.perf_counter() when its computation began."""
+    row = model(
+        snapshot=snapshot,
+        results=results,
+        curves=curves,
+        duration_ms=round((time.perf_counter() - started) * 1000),
+    )
+    model.objects.bulk_create([row], ignore_conflicts=True)
+    return model.objects.get(snapshot=snapshot)

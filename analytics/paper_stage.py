@@ -10,7 +10,7 @@ import time
 from .config import config_digest
 from .derived import DerivedRecord
 from .endpoints import dataset_hash
-from .models import SnapshotPaper, StatisticsSnapshot
+from .models import SnapshotPaper, StatisticsSnapshot, store_stage
 from .services import HEAVY, LoadedDataset, compute_paper, load_dataset
 
 logger = logging.getLogger(__name__)
@@ -58,11 +58,4 @@ def compute_paper_tables(*, dataset_version: int) -> SnapshotPaper | None:
         )
         return None
     results, curves = compute_paper(records, loaded, ci_method=snapshot.ci_method)
-    paper = SnapshotPaper(
-        snapshot=snapshot,
-        results=results,
-        curves=curves,
-        duration_ms=round((time.perf_counter() - started) * 1000),
-    )
-    SnapshotPaper.objects.bulk_create([paper], ignore_conflicts=True)
-    return SnapshotPaper.objects.get(snapshot=snapshot)
+    return store_stage(SnapshotPaper, snapshot, results, curves, started)

@@ -98,12 +98,7 @@ def test_bundles_come_in_record_id_byte_order_with_every_row(dataset):
     assert len(ids) == records.count() >= 4
     assert ids == sorted(ids, key=lambda s: s.encode())
     for bundle in bundles:
-        stored = Record.objects.get(pk=bundle.pk).instruments.filter(deleted_at__isnull=True)
-        expected = [
-            (i.instrument, i.instance, i.status, i.data)
-            for i in stored.order_by("instrument", "instance")
-        ]
-        assert bundle.rows == expected
+        assert bundle.rows == stored_rows(bundle.pk)
     assert not _export_threads()
 
 
@@ -189,11 +184,16 @@ def test_a_record_with_a_float_is_decoded_alone_in_its_chunk(dataset, chunk_size
     bundles = list(iter_bundles(records, chunk_size=chunk_size))
     assert len(bundles) == records.count() >= 4
     for bundle in bundles:
-        stored = Record.objects.get(pk=bundle.pk).instruments.filter(deleted_at__isnull=True)
-        expected = [
-            (i.instrument, i.instance, i.status, i.data)
-            for i in stored.order_by("instrument", "instance")
-        ]
+        expected = stored_rows(bundle.pk)
         assert bundle.rows == expected
         assert bundle.plain == all_plain([data for *_, data in expected])
         assert bundle.plain == (bundle.pk != row.record_id)
+
+
+def stored_rows(record_pk: int) -> list[tuple]:
+    """A record's live rows as an export bundle holds them, read through the ORM."""
+    stored = Record.objects.get(pk=record_pk).instruments.filter(deleted_at__isnull=True)
+    return [
+        (i.instrument, i.instance, i.status, i.data)
+        for i in stored.order_by("instrument", "instance")
+    ]
