@@ -64,6 +64,13 @@ def with_paper(results: dict[str, Any], paper: dict[str, Any] | None) -> dict[st
     return dict(results, **paper) if paper else results
 
 
+def results_with_paper(snapshot: StatisticsSnapshot, ci: str) -> tuple[dict[str, Any], str]:
+    """The snapshot's results with its paper's tables, and why those are missing ('' when they
+    are there)."""
+    paper = paper_for(snapshot)
+    return with_paper(results_for(snapshot, ci), paper), paper_pending(snapshot, paper)
+
+
 def stages_complete(snapshot: StatisticsSnapshot) -> bool:
     """Every later stage stored (details, paper's tables): the dashboard stops waiting."""
     return details_for(snapshot) is not None and paper_for(snapshot) is not None

@@ -33,8 +33,6 @@ from .results import DEFAULT_CI, build_results
 
 logger = logging.getLogger(__name__)
 HEAVY = ("curves", "record_hashes", "analysis_dataset_gz", "results")
-#: The results the paper stage stores (SnapshotPaper), not the snapshot itself.
-PAPER_KEYS = ("table1", "drug_response", "pfs_by_line", "competing_risks")
 YESNO = {"yesno": {"1": "Yes", "0": "No"}, "truefalse": {"1": "True", "0": "False"}}
 
 
@@ -149,7 +147,8 @@ def compute_paper(
     records: list[DerivedRecord], loaded: LoadedDataset, *, ci_method: str = DEFAULT_CI
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """The later stage, the paper's tables: Table 1 with its tests, drug response, PFS by line
-    and competing risks (results keyed as in PAPER_KEYS, and the cumulative incidence curves)."""
+    and competing risks (results keyed as presentation.PAPER_KEYS, and the cumulative incidence
+    curves)."""
     dictionary, config = loaded.dictionary, loaded.config
     field_labels = {f.name: f.label for f in dictionary.dictionary.fields}
     table1 = aggregate_table_one(

@@ -103,9 +103,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     ci = present.ci_method_from(request.GET.get("ci"))
     context = {"snapshot": snapshot, "ci": ci, "lag": freshness_of(snapshot)}
     if snapshot is not None:
-        paper = present.paper_for(snapshot)
-        pending = present.paper_pending(snapshot, paper)
-        results = present.with_paper(present.results_for(snapshot, ci), paper)
+        results, pending = present.results_with_paper(snapshot, ci)
         details = present.details_for(snapshot)
         subgroups = [
             sg for sg in snapshot.analysis_config.get("subgroups", []) if sg["key"] != "stage"
@@ -195,9 +193,7 @@ def summary_json(request: HttpRequest, user, snapshot: StatisticsSnapshot | None
     if snapshot is None:
         return JsonResponse({"detail": "No statistics yet: no record has been locked."}, status=404)
     ci = present.ci_method_from(request.GET.get("ci"))
-    paper = present.paper_for(snapshot)
-    pending = present.paper_pending(snapshot, paper)
-    results = present.with_paper(present.results_for(snapshot, ci), paper)
+    results, pending = present.results_with_paper(snapshot, ci)
     response = JsonResponse(
         {
             "dataset_version": snapshot.dataset_version,
