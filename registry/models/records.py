@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import functools
+
 from django.conf import settings
-from django.db import models
+from django.db import connection, connections, models
 from django.utils.translation import gettext_lazy as _
 
 from centers.access import access_for
@@ -22,6 +24,25 @@ class RecordQuerySet(models.QuerySet):
         if centers is None:
             return qs
         return qs.filter(center_id__in=centers)
+
+    def visible_by_id(self, user, record_id: str) -> Record | None:
+        """One record by id under visible_to's rule, with its centre and the current dictionary
+        key (`current_dictionary_key`), in one constant statement: every form page and save
+        reads it, and compiling the ORM query cost about four times the statement's own time.
+        tests/registry/test_record_read.py holds it to visible_to for every kind of person."""
+        centers = access_for(user).readable_center_ids()
+        with connections[self.db].cursor() as cursor:
+            cursor.execute(_by_id_sql(), [record_id, centers is None, sorted(centers or ())])
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        record_fields, center_fields = _read_fields()
+        split = len(record_fields)
+        record = Record.from_db(self.db, record_fields, row[:split])
+        center = Center.from_db(self.db, center_fields, row[split:-1])
+        record._state.fields_cache["center"] = center
+        record.current_dictionary_key = row[-1]
+        return record
 
     def exportable_to(self, user, *, include_unlocked: bool = True) -> RecordQuerySet:
         """The one read rule for exports (web zip, API, anything that hands out rows in bulk):
@@ -69,6 +90,29 @@ class Record(models.Model):
         from django.urls import reverse
 
         return reverse("registry:record", args=[self.record_id])
+
+
+def _read_fields() -> tuple[list[str], list[str]]:
+    return (
+        [f.attname for f in Record._meta.concrete_fields],
+        [f.attname for f in Center._meta.concrete_fields],
+    )
+
+
+@functools.cache
+def _by_id_sql() -> str:
+    """Built once from the models' own columns; the values are always parameters."""
+    from .dictionary import CURRENT_KEY_SQL
+
+    quote = connection.ops.quote_name
+    record_fields, center_fields = _read_fields()
+    columns = [f"r.{quote(c)}" for c in record_fields] + [f"c.{quote(c)}" for c in center_fields]
+    return (
+        f"SELECT {', '.join(columns)}, ({CURRENT_KEY_SQL})"
+        f" FROM {quote(Record._meta.db_table)} r"
+        f" JOIN {quote(Center._meta.db_table)} c ON c.id = r.center_id"
+        " WHERE r.record_id = %s AND r.deleted_at IS NULL AND (%s OR r.center_id = ANY(%s))"
+    )
 
 
 class RecordCounter(models.Model):

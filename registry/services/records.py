@@ -20,15 +20,9 @@ from .fast_save import save_known_row
 
 def get_record_for_user(user, record_id: str, *, write: bool = False) -> Record:
     """The one way to fetch a record by id for a user: foreign records are 404, never 403."""
-    try:
-        record = (
-            Record.objects.visible_to(user)
-            .select_related("center")
-            .annotate(current_dictionary_key=DictionaryVersion.objects.current_key())
-            .get(record_id=record_id)
-        )
-    except Record.DoesNotExist:
-        raise Http404("No such record") from None
+    record = Record.objects.visible_by_id(user, record_id)
+    if record is None:
+        raise Http404("No such record")
     if write and not access_for(user).can_edit_center(record.center_id):
         raise Http404("No such record")
     return record

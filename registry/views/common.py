@@ -22,7 +22,7 @@ STATUS_CSS = {  # css suffix of registry.css status-dot classes
 
 def dictionary_version(current_key: str | None = None) -> DictionaryVersion:
     """The current version. `current_key`: "pk:number:sha256" as read with the record
-    (DictionaryVersion.objects.current_key()), which spares the request its own statement."""
+    (Record.objects.visible_by_id), which spares the request its own statement."""
     if current_key:
         pk, number, sha256 = current_key.split(":", 2)
         key = (int(pk), int(number), sha256)
