@@ -27,7 +27,7 @@ from .cohort import aggregate_counts, aggregate_table_one
 from .columns import endpoint_columns, runs
 from .config import config_digest, resolve_config
 from .derived import CACHE, DerivedRecord
-from .endpoints import dataset_hash
+from .endpoints import runs_hash
 from .models import SnapshotDataset, StatisticsSnapshot, store_stage
 from .paper_results import competing_results, drug_results
 from .reproduction import reproduction
@@ -200,7 +200,7 @@ def compute_snapshot() -> StatisticsSnapshot:
     snapshot = StatisticsSnapshot(
         dataset_version=loaded.dataset_version,
         dataset_created_at=loaded.dataset_created_at,
-        content_sha256=dataset_hash(loaded.record_hashes),
+        content_sha256=runs_hash(record_runs),
         dictionary_version=loaded.dictionary.number,
         analysis_config=loaded.config,
         analysis_config_sha256=config_digest(loaded.config),

@@ -9,8 +9,8 @@ import random
 from types import SimpleNamespace
 
 from analytics.analysis_dataset import DATASET_COLUMNS, analysis_dataset_gz
-from analytics.columns import endpoint_columns
-from analytics.endpoints import Exclusion, Observation
+from analytics.columns import endpoint_columns, runs
+from analytics.endpoints import Exclusion, Observation, dataset_hash, runs_hash
 
 CONFIG = {
     "endpoints": [{"key": "os", "label": "OS"}, {"key": "dfs", "label": "DFS"}],
@@ -134,3 +134,20 @@ def test_the_kept_columns_cannot_be_changed_by_their_readers():
     endpoints, groups = endpoint_columns(records, CONFIG)
     assert not endpoints["os"].columns["time"].flags.writeable
     assert not groups["stage"].flags.writeable
+
+
+def test_the_content_hash_run_by_run_is_the_hash_of_the_whole_text():
+    rng = random.Random(2)
+    pool = fake_records(2000, seed=9)
+    for r in pool:
+        r.digest = f"{rng.getrandbits(256):064x}"
+    selections = [pool[:-2], pool[:-1], pool, pool[:900] + pool[901:], pool[5:6], []]
+    changed = list(pool)
+    changed[1000] = SimpleNamespace(record_id=pool[1000].record_id, digest="0" * 64)
+    selections.append(changed)
+    shuffled = list(pool)
+    rng.shuffle(shuffled)  # not in id order: hashed the plain way, still the same text
+    selections.append(shuffled)
+    for selection in selections:
+        expected = dataset_hash({r.record_id: r.digest for r in selection})
+        assert runs_hash(runs(selection)) == expected
