@@ -1,5 +1,6 @@
 """The analysis dataset behind a snapshot (one row per record and endpoint, gzipped CSV):
-written with the snapshot, read back by the details stage and the downloads."""
+stored just after the snapshot with its records' hashes (SnapshotDataset), read back by the
+details stage, other CI methods and the downloads."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from typing import Protocol
 from registry.csv_safety import unguard
 
 from .columns import runs
-from .models import StatisticsSnapshot
+from .models import SnapshotDataset, StatisticsSnapshot
 
 DATASET_COLUMNS = [
     "record_id",
@@ -66,7 +67,24 @@ def _gz(text: str) -> bytes:
     return gzip.compress(text.encode(), compresslevel=1, mtime=0)
 
 
+class DatasetPending(LookupError):
+    """The snapshot's records (hashes, analysis dataset) are not stored yet."""
+
+
+def _stored(snapshot: StatisticsSnapshot, field: str):
+    found = SnapshotDataset.objects.filter(snapshot=snapshot).values_list(field, flat=True)[:1]
+    if not found:
+        raise DatasetPending(f"the records of dataset v{snapshot.dataset_version} are not stored")
+    return found[0]
+
+
+def record_hashes_of(snapshot: StatisticsSnapshot) -> dict[str, str]:
+    """record_id -> SHA-256 of each record behind the snapshot; DatasetPending if not stored."""
+    return _stored(snapshot, "record_hashes")
+
+
 def read_analysis_dataset(snapshot: StatisticsSnapshot) -> list[dict[str, str]]:
-    """The stored rows, values as they are (the stored CSV's formula neutralising undone)."""
-    text = gzip.decompress(bytes(snapshot.analysis_dataset_gz)).decode()
+    """The stored rows, values as they are (the stored CSV's formula neutralising undone);
+    DatasetPending if not stored yet."""
+    text = gzip.decompress(bytes(_stored(snapshot, "analysis_dataset_gz"))).decode()
     return [{k: unguard(v) for k, v in row.items()} for row in csv.DictReader(io.StringIO(text))]

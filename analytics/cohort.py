@@ -8,6 +8,7 @@ import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import date
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -82,10 +83,7 @@ def count_membership(patient: Patient, config: Mapping[str, Any]) -> frozenset[s
 def aggregate_counts(
     memberships: Sequence[frozenset[str]], config: Mapping[str, Any]
 ) -> dict[str, dict]:
-    totals: dict[str, int] = {}
-    for member in memberships:
-        for key in member:
-            totals[key] = totals.get(key, 0) + 1
+    totals = Counter(chain.from_iterable(memberships))
     result: dict[str, dict] = {}
     for count in config.get("counts", []):
         of = totals.get(count["of"], 0) if "of" in count else len(memberships)

@@ -1,7 +1,8 @@
 """The derived records as columns for the headline statistics, built per run of records and
 reused: records are ordered by id and a lock adds one, so at the next recompute every run but
-the one it joins is unchanged, and the per-patient work is that run's only (the rest is
-concatenating arrays)."""
+the one it joins is unchanged, and the per-patient work is that run's only. The columns of the
+last recompute are kept too, and the changed runs spliced into them (the unchanged runs before
+and after them are one slice each) rather than thousands of runs concatenated again."""
 
 from __future__ import annotations
 
@@ -41,6 +42,20 @@ class _Run:
 
 
 _RUNS: dict[tuple, _Run] = {}
+
+
+@dataclass
+class _Joined:
+    """Every run's columns of one recompute, concatenated (read-only: they are kept)."""
+
+    shape: tuple
+    parts: list[_Run]
+    lengths: dict[str, np.ndarray]  # endpoint -> observations per run; "" -> records per run
+    columns: dict[str, dict[str, np.ndarray]]
+    groups: np.ndarray
+
+
+_JOINED: list[_Joined] = []  # the last one
 
 
 def _run(records: list, endpoints: Sequence[str], subgroups: Sequence[str]) -> _Run:
@@ -90,22 +105,64 @@ def endpoint_columns(
         used[key] = found
     _RUNS.clear()
     _RUNS.update(used)
-    parts = list(used.values())
+    joined = _join(list(used.values()), shape, list(endpoints), subgroups)
     for key, data in endpoints.items():
-        data.n_observed = sum(len(p.observations[key]) for p in parts)
-        data.excluded = list(chain.from_iterable(p.excluded[key] for p in parts))
-        data.columns = {
-            name: _concat(
-                [p.columns[key][name] for p in parts],
-                float if name in ("time", "event") else object,
+        data.n_observed = int(joined.lengths[key].sum())
+        data.excluded = list(chain.from_iterable(p.excluded[key] for p in joined.parts))
+        data.columns = dict(joined.columns[key])
+    return endpoints, {sg: joined.groups[:, j] for j, sg in enumerate(subgroups)}
+
+
+def _join(parts: list[_Run], shape: tuple, endpoints: list[str], subgroups: list[str]) -> _Joined:
+    """The runs' columns concatenated: the last recompute's, with the runs that differ from
+    its runs (by identity) spliced in between the unchanged first and last ones."""
+    last = _JOINED[0] if _JOINED and _JOINED[0].shape == shape else None
+    before, after = 0, 0
+    if last is not None:
+        old = last.parts
+        most = min(len(parts), len(old))
+        while before < most and parts[before] is old[before]:
+            before += 1
+        while after < most - before and parts[-1 - after] is old[-1 - after]:
+            after += 1
+    middle = parts[before : len(parts) - after]
+
+    def spliced(kept: np.ndarray | None, lengths: np.ndarray | None, new: list, empty):
+        if kept is None or lengths is None:
+            pieces = new
+        else:
+            start, end = lengths[:before].sum(), len(kept) - lengths[len(lengths) - after :].sum()
+            pieces = [kept[:start], *new, kept[end:]]
+        out = np.concatenate(pieces) if pieces else empty
+        out.flags.writeable = False
+        return out
+
+    def counted(kept: np.ndarray | None, new: list[int]) -> np.ndarray:
+        if kept is None:
+            return np.array(new, dtype=np.intp)
+        return np.concatenate([kept[:before], new, kept[len(kept) - after :]]).astype(np.intp)
+
+    lengths = {"": counted(last and last.lengths[""], [len(p.records) for p in middle])}
+    columns: dict[str, dict[str, np.ndarray]] = {}
+    for key in endpoints:
+        lengths[key] = counted(
+            last and last.lengths[key], [len(p.observations[key]) for p in middle]
+        )
+        columns[key] = {
+            name: spliced(
+                last and last.columns[key][name],
+                last and last.lengths[key],
+                [p.columns[key][name] for p in middle],
+                np.empty(0, dtype=float if name in ("time", "event") else object),
             )
             for name in ("time", "event", *subgroups)
         }
-    groups = _concat([p.groups for p in parts], object, width=len(subgroups))
-    return endpoints, {sg: groups[:, j] for j, sg in enumerate(subgroups)}
-
-
-def _concat(arrays: list[np.ndarray], dtype: Any, width: int | None = None) -> np.ndarray:
-    if arrays:
-        return np.concatenate(arrays)
-    return np.empty((0, width) if width is not None else 0, dtype=dtype)
+    groups = spliced(
+        last and last.groups,
+        last and last.lengths[""],
+        [p.groups for p in middle],
+        np.empty((0, len(subgroups)), dtype=object),
+    )
+    joined = _Joined(shape, parts, lengths, columns, groups)
+    _JOINED[:] = [joined]
+    return joined

@@ -8,7 +8,7 @@ import time
 
 from .analysis_dataset import read_analysis_dataset
 from .endpoints import EndpointData, Exclusion, Observation
-from .models import SnapshotDetail, StatisticsSnapshot, store_stage
+from .models import SnapshotDataset, SnapshotDetail, StatisticsSnapshot, store_stage
 from .results import build_details
 
 GROUP_COLUMNS = ("stage", "site_of_origin", "chemotherapy", "centre")
@@ -40,10 +40,13 @@ def dataset_from_snapshot(
 
 
 def compute_details(*, dataset_version: int) -> SnapshotDetail | None:
-    """Idempotent: nothing if the details exist, the snapshot does not, or a newer snapshot
-    has superseded it (its own details task will run)."""
+    """Idempotent: nothing if the details exist, the snapshot does not, a newer snapshot has
+    superseded it (its own details task will run), or its records are not stored yet (their
+    stage sends this one once they are)."""
     snapshot = StatisticsSnapshot.objects.filter(dataset_version=dataset_version).first()
     if snapshot is None or SnapshotDetail.objects.filter(snapshot=snapshot).exists():
+        return None
+    if not SnapshotDataset.objects.filter(snapshot=snapshot).exists():
         return None
     if StatisticsSnapshot.objects.filter(dataset_version__gt=dataset_version).exists():
         return None
@@ -52,4 +55,4 @@ def compute_details(*, dataset_version: int) -> SnapshotDetail | None:
     results, curves = build_details(
         endpoints, groups, snapshot.analysis_config, ci_method=snapshot.ci_method
     )
-    return store_stage(SnapshotDetail, snapshot, results, curves, started)
+    return store_stage(SnapshotDetail, snapshot, started, results=results, curves=curves)

@@ -6,7 +6,7 @@ excluded from that endpoint with the reason, never silently dropped."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -202,3 +202,42 @@ def needed_fields(config: Mapping[str, Any]) -> list[str]:
 def dataset_hash(record_hashes: Mapping[str, str]) -> str:
     text = "\n".join(f"{rid}:{digest}" for rid, digest in sorted(record_hashes.items()))
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+#: Each run's lines of dataset_hash's text, by its records' (id, digest): a lock changes one
+#: run, so at the next recompute the other runs' text is not built again.
+_HASH_BLOCKS: dict[tuple, bytes] = {}
+
+
+def runs_hash(record_runs: Iterable[Sequence[Any]]) -> str:
+    """dataset_hash of the runs' records (objects with record_id and digest), hashed run by
+    run: the same text when the ids ascend from run to run, as load_dataset orders them
+    (otherwise dataset_hash is called as it is)."""
+    record_runs = list(record_runs)
+    blocks: dict[tuple, bytes] = {}
+    digest = hashlib.sha256()
+    held = b""  # the last block is hashed without its final newline (the text is joined)
+    last_id = ""
+    for run in record_runs:
+        key = tuple((r.record_id, r.digest) for r in run)
+        if not key:
+            continue
+        block = _HASH_BLOCKS.get(key)
+        if block is None:
+            if any(a[0] >= b[0] for a, b in zip(key, key[1:], strict=False)):
+                return _plain_hash(record_runs)
+            block = "".join(f"{rid}:{d}\n" for rid, d in key).encode()
+        if key[0][0] <= last_id:
+            return _plain_hash(record_runs)
+        last_id = key[-1][0]
+        blocks[key] = block
+        digest.update(held)
+        held = block
+    digest.update(held[:-1])
+    _HASH_BLOCKS.clear()
+    _HASH_BLOCKS.update(blocks)
+    return digest.hexdigest()
+
+
+def _plain_hash(record_runs: list[Sequence[Any]]) -> str:
+    return dataset_hash({r.record_id: r.digest for run in record_runs for r in run})

@@ -22,10 +22,6 @@ class StatisticsSnapshot(models.Model):
     n_locked_records = models.PositiveIntegerField()
     results = models.JSONField(help_text="Summaries only (no curve arrays).")
     curves = models.JSONField(default=dict, help_text="Kaplan-Meier curves, per endpoint/subgroup.")
-    record_hashes = models.JSONField(default=dict, help_text="record_id -> SHA-256 of its data.")
-    analysis_dataset_gz = models.BinaryField(
-        default=bytes, help_text="The analysis dataset behind the figures, as gzipped CSV."
-    )
     computed_at = models.DateTimeField(auto_now_add=True)
     duration_ms = models.PositiveIntegerField()
     load_ms = models.PositiveIntegerField(default=0)
@@ -37,6 +33,27 @@ class StatisticsSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"statistics for dataset v{self.dataset_version}"
+
+
+class SnapshotDataset(models.Model):
+    """The records behind a snapshot: each one's content hash (the paper stage takes exactly
+    these records; two snapshots are compared by them) and the analysis dataset (read by the
+    details stage, other CI methods and the downloads). Stored by the snapshot's own task just
+    after the snapshot, so that writing them (about 13 MB at 100,000 records) does not hold
+    back the dashboard's headline figures. Written once."""
+
+    snapshot = models.OneToOneField(
+        StatisticsSnapshot, on_delete=models.PROTECT, related_name="dataset"
+    )
+    record_hashes = models.JSONField(default=dict, help_text="record_id -> SHA-256 of its data.")
+    analysis_dataset_gz = models.BinaryField(
+        default=bytes, help_text="The analysis dataset behind the figures, as gzipped CSV."
+    )
+    computed_at = models.DateTimeField(auto_now_add=True)
+    duration_ms = models.PositiveIntegerField()
+
+    def __str__(self) -> str:
+        return f"records of dataset v{self.snapshot.dataset_version}"
 
 
 class SnapshotDetail(models.Model):
@@ -73,15 +90,16 @@ class SnapshotPaper(models.Model):
 
 
 def store_stage(
-    model: type[SnapshotDetail] | type[SnapshotPaper], snapshot, results, curves, started: float
+    model: type[SnapshotDataset] | type[SnapshotDetail] | type[SnapshotPaper],
+    snapshot: StatisticsSnapshot,
+    started: float,
+    **values,
 ):
-    """A later stage of `snapshot`, written once: a concurrent duplicate task's row wins and is
-    returned instead. `started`: time.perf_counter() when its computation began."""
+    """A later stage of `snapshot` with its `values`, written once: a concurrent duplicate
+    task's row wins. Returned without its values (the caller has them, or reads what it needs).
+    `started`: time.perf_counter() when its computation began."""
     row = model(
-        snapshot=snapshot,
-        results=results,
-        curves=curves,
-        duration_ms=round((time.perf_counter() - started) * 1000),
+        snapshot=snapshot, duration_ms=round((time.perf_counter() - started) * 1000), **values
     )
     model.objects.bulk_create([row], ignore_conflicts=True)
-    return model.objects.get(snapshot=snapshot)
+    return model.objects.only("pk", "snapshot", "computed_at", "duration_ms").get(snapshot=snapshot)

@@ -10,7 +10,7 @@ import time
 from .config import config_digest
 from .derived import DerivedRecord
 from .endpoints import dataset_hash
-from .models import SnapshotPaper, StatisticsSnapshot, store_stage
+from .models import SnapshotDataset, SnapshotPaper, StatisticsSnapshot, store_stage
 from .services import HEAVY, LoadedDataset, compute_paper, load_dataset
 
 logger = logging.getLogger(__name__)
@@ -28,10 +28,12 @@ def records_of(snapshot: StatisticsSnapshot, loaded: LoadedDataset) -> list[Deri
     records = loaded.records
     if loaded.dataset_version != snapshot.dataset_version:
         hashes = (
-            StatisticsSnapshot.objects.filter(pk=snapshot.pk)
+            SnapshotDataset.objects.filter(snapshot=snapshot)
             .values_list("record_hashes", flat=True)
-            .get()
+            .first()
         )
+        if hashes is None:  # not stored yet: their stage sends this one once they are
+            return None
         records = [r for r in records if hashes.get(r.record_id) == r.digest]
     if dataset_hash({r.record_id: r.digest for r in records}) != snapshot.content_sha256:
         return None
@@ -58,4 +60,4 @@ def compute_paper_tables(*, dataset_version: int) -> SnapshotPaper | None:
         )
         return None
     results, curves = compute_paper(records, loaded, ci_method=snapshot.ci_method)
-    return store_stage(SnapshotPaper, snapshot, results, curves, started)
+    return store_stage(SnapshotPaper, snapshot, started, results=results, curves=curves)

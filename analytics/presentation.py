@@ -13,9 +13,9 @@ from django.utils.translation import get_language, gettext, gettext_noop
 
 from registry.csv_safety import writer as safe_writer
 
-from .analysis_dataset import read_analysis_dataset
+from .analysis_dataset import DatasetPending, read_analysis_dataset, record_hashes_of
 from .details import dataset_from_snapshot
-from .models import SnapshotDetail, SnapshotPaper, StatisticsSnapshot
+from .models import SnapshotDataset, SnapshotDetail, SnapshotPaper, StatisticsSnapshot
 from .plots import render_km_figure
 from .plots_cif import render_cif_figure
 from .reproduction import reproduction
@@ -30,6 +30,14 @@ BEING_COMPUTED = gettext_noop(
     "paper's tables follow."
 )
 SUPERSEDED = gettext_noop("Not computed for this dataset version: a newer one superseded it.")
+DATASET_BEING_COMPUTED = gettext_noop(
+    "Being computed: the headline figures of this dataset version are stored first, its "
+    "analysis dataset follows."
+)
+DATASET_SUPERSEDED = gettext_noop(
+    "Not stored for this dataset version: a newer one superseded it before its analysis "
+    "dataset was stored."
+)
 
 
 def paper_block(results: dict[str, Any], key: str, pending: str = "") -> dict[str, Any]:
@@ -71,9 +79,22 @@ def results_with_paper(snapshot: StatisticsSnapshot, ci: str) -> tuple[dict[str,
     return with_paper(results_for(snapshot, ci), paper), paper_pending(snapshot, paper)
 
 
+def dataset_pending(snapshot: StatisticsSnapshot) -> str:
+    """Why the snapshot's records (hashes, analysis dataset) are missing ('' when stored)."""
+    if SnapshotDataset.objects.filter(snapshot=snapshot).exists():
+        return ""
+    newer = StatisticsSnapshot.objects.filter(dataset_version__gt=snapshot.dataset_version)
+    return gettext(DATASET_SUPERSEDED) if newer.exists() else gettext(DATASET_BEING_COMPUTED)
+
+
 def stages_complete(snapshot: StatisticsSnapshot) -> bool:
-    """Every later stage stored (details, paper's tables): the dashboard stops waiting."""
-    return details_for(snapshot) is not None and paper_for(snapshot) is not None
+    """Every later stage stored (records, details, paper's tables): the dashboard stops
+    waiting."""
+    return (
+        details_for(snapshot) is not None
+        and paper_for(snapshot) is not None
+        and not dataset_pending(snapshot)
+    )
 
 
 def ci_method_from(value: str | None) -> str:
@@ -111,7 +132,8 @@ def _dataset(snapshot: StatisticsSnapshot) -> tuple[dict, dict]:
 
 
 def results_for(snapshot: StatisticsSnapshot, ci_method: str) -> dict[str, Any]:
-    """The snapshot's results, re-run under another CI method if asked (cached)."""
+    """The snapshot's results, re-run under another CI method if asked (cached; from the
+    analysis dataset: DatasetPending until it is stored)."""
     if ci_method == snapshot.ci_method:
         return snapshot.results
     key = f"analytics:alt:{snapshot.pk}:{ci_method}"
@@ -147,7 +169,8 @@ def curves_for(
     snapshot: StatisticsSnapshot, endpoint: str, subgroup: str, ci_method: str
 ) -> dict[str, Any]:
     """{group label: KM dict} for one endpoint (subgroup "all": the whole population): stored
-    with the snapshot or its details, else computed from the snapshot's dataset (cached)."""
+    with the snapshot or its details, else computed from the snapshot's dataset (cached;
+    DatasetPending until it is stored)."""
     if ci_method == snapshot.ci_method:
         path = f"curves__{endpoint}__{subgroup}"
         for model, pk_field in ((StatisticsSnapshot, "pk"), (SnapshotDetail, "snapshot")):
@@ -342,8 +365,8 @@ def _figure(results: dict[str, Any], endpoint: str, what: str) -> Any:
 
 
 def snapshot_diff(old: StatisticsSnapshot, new: StatisticsSnapshot) -> dict[str, Any]:
-    """Records added / removed / changed and headline figures before and after."""
-    before, after = old.record_hashes, new.record_hashes
+    """Records added / removed / changed and headline figures before and after; while either
+    snapshot's records are not stored, `pending` says why instead of the records."""
     figures = []
     for endpoint, what in HEADLINE:
         a, b = _figure(old.results, endpoint, what), _figure(new.results, endpoint, what)
@@ -358,6 +381,10 @@ def snapshot_diff(old: StatisticsSnapshot, new: StatisticsSnapshot) -> dict[str,
             figures.append(
                 {"endpoint": endpoint, "what": key, "before": a, "after": b, "changed": a != b}
             )
+    try:
+        before, after = record_hashes_of(old), record_hashes_of(new)
+    except DatasetPending:
+        return {"pending": dataset_pending(old) or dataset_pending(new), "figures": figures}
     return {
         "added": sorted(set(after) - set(before)),
         "removed": sorted(set(before) - set(after)),

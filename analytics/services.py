@@ -1,6 +1,8 @@
 """Computing and storing statistics snapshots: read the locked dataset (registry.dataset, which
 owns what it is and how it is read consistently with its version), compute, store once per
-dataset version. The details stage (details.py) follows as its own task (tasks.py)."""
+dataset version. The snapshot's records (their hashes and the analysis dataset) are stored just
+after it, by the same task; the paper's tables (paper_stage.py) and the details (details.py)
+follow as their own tasks (tasks.py)."""
 
 from __future__ import annotations
 
@@ -25,14 +27,14 @@ from .cohort import aggregate_counts, aggregate_table_one
 from .columns import endpoint_columns, runs
 from .config import config_digest, resolve_config
 from .derived import CACHE, DerivedRecord
-from .endpoints import dataset_hash
-from .models import StatisticsSnapshot
+from .endpoints import runs_hash
+from .models import SnapshotDataset, StatisticsSnapshot, store_stage
 from .paper_results import competing_results, drug_results
 from .reproduction import reproduction
 from .results import DEFAULT_CI, build_results
 
 logger = logging.getLogger(__name__)
-HEAVY = ("curves", "record_hashes", "analysis_dataset_gz", "results")
+HEAVY = ("curves", "results")
 YESNO = {"yesno": {"1": "Yes", "0": "No"}, "truefalse": {"1": "True", "0": "False"}}
 
 
@@ -115,19 +117,23 @@ def compute_statistics(
     loaded: LoadedDataset, *, ci_method: str = DEFAULT_CI
 ) -> tuple[dict[str, Any], dict[str, Any], bytes]:
     """(results, curves, gzipped analysis dataset) for loaded data, every stage together (the
-    content a snapshot and its paper tables store). No database access."""
-    results, curves, dataset_gz = compute_headline(loaded, ci_method=ci_method)
+    content a snapshot, its records and its paper tables store). No database access."""
+    record_runs = list(runs(loaded.records))
+    results, curves = compute_headline(loaded, ci_method=ci_method, record_runs=record_runs)
     paper, paper_curves = compute_paper(loaded.records, loaded, ci_method=ci_method)
+    dataset_gz = analysis_dataset_gz(loaded.records, record_runs)
     return dict(results, **paper), dict(curves, **paper_curves), dataset_gz
 
 
 def compute_headline(
-    loaded: LoadedDataset, *, ci_method: str = DEFAULT_CI
-) -> tuple[dict[str, Any], dict[str, Any], bytes]:
+    loaded: LoadedDataset, *, ci_method: str = DEFAULT_CI, record_runs: list[list] | None = None
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """The first stage, what the dashboard's headline needs: KM per endpoint (medians, rates,
-    reverse-KM follow-up), log-rank tests, counts and the published figures beside them."""
+    reverse-KM follow-up), log-rank tests, counts and the published figures beside them.
+    record_runs: columns.runs(loaded.records), where the caller has them already."""
     config, records = loaded.config, loaded.records
-    record_runs = list(runs(records))
+    if record_runs is None:
+        record_runs = list(runs(records))
     endpoints, groups = endpoint_columns(records, config, record_runs)
     results, curves = build_results(endpoints, groups, config, ci_method=ci_method)
     centres = Counter(map(attrgetter("centre"), records))
@@ -140,7 +146,7 @@ def compute_headline(
         counts=aggregate_counts([r.counts for r in records], config),
     )
     results["reproduction"] = reproduction(results)
-    return results, curves, analysis_dataset_gz(records, record_runs)
+    return results, curves
 
 
 def compute_paper(
@@ -188,12 +194,13 @@ def compute_snapshot() -> StatisticsSnapshot:
     if existing is not None:
         return existing
     loaded_at = time.perf_counter()
-    results, curves, dataset_gz = compute_headline(loaded)
+    record_runs = list(runs(loaded.records))
+    results, curves = compute_headline(loaded, record_runs=record_runs)
     computed = time.perf_counter()
     snapshot = StatisticsSnapshot(
         dataset_version=loaded.dataset_version,
         dataset_created_at=loaded.dataset_created_at,
-        content_sha256=dataset_hash(loaded.record_hashes),
+        content_sha256=runs_hash(record_runs),
         dictionary_version=loaded.dictionary.number,
         analysis_config=loaded.config,
         analysis_config_sha256=config_digest(loaded.config),
@@ -202,8 +209,6 @@ def compute_snapshot() -> StatisticsSnapshot:
         n_locked_records=len(loaded.records),
         results=results,
         curves=curves,
-        record_hashes=loaded.record_hashes,
-        analysis_dataset_gz=dataset_gz,
         load_ms=round((loaded_at - started) * 1000),
         statistics_ms=round((computed - loaded_at) * 1000),
         duration_ms=round((time.perf_counter() - started) * 1000),
@@ -217,7 +222,27 @@ def compute_snapshot() -> StatisticsSnapshot:
         stored.load_ms,
         stored.statistics_ms,
     )
+    # Committed already (a task runs outside a transaction): the dashboard shows the headline
+    # figures while the records are stored.
+    store_dataset(stored, loaded.records, record_runs)
     return stored
+
+
+def store_dataset(
+    snapshot: StatisticsSnapshot,
+    records: list[DerivedRecord],
+    record_runs: list[list] | None = None,
+) -> SnapshotDataset:
+    """The records behind `snapshot` (exactly those it was computed from): their hashes and the
+    analysis dataset, stored once."""
+    started = time.perf_counter()
+    return store_stage(
+        SnapshotDataset,
+        snapshot,
+        started,
+        record_hashes={r.record_id: r.digest for r in records},
+        analysis_dataset_gz=analysis_dataset_gz(records, record_runs),
+    )
 
 
 def recompute_for_version(*, dataset_version: int) -> StatisticsSnapshot | None:

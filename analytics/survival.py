@@ -311,6 +311,26 @@ def group_levels(group: Sequence[Any] | np.ndarray | pd.Series) -> list[Any]:
     return sorted(values)
 
 
+def _group_codes(group: Any, ok: np.ndarray) -> tuple[list[Any], np.ndarray, np.ndarray]:
+    """(levels as group_levels orders them, each kept row's level index, the rows kept: `ok`
+    and a group). Plain values are hashed once (pd.factorize, which takes the same values as
+    missing as notna); a Series keeps its categories' order."""
+    if isinstance(group, pd.Series):
+        g = group.reset_index(drop=True)
+        ok = ok & g.notna().to_numpy()
+        levels = group_levels(g[ok])
+        code = pd.Categorical(g[ok].to_numpy(dtype=object), categories=levels).codes
+        return levels, code, ok
+    codes, uniques = pd.factorize(np.asarray(group, dtype=object), use_na_sentinel=True)
+    ok = ok & (codes >= 0)
+    kept = codes[ok]
+    present = np.flatnonzero(np.bincount(kept, minlength=len(uniques)))
+    levels = sorted(uniques[present].tolist())
+    rank = np.full(len(uniques), -1, dtype=np.intp)
+    rank[present] = [levels.index(v) for v in uniques[present].tolist()]
+    return levels, rank[kept], ok
+
+
 def logrank(time: Any, event: Any, group: Any) -> LogRankResult:
     """Log-rank test = R ``survdiff(Surv(time, event) ~ group)`` (rho = 0).
 
@@ -318,16 +338,12 @@ def logrank(time: Any, event: Any, group: Any) -> LogRankResult:
     freedom, as R does.  A single group raises ``ValueError("There is only 1 group")``; a
     singular variance (where R's ``solve`` stops) raises ``ValueError`` too.
     """
-    g_raw = group if isinstance(group, pd.Series) else pd.Series(np.asarray(group, dtype=object))
-    g_raw = g_raw.reset_index(drop=True)
     t = as_1d(time, float)
     e = as_1d(event, float)
-    if not (t.size == e.size == len(g_raw)):
+    if not t.size == e.size == len(group):
         raise ValueError("time, event and group must have the same length")
-    ok = ~np.isnan(t) & ~np.isnan(e) & g_raw.notna().to_numpy()
-    levels = group_levels(g_raw[ok])
+    levels, code, ok = _group_codes(group, ~np.isnan(t) & ~np.isnan(e))
     t, e = _check_time_event(t[ok], e[ok])
-    code = pd.Categorical(g_raw[ok].to_numpy(dtype=object), categories=levels).codes
     k = len(levels)
     if k < 2:
         raise ValueError("There is only 1 group")

@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from registry.outbox import mark_computed
 
-from . import details, paper_stage, services
-from .models import SnapshotDetail, SnapshotPaper, StatisticsSnapshot
+from . import dataset_stage, details, paper_stage, services
+from .models import SnapshotDataset, SnapshotDetail, SnapshotPaper, StatisticsSnapshot
 
 logger = logging.getLogger(__name__)
 
@@ -39,12 +39,23 @@ def recompute_statistics(dataset_version: int) -> int | None:
     snapshot = services.recompute_for_version(dataset_version=int(dataset_version))
     mark_computed(snapshot.dataset_version if snapshot else int(dataset_version))
     if snapshot is None:
-        # A redelivery (the worker died after storing the snapshot, before its later stages
-        # were sent) or a duplicate: send whatever stage the newest snapshot still lacks.
+        # A redelivery (the worker died after storing the snapshot, before its records or its
+        # later stages) or a duplicate: send whatever stage the newest snapshot still lacks.
         send_missing_stages()
         return None
     send_stages_after_commit(snapshot.dataset_version)
     return snapshot.dataset_version
+
+
+@shared_task(name="analytics.store_snapshot_dataset", **RELIABLE)
+def store_snapshot_dataset(dataset_version: int) -> int | None:
+    """The records of a stored snapshot (hashes, analysis dataset) that its own task did not
+    store; then the stages that read them. Idempotent."""
+    stored = dataset_stage.compute_snapshot_dataset(dataset_version=int(dataset_version))
+    if stored is None:
+        return None
+    send_stages_after_commit(int(dataset_version))
+    return stored.snapshot_id
 
 
 @shared_task(name="analytics.compute_snapshot_details", **RELIABLE)
@@ -79,10 +90,14 @@ def send_stages_after_commit(dataset_version: int, stages: tuple = ()) -> None:
 
 
 def send_missing_stages() -> int:
-    """Send the later stages the newest snapshot lacks; how many were sent."""
+    """Send the later stages the newest snapshot lacks; how many were sent. Without its
+    records, only their stage (the others read them, and it sends them when it is done)."""
     snapshot = StatisticsSnapshot.objects.only("pk", "dataset_version", "computed_at").first()
     if snapshot is None:
         return 0
+    if not SnapshotDataset.objects.filter(snapshot=snapshot).exists():
+        send_stages_after_commit(snapshot.dataset_version, (store_snapshot_dataset,))
+        return 1
     missing = tuple(
         task
         for task, model in (

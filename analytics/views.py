@@ -20,6 +20,7 @@ from centers.tokens import user_for_token
 from registry.audit import record_event
 
 from . import presentation as present
+from .analysis_dataset import DatasetPending
 from .freshness import freshness_of
 from .models import StatisticsSnapshot
 from .narrative import results_paragraph
@@ -28,7 +29,7 @@ from .table1 import display_rows
 from .table1 import table1_csv as table1_csv_text
 
 SUMMARY_KEYS = ("n", "events", "median", "median_ci", "survival_at", "excluded")
-LIGHT = ("results", "curves", "record_hashes", "analysis_dataset_gz", "analysis_config")
+LIGHT = ("results", "curves", "analysis_config")
 
 
 def _pooled_user(request: HttpRequest, *, token: bool = False):
@@ -45,7 +46,7 @@ def _pooled_user(request: HttpRequest, *, token: bool = False):
 
 
 def _snapshot(request: HttpRequest) -> StatisticsSnapshot | None:
-    qs = StatisticsSnapshot.objects.defer("curves", "record_hashes", "analysis_dataset_gz")
+    qs = StatisticsSnapshot.objects.defer("curves")
     version = request.GET.get("version")
     if version:
         if not version.isdigit():
@@ -82,9 +83,20 @@ def _results_download(view):
         user = _pooled_user(request, token=True)
         if user is None:
             return _unauthenticated()
-        return view(request, user, _snapshot(request))
+        snapshot = _snapshot(request)
+        try:
+            return view(request, user, snapshot)
+        except DatasetPending:  # what it reads (dataset, other CI, curves) is not stored yet
+            return _not_yet(present.dataset_pending(snapshot))
 
     return wrapper
+
+
+def _not_yet(message: str) -> HttpResponse:
+    """What a later stage stores, not stored yet: 503 with the reason, to try again shortly."""
+    response = HttpResponse(message, status=503, content_type="text/plain; charset=utf-8")
+    response["Retry-After"] = "10"
+    return response
 
 
 def _unauthenticated() -> JsonResponse:
@@ -103,7 +115,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     ci = present.ci_method_from(request.GET.get("ci"))
     context = {"snapshot": snapshot, "ci": ci, "lag": freshness_of(snapshot)}
     if snapshot is not None:
-        results, pending = present.results_with_paper(snapshot, ci)
+        try:
+            results, pending = present.results_with_paper(snapshot, ci)
+        except DatasetPending:  # another CI method needs the analysis dataset: not stored yet
+            ci = snapshot.ci_method
+            results, pending = present.results_with_paper(snapshot, ci)
+            context.update(ci=ci, ci_pending=present.dataset_pending(snapshot))
         details = present.details_for(snapshot)
         subgroups = [
             sg for sg in snapshot.analysis_config.get("subgroups", []) if sg["key"] != "stage"
@@ -169,15 +186,14 @@ def progress(request: HttpRequest) -> HttpResponse:
 @require_GET
 def figure(request: HttpRequest, version: int, name: str, fmt: str) -> HttpResponse:
     user = _pooled_user(request)
-    snapshot = (
-        StatisticsSnapshot.objects.defer("curves", "record_hashes", "analysis_dataset_gz")
-        .filter(dataset_version=version)
-        .first()
-    )
+    snapshot = StatisticsSnapshot.objects.defer("curves").filter(dataset_version=version).first()
     if snapshot is None:
         raise Http404("No such dataset version")
     ci = present.ci_method_from(request.GET.get("ci"))
-    data = present.figure_bytes(snapshot, name, fmt, ci)
+    try:
+        data = present.figure_bytes(snapshot, name, fmt, ci)
+    except DatasetPending:  # drawn from the analysis dataset, not stored yet
+        return _not_yet(present.dataset_pending(snapshot))
     if data is None:
         raise Http404("No such figure")
     if request.GET.get("inline") and fmt == "svg":
@@ -241,9 +257,6 @@ def analysis_dataset_csv(
 ) -> HttpResponse:
     if snapshot is None:
         raise Http404("No statistics yet")
-    snapshot = StatisticsSnapshot.objects.only("pk", "dataset_version", "analysis_dataset_gz").get(
-        pk=snapshot.pk
-    )
     response = _csv(
         present.dataset_csv_text(snapshot),
         f"gi-lms_v{snapshot.dataset_version}_analysis_dataset.csv",
@@ -255,13 +268,6 @@ def _table1(snapshot: StatisticsSnapshot) -> tuple[dict, str]:
     paper = present.paper_for(snapshot)
     pending = present.paper_pending(snapshot, paper)
     return present.paper_block(paper or {}, "table1", pending), pending
-
-
-def _not_yet(message: str) -> HttpResponse:
-    """A table of a later stage not stored yet: 503 with the reason, to try again shortly."""
-    response = HttpResponse(message, status=503, content_type="text/plain; charset=utf-8")
-    response["Retry-After"] = "10"
-    return response
 
 
 @_results_download
@@ -303,7 +309,7 @@ def history(request: HttpRequest) -> HttpResponse:
     if a.isdigit() and b.isdigit():
         pair = {
             s.dataset_version: s
-            for s in StatisticsSnapshot.objects.defer("curves", "analysis_dataset_gz").filter(
+            for s in StatisticsSnapshot.objects.defer("curves").filter(
                 dataset_version__in=[int(a), int(b)]
             )
         }

@@ -9,8 +9,8 @@ import random
 from types import SimpleNamespace
 
 from analytics.analysis_dataset import DATASET_COLUMNS, analysis_dataset_gz
-from analytics.columns import endpoint_columns
-from analytics.endpoints import Exclusion, Observation
+from analytics.columns import endpoint_columns, runs
+from analytics.endpoints import Exclusion, Observation, dataset_hash, runs_hash
 
 CONFIG = {
     "endpoints": [{"key": "os", "label": "OS"}, {"key": "dfs", "label": "DFS"}],
@@ -98,3 +98,56 @@ def test_a_changed_record_is_not_served_from_the_reused_runs():
     assert endpoints["dfs"].n_observed == len(expected["dfs"][0])
     assert endpoints["dfs"].columns["time"].tolist() == [o.time_months for o in expected["dfs"][0]]
     assert f"{old.record_id},changed" in gzip.decompress(analysis_dataset_gz(changed)).decode()
+
+
+def test_columns_spliced_from_the_last_recompute_are_one_pass_through_random_edits():
+    """Locks, unlocks and changes anywhere (several at once too): the columns kept from the
+    last recompute, with the changed runs spliced in, are what one pass gives each time."""
+    rng = random.Random(11)
+    pool = fake_records(3000, seed=5)
+    current = sorted(rng.sample(pool, 1200), key=lambda r: r.record_id)
+    for _ in range(40):
+        for _ in range(rng.choice([1, 1, 1, 3])):
+            roll = rng.random()
+            if roll < 0.5:
+                current.append(rng.choice(pool))  # a lock (perhaps of one already in)
+            elif roll < 0.8 and current:
+                current.pop(rng.randrange(len(current)))  # an unlock
+            elif current:
+                at = rng.randrange(len(current))  # a change: a new object, same id
+                old = current[at]
+                current[at] = SimpleNamespace(**vars(old))
+        current = sorted({r.record_id: r for r in current}.values(), key=lambda r: r.record_id)
+        endpoints, groups = endpoint_columns(current, CONFIG)
+        for key, (found, excluded, by_group) in one_pass(current).items():
+            data = endpoints[key]
+            assert data.n_observed == len(found) and data.excluded == excluded
+            assert data.columns["time"].tolist() == [o.time_months for o in found]
+            assert data.columns["event"].tolist() == [float(o.event) for o in found]
+            for sg, expected in by_group.items():
+                assert data.columns[sg].tolist() == expected
+        assert groups["centre"].tolist() == [r.groups["centre"] for r in current]
+
+
+def test_the_kept_columns_cannot_be_changed_by_their_readers():
+    records = fake_records(200)
+    endpoints, groups = endpoint_columns(records, CONFIG)
+    assert not endpoints["os"].columns["time"].flags.writeable
+    assert not groups["stage"].flags.writeable
+
+
+def test_the_content_hash_run_by_run_is_the_hash_of_the_whole_text():
+    rng = random.Random(2)
+    pool = fake_records(2000, seed=9)
+    for r in pool:
+        r.digest = f"{rng.getrandbits(256):064x}"
+    selections = [pool[:-2], pool[:-1], pool, pool[:900] + pool[901:], pool[5:6], []]
+    changed = list(pool)
+    changed[1000] = SimpleNamespace(record_id=pool[1000].record_id, digest="0" * 64)
+    selections.append(changed)
+    shuffled = list(pool)
+    rng.shuffle(shuffled)  # not in id order: hashed the plain way, still the same text
+    selections.append(shuffled)
+    for selection in selections:
+        expected = dataset_hash({r.record_id: r.digest for r in selection})
+        assert runs_hash(runs(selection)) == expected

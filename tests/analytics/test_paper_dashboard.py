@@ -16,7 +16,7 @@ from html import unescape
 import pytest
 
 from analytics import services
-from analytics.models import SnapshotDetail, SnapshotPaper, StatisticsSnapshot
+from analytics.models import SnapshotDataset, SnapshotDetail, SnapshotPaper, StatisticsSnapshot
 from analytics.narrative import results_paragraph
 from analytics.presentation import PAPER_KEYS, paper_for, with_paper
 from analytics.tasks import compute_paper_tables, recompute_statistics, sweep_snapshot_stages
@@ -187,16 +187,20 @@ def test_table1_needs_a_log_in(client, snapshot):
 
 
 def test_the_stages_together_store_what_one_pass_computes(snapshot):
-    """The headline snapshot and its paper tables (a later task) hold exactly the content the
-    statistics computed in one pass over the same records, and the headline holds none of the
-    paper's tables."""
-    results, curves, dataset_gz = services.compute_statistics(services.load_dataset())
+    """The headline snapshot, its records and its paper tables (later rows) hold exactly the
+    content the statistics computed in one pass over the same records, and the headline holds
+    none of the paper's tables."""
+    loaded = services.load_dataset()
+    results, curves, dataset_gz = services.compute_statistics(loaded)
     paper = SnapshotPaper.objects.get(snapshot=snapshot)
+    stored = SnapshotDataset.objects.get(snapshot=snapshot)
     assert not set(PAPER_KEYS) & set(snapshot.results)
     assert set(paper.results) == set(PAPER_KEYS)
     assert dict(snapshot.results, **paper.results) == json_round_trip(results)
     assert dict(snapshot.curves, **paper.curves) == json_round_trip(curves)
-    assert bytes(snapshot.analysis_dataset_gz) == dataset_gz
+    assert bytes(stored.analysis_dataset_gz) == dataset_gz
+    assert stored.record_hashes == loaded.record_hashes
+    assert len(stored.record_hashes) == snapshot.n_locked_records == 11
 
 
 def json_round_trip(value):
