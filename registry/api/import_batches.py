@@ -57,7 +57,7 @@ class Resolved(NamedTuple):
     order: int  # the record's place in the import (its first row)
     record_pk: int | None  # an existing record
     center_pk: int | None  # a new record's centre
-    planned_id: str = ""
+    planned: bool  # a new record that must get the id the import gives it
 
 
 class ImportWriteError(Exception):
@@ -100,7 +100,13 @@ def plan_import(
             if found:
                 errors.setdefault(where.order, []).extend(found)
             if not errors:
-                pending[where.order] = json.dumps([rec_import.record_id, *where[1:], saves])
+                rid, planned_id = (
+                    rec_import.record_id,
+                    rec_import.record_id if where.planned else "",
+                )
+                pending[where.order] = json.dumps(
+                    [rid, where.record_pk, where.center_pk, planned_id, saves]
+                )
         if errors:
             pending.clear()
             continue
@@ -138,7 +144,7 @@ def _resolve_all(user, record_ids, force_auto, import_tool, errors) -> dict[str,
                     order,
                     plan.record.pk if plan.record else None,
                     plan.center.pk if plan.center else None,
-                    plan.planned_id,
+                    bool(plan.planned_id),
                 )
     return resolved
 
@@ -185,8 +191,11 @@ def _resolve(rid, may_change, editable, visible, taken, next_number, force_auto,
     return PlannedRecord(rid, [], center=center, planned_id=planned_id)
 
 
-def write_import(user, spool: IO[str], version: DictionaryVersion, *, reason: str) -> dict:
-    """Write the spooled plan batch by batch; returns {"count", "ids", "auto_ids"}."""
+def write_import(
+    user, spool: IO[str], version: DictionaryVersion, *, reason: str, auto_ids: bool = False
+) -> dict:
+    """Write the spooled plan batch by batch; returns {"count", "ids", "auto_ids"} ("auto_ids"
+    only when asked: with forceAutoNumber, "new id,id given" each)."""
     result: dict = {"count": 0, "ids": [], "auto_ids": []}
     centers: dict[int, Center] = {}
     spool.seek(0)
@@ -213,7 +222,8 @@ def write_import(user, spool: IO[str], version: DictionaryVersion, *, reason: st
         for plan in batch:
             result["count"] += 1
             result["ids"].append(plan.record.record_id)
-            result["auto_ids"].append(f"{plan.record.record_id},{plan.given_id}")
+            if auto_ids:
+                result["auto_ids"].append(f"{plan.record.record_id},{plan.given_id}")
     return result
 
 

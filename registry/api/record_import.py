@@ -44,12 +44,17 @@ def parse_data(params: Params) -> list[dict]:
     repeating-instrument settings)."""
     fmt = params.choice("format", ("json", "csv", "xml"), "xml")
     parsed, errors = [], []
-    for number, row in ImportSource(fmt, params.get("data")).rows():
+    for number, row in ImportSource(fmt, _data(params)).rows():
         parsed.append(row)
         errors += _hostile_cells(number, row)
     if errors:
         raise ApiError(_summary(errors), details=errors)
     return parsed
+
+
+def _data(params: Params):
+    upload = params.upload("data")
+    return upload if upload is not None else params.get("data")
 
 
 def _hostile_cells(number: int, row: dict) -> list[dict]:
@@ -104,7 +109,7 @@ def import_records(user, params: Params, *, import_tool: bool = False) -> dict:
     (REDCap's separate right); through the API only site staff import, into their own centre."""
     version = current_dictionary_version()
     fmt = params.choice("format", ("json", "csv", "xml"), "xml")
-    source = ImportSource(fmt, params.get("data"))
+    source = ImportSource(fmt, _data(params))
     layout = _Layout(version)
     hostile, unknown, errors, last_rows = _check_rows(source, layout)
     if hostile:
@@ -134,7 +139,7 @@ def import_records(user, params: Params, *, import_tool: bool = False) -> dict:
         if errors:
             raise ApiError(_summary(errors), details=errors)
         try:
-            return write_import(user, spool, version, reason=reason)
+            return write_import(user, spool, version, reason=reason, auto_ids=force_auto)
         except ImportWriteError as exc:
             raise ApiError(_summary(exc.errors, written=exc.written), details=exc.errors) from None
 
