@@ -88,9 +88,8 @@ def plan_import(
     pending: dict[int, str] = {}  # planned, waiting for a record that appears before it
     next_order = 0
     for group in records:
-        stored = Record.objects.in_bulk(
-            [resolved[r.record_id].record_pk for r in group if r.record_id in resolved]
-        )
+        wheres = (resolved.get(r.record_id) for r in group)
+        stored = Record.objects.in_bulk([w.record_pk for w in wheres if w and w.record_pk])
         for rec_import in group:
             where = resolved.get(rec_import.record_id)
             if where is None:
@@ -100,13 +99,10 @@ def plan_import(
             if found:
                 errors.setdefault(where.order, []).extend(found)
             if not errors:
-                rid, planned_id = (
-                    rec_import.record_id,
-                    rec_import.record_id if where.planned else "",
-                )
-                pending[where.order] = json.dumps(
-                    [rid, where.record_pk, where.center_pk, planned_id, saves]
-                )
+                given = rec_import.record_id
+                planned_id = given if where.planned else ""
+                line = [given, where.record_pk, where.center_pk, planned_id, saves]
+                pending[where.order] = json.dumps(line)
         if errors:
             pending.clear()
             continue

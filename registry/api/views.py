@@ -20,6 +20,7 @@ from registry.middleware import validates_own_input
 from registry.services.errors import PermissionDenied
 
 from . import lock, methods
+from .form_body import form_params
 from .params import Params
 from .ratelimit import over_limit
 from .record_delete import delete_records
@@ -41,7 +42,8 @@ def _formats(params: Params) -> tuple[str, str]:
 @validates_own_input
 def api(request: HttpRequest) -> HttpResponse:
     try:
-        params = Params(request.POST, request.FILES)
+        form = form_params(request)  # a form body: percent-decoded in pieces
+        params = Params(form) if form is not None else Params(request.POST, request.FILES)
     except RequestDataTooBig:
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE / (1024 * 1024)
         message = (
