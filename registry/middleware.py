@@ -25,7 +25,7 @@ logger = logging.getLogger("registry.hostile_input")
 BROKEN_UTF8 = re.compile(r"%[89A-Fa-f][0-9A-Fa-f]")
 MAX_PATH_CHARS = 2_000
 MAX_QUERY_CHARS = 8_000
-# a dictionary: at most 5 MB; an API import file: 100,000 six-field records take 19 MB of JSON
+# a dictionary: at most 5 MB; an API import file: 100,000 six-field records take 13 MB of JSON
 MAX_REQUEST_BYTES = 25 * 1024 * 1024
 View = TypeVar("View", bound=Callable)
 
