@@ -288,10 +288,11 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 API_RATE_LIMIT_PER_MINUTE = env.int("API_RATE_LIMIT_PER_MINUTE", default=600)
-# The largest form body Django reads (Django's own default, 2.5 MB): an API import is sent as one
-# form field, so this caps the records one call can carry (about 12,000 of six fields: 10,000
-# take 2.0 MB form-encoded and grow a worker by 70 MB, bench/import_benchmark.py); the API
-# answers a larger body with a REDCap-style error asking for several calls.
+# The largest form body Django reads (Django's own default, 2.5 MB): an API import sent as a form
+# field is held whole, so this caps the records one call can carry that way (about 12,000 of six
+# fields); the API answers a larger form body with a REDCap-style 413 asking for several calls or
+# for `data` as a file in a multipart body, which Django spools to disk and the import reads in
+# pieces (bench/import_benchmark.py --multipart; registry.middleware's 25 MB caps that body).
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
 # A shared cache (Redis) makes the API rate limit count across all server processes; without
 # one each process counts for itself (the demo has a single process).

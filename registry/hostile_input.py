@@ -16,6 +16,7 @@ __all__ = [
     "BIGINT_MAX",
     "MAX_CELL_CHARS",
     "MAX_JSON_DEPTH",
+    "JsonDepth",
     "describe_problem",
     "integer_out_of_range",
     "json_nesting_depth",
@@ -59,27 +60,42 @@ def integer_out_of_range(text: str, maximum: int = BIGINT_MAX) -> bool:
 def json_nesting_depth(text: str, limit: int = MAX_JSON_DEPTH) -> int:
     """How deep ``[``/``{`` nest in a JSON text (outside strings), counting no further than
     ``limit + 1``: json.loads recurses, so a deep document must be refused before parsing."""
-    depth = deepest = 0
-    in_string = escaped = False
-    for char in text:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
+    return JsonDepth(limit).feed(text)
+
+
+class JsonDepth:
+    """json_nesting_depth of a text read in pieces (a file): ``feed`` each piece in order."""
+
+    def __init__(self, limit: int = MAX_JSON_DEPTH) -> None:
+        self.limit = limit
+        self.depth = self.deepest = 0
+        self.in_string = self.escaped = False
+
+    def feed(self, text: str) -> int:
+        """The deepest nesting so far (stops counting once past the limit)."""
+        depth, deepest, limit = self.depth, self.deepest, self.limit
+        in_string, escaped = self.in_string, self.escaped
+        for char in text:
+            if in_string:
+                if escaped:
+                    escaped = False
+                elif char == "\\":
+                    escaped = True
+                elif char == '"':
+                    in_string = False
             elif char == '"':
-                in_string = False
-        elif char == '"':
-            in_string = True
-        elif char in "[{":
-            depth += 1
-            if depth > deepest:
-                deepest = depth
-                if deepest > limit:
-                    return deepest
-        elif char in "]}":
-            depth -= 1
-    return deepest
+                in_string = True
+            elif char in "[{":
+                depth += 1
+                if depth > deepest:
+                    deepest = depth
+                    if deepest > limit:
+                        break
+            elif char in "]}":
+                depth -= 1
+        self.depth, self.deepest = depth, deepest
+        self.in_string, self.escaped = in_string, escaped
+        return deepest
 
 
 def printable_name(name: str, limit: int = 60) -> str:

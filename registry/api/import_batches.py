@@ -1,14 +1,17 @@
 """A record import in two phases, so that a large import neither holds the audit chain nor
-blocks other centres for its whole length.
+blocks other centres for its whole length, nor holds every record's plan in memory.
 
 1. `plan_import` resolves every record id and cleans every value, writing nothing: any error
    (invalid value, foreign centre, wrong next id, locked record) refuses the whole import.
-2. `write_import` writes the plan in batches of IMPORT_BATCH_RECORDS records, one short
-   transaction each: the audit context is set and each centre's record counter advanced once
-   per batch, new records and their instruments are inserted in bulk (the audit triggers still
-   write every field), existing records go through save_instrument (versions compared,
-   dependent calculations refreshed). The audit chain's lock is held per batch, so another
-   centre's save waits for at most one batch.
+   Records arrive as the rows are read (record_import), each cleaned once its last row is read;
+   what the write needs of it (ids and cleaned values) goes to a spool file, in the order the
+   records first appear, so memory holds only ids and the records still being read.
+2. `write_import` reads the spool back and writes it in batches of IMPORT_BATCH_RECORDS
+   records, one short transaction each: the audit context is set and each centre's record
+   counter advanced once per batch, new records and their instruments are inserted in bulk (the
+   audit triggers still write every field), existing records go through save_instrument
+   (versions compared, dependent calculations refreshed). The audit chain's lock is held per
+   batch, so another centre's save waits for at most one batch.
 
 A batch can still fail on what happened after the plan (a record locked or edited meanwhile,
 a record id taken by a concurrent create): that batch is rolled back, the batches before it
@@ -17,7 +20,10 @@ stay, and the error names both.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import IO, NamedTuple
 
 from django.db import transaction
 
@@ -26,9 +32,10 @@ from centers.models import Center
 from registry.audit import set_audit_context
 from registry.models import DictionaryVersion, InstrumentData, Record, RecordCounter
 
-from .import_rows import PlannedSave, RecordImport
+from .import_rows import PlannedSave, RecordImport, save_planned
 
 IMPORT_BATCH_RECORDS = 20
+RESOLVE_CHUNK = 5000  # record ids looked up per query
 
 
 @dataclass
@@ -38,11 +45,19 @@ class PlannedRecord:
     record: Record | None = None  # existing; None: created by the import
     center: Center | None = None  # for a new record
     planned_id: str = ""  # for a new record without forceAutoNumber: the id it must get
-    source: RecordImport | None = field(default=None, repr=False)
 
     @property
     def is_new(self) -> bool:
         return self.center is not None
+
+
+class Resolved(NamedTuple):
+    """What an import id stands for, before any value is read."""
+
+    order: int  # the record's place in the import (its first row)
+    record_pk: int | None  # an existing record
+    center_pk: int | None  # a new record's centre
+    planned: bool  # a new record that must get the id the import gives it
 
 
 class ImportWriteError(Exception):
@@ -54,37 +69,80 @@ class ImportWriteError(Exception):
 
 def plan_import(
     user,
-    imports: dict[str, RecordImport],
+    record_ids: Iterable[str],
+    records: Iterator[list[RecordImport]],
     version: DictionaryVersion,
     *,
+    spool: IO[str],
     force_auto: bool,
     date_order: str,
     import_tool: bool = False,
-) -> tuple[list[PlannedRecord], list[dict]]:
-    """`import_tool`: the web Data Import Tool, where data managers import into every centre
+) -> list[dict]:
+    """``record_ids``: every id of the import, in the order they first appear; ``records``: the
+    records, a group at a time, each complete (all its rows read). Returns the errors; with
+    none, ``spool`` holds the plan for write_import.
+    `import_tool`: the web Data Import Tool, where data managers import into every centre
     (centers.access: import_centers / can_import_center); the API keeps to editable centres."""
+    errors: dict[int, list[dict]] = {}
+    resolved = _resolve_all(user, list(record_ids), force_auto, import_tool, errors)
+    pending: dict[int, str] = {}  # planned, waiting for a record that appears before it
+    next_order = 0
+    for group in records:
+        wheres = (resolved.get(r.record_id) for r in group)
+        stored = Record.objects.in_bulk([w.record_pk for w in wheres if w and w.record_pk])
+        for rec_import in group:
+            where = resolved.get(rec_import.record_id)
+            if where is None:
+                continue  # its id was refused
+            record = stored.get(where.record_pk) if where.record_pk else None
+            found, saves = rec_import.plan(record=record, version=version, date_order=date_order)
+            if found:
+                errors.setdefault(where.order, []).extend(found)
+            if not errors:
+                given = rec_import.record_id
+                planned_id = given if where.planned else ""
+                line = [given, where.record_pk, where.center_pk, planned_id, saves]
+                pending[where.order] = json.dumps(line)
+        if errors:
+            pending.clear()
+            continue
+        while next_order in pending:
+            spool.write(pending.pop(next_order) + "\n")
+            next_order += 1
+    return [e for order in sorted(errors) for e in errors[order]]
+
+
+def _resolve_all(user, record_ids, force_auto, import_tool, errors) -> dict[str, Resolved]:
     access = access_for(user)
     centers = access.import_centers if import_tool else access.editable_centers
     may_change = access.can_import_center if import_tool else access.can_edit_center
     editable = {c.code: c for c in centers}
-    rids = list(imports)
-    visible = {r.record_id: r for r in _in_chunks(Record.objects.visible_to(user), rids)}
-    taken = {r.record_id for r in _in_chunks(Record.objects.all(), rids)}
     next_number = {
         c.center_id: c.last_number
         for c in RecordCounter.objects.filter(center__in=editable.values())
     }
-    errors: list[dict] = []
-    plans: list[PlannedRecord] = []
-    for rid, rec_import in imports.items():
-        plan = _resolve(rid, may_change, editable, visible, taken, next_number, force_auto, errors)
-        if plan is None:
-            continue
-        found, saves = rec_import.plan(record=plan.record, version=version, date_order=date_order)
-        errors += found
-        plan.saves, plan.source = saves, rec_import
-        plans.append(plan)
-    return plans, errors
+    resolved: dict[str, Resolved] = {}
+    for start in range(0, len(record_ids), RESOLVE_CHUNK):
+        rids = record_ids[start : start + RESOLVE_CHUNK]
+        visible = {
+            r.record_id: r for r in Record.objects.visible_to(user).filter(record_id__in=rids)
+        }
+        taken = set(Record.objects.filter(record_id__in=rids).values_list("record_id", flat=True))
+        for order, rid in enumerate(rids, start=start):
+            found: list[dict] = []
+            plan = _resolve(
+                rid, may_change, editable, visible, taken, next_number, force_auto, found
+            )
+            if found:
+                errors[order] = found
+            elif plan is not None:
+                resolved[rid] = Resolved(
+                    order,
+                    plan.record.pk if plan.record else None,
+                    plan.center.pk if plan.center else None,
+                    bool(plan.planned_id),
+                )
+    return resolved
 
 
 def _resolve(rid, may_change, editable, visible, taken, next_number, force_auto, errors):
@@ -130,12 +188,14 @@ def _resolve(rid, may_change, editable, visible, taken, next_number, force_auto,
 
 
 def write_import(
-    user, plans: list[PlannedRecord], version: DictionaryVersion, *, reason: str
+    user, spool: IO[str], version: DictionaryVersion, *, reason: str, auto_ids: bool = False
 ) -> dict:
-    """Write the plan batch by batch; returns {"count", "ids", "auto_ids"}."""
+    """Write the spooled plan batch by batch; returns {"count", "ids", "auto_ids"} ("auto_ids"
+    only when asked: with forceAutoNumber, "new id,id given" each)."""
     result: dict = {"count": 0, "ids": [], "auto_ids": []}
-    for start in range(0, len(plans), IMPORT_BATCH_RECORDS):
-        batch = plans[start : start + IMPORT_BATCH_RECORDS]
+    centers: dict[int, Center] = {}
+    spool.seek(0)
+    for batch in _batches(spool, centers):
         errors: list[dict] = []
         with transaction.atomic():
             set_audit_context(user=user, reason=reason)
@@ -146,7 +206,7 @@ def write_import(
                 if plan.is_new:
                     _insert_rows(user, plan, version)
                 else:
-                    errors += plan.source.save(
+                    errors += save_planned(
                         user=user,
                         record=plan.record,
                         planned=plan.saves,
@@ -158,8 +218,37 @@ def write_import(
         for plan in batch:
             result["count"] += 1
             result["ids"].append(plan.record.record_id)
-            result["auto_ids"].append(f"{plan.record.record_id},{plan.given_id}")
+            if auto_ids:
+                result["auto_ids"].append(f"{plan.record.record_id},{plan.given_id}")
     return result
+
+
+def _batches(spool: IO[str], centers: dict[int, Center]) -> Iterator[list[PlannedRecord]]:
+    lines: list[str] = []
+    for line in spool:
+        lines.append(line)
+        if len(lines) == IMPORT_BATCH_RECORDS:
+            yield _read_batch(lines, centers)
+            lines = []
+    if lines:
+        yield _read_batch(lines, centers)
+
+
+def _read_batch(lines: list[str], centers: dict[int, Center]) -> list[PlannedRecord]:
+    spooled = [json.loads(line) for line in lines]
+    records = Record.objects.in_bulk([s[1] for s in spooled if s[1] is not None])
+    wanted = {s[2] for s in spooled if s[2] is not None} - centers.keys()
+    centers.update(Center.objects.in_bulk(wanted))
+    return [
+        PlannedRecord(
+            given_id,
+            [PlannedSave(*save) for save in saves],
+            record=records[record_pk] if record_pk is not None else None,
+            center=centers[center_pk] if center_pk is not None else None,
+            planned_id=planned_id,
+        )
+        for given_id, record_pk, center_pk, planned_id, saves in spooled
+    ]
 
 
 def _create_new_records(user, plans: list[PlannedRecord], errors: list[dict]) -> None:
@@ -210,13 +299,6 @@ def _insert_rows(user, plan: PlannedRecord, version: DictionaryVersion) -> None:
         )
         for save in plan.saves
     )
-
-
-def _in_chunks(queryset, record_ids: list[str], size: int = 5000) -> list[Record]:
-    found: list[Record] = []
-    for start in range(0, len(record_ids), size):
-        found += queryset.filter(record_id__in=record_ids[start : start + size])
-    return found
 
 
 def _err(record: str, message: str) -> dict:

@@ -1,6 +1,6 @@
 """The values one import brings for one record, merged with what is stored, cleaned like a form
-submission (`plan`, no writes) and saved (`save`: through registry.services.records.
-save_instrument for an existing record; record_import writes new records in bulk)."""
+submission (`plan`, no writes) and saved (`save_planned`: through registry.services.records.
+save_instrument for an existing record; import_batches writes new records in bulk)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import NamedTuple
 from registry.dictionary import Dictionary
 from registry.entry import clean_instrument
 from registry.logic import LogicSyntaxError, field_references
-from registry.models import DictionaryVersion, FormStatus, InstrumentData, Record
+from registry.models import DictionaryVersion, FormStatus, Record
 from registry.services.errors import RegistryError
 from registry.services.records import live_rows, merged_values, next_instance, save_instrument
 
@@ -25,7 +25,7 @@ class PlannedSave(NamedTuple):
     instance: int
     data: dict
     status: int
-    row: InstrumentData | None  # the stored instance, None for a new one
+    expected_version: int | None  # of the stored instance, None for a new one
 
 
 @dataclass
@@ -66,15 +66,6 @@ class RecordImport:
         self.errors.append(
             {"record": self.record_id, "field_name": name, "value": str(value), "message": message}
         )
-
-    def apply(
-        self, *, user, record: Record, version: DictionaryVersion, date_order: str, reason: str
-    ) -> list[dict]:
-        """Clean and save this record's values (one record, the caller's transaction)."""
-        errors, planned = self.plan(record=record, version=version, date_order=date_order)
-        if errors:
-            return errors
-        return self.save(user=user, record=record, planned=planned, version=version, reason=reason)
 
     def plan(
         self, *, record: Record | None, version: DictionaryVersion, date_order: str
@@ -148,41 +139,42 @@ class RecordImport:
                     }
                 )
         saves = [
-            PlannedSave(form, instance, cleaned_by_target[(form, instance)].data, status, row)
+            PlannedSave(
+                form,
+                instance,
+                cleaned_by_target[(form, instance)].data,
+                status,
+                row.version if row else None,
+            )
             for form, instance, _merged, status, row, _data in planned
         ]
         return errors, saves
 
-    def save(
-        self,
-        *,
-        user,
-        record: Record,
-        planned: list[PlannedSave],
-        version: DictionaryVersion,
-        reason: str,
-    ) -> list[dict]:
-        """Write a plan into an existing record through save_instrument (versions compared,
-        dependent calculations refreshed), in the caller's transaction."""
-        errors = []
-        for save in planned:
-            try:
-                save_instrument(
-                    user=user,
-                    record=record,
-                    instrument=save.form,
-                    instance=save.instance,
-                    data=save.data,
-                    status=save.status,
-                    expected_version=save.row.version if save.row else None,
-                    dictionary_version=version,
-                    reason=reason,
-                )
-            except RegistryError as exc:
-                errors.append(
-                    {"record": record.record_id, "field_name": "", "value": "", "message": str(exc)}
-                )
-        return errors
+
+def save_planned(
+    *, user, record: Record, planned: list[PlannedSave], version: DictionaryVersion, reason: str
+) -> list[dict]:
+    """Write a plan into an existing record through save_instrument (versions compared,
+    dependent calculations refreshed), in the caller's transaction."""
+    errors = []
+    for save in planned:
+        try:
+            save_instrument(
+                user=user,
+                record=record,
+                instrument=save.form,
+                instance=save.instance,
+                data=save.data,
+                status=save.status,
+                expected_version=save.expected_version,
+                dictionary_version=version,
+                reason=reason,
+            )
+        except RegistryError as exc:
+            errors.append(
+                {"record": record.record_id, "field_name": "", "value": "", "message": str(exc)}
+            )
+    return errors
 
 
 # (form's dictionary object, its references) by (id of that object, form): the object is kept,

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from typing import IO
 
 from django.http import QueryDict
 from django.utils import timezone
+from django.utils.datastructures import MultiValueDict
 
 from registry.hostile_input import describe_problem, integer_out_of_range, printable_name, scrub
 
@@ -22,8 +24,14 @@ TRUE_WORDS = {"true", "1", "yes", "y", "on"}
 
 
 class Params:
-    def __init__(self, data: QueryDict) -> None:
+    def __init__(self, data: QueryDict, files: MultiValueDict | None = None) -> None:
         self.data = data
+        self.files = files or MultiValueDict()
+
+    def upload(self, name: str) -> IO[bytes] | None:
+        """A parameter sent as a file in a multipart body (Django keeps a large one on disk)."""
+        uploaded = self.files.get(name)
+        return None if uploaded is None else uploaded.file
 
     def refusal(self) -> ApiError | None:
         """A 400 naming the first parameter that holds what the registry refuses, or None."""

@@ -2,6 +2,11 @@
 (registry.entry.clean_instrument), checked as a whole before anything is written (any error:
 nothing is written), then written in short batches (registry.api.import_batches).
 
+The rows are read twice and never all held (registry.api.import_source): first every row is
+checked on its own and each record id's last row noted; then the rows are read again, each
+record is cleaned once its last row has been read and only its plan is kept, on disk, until the
+write.
+
 A record id names its centre (MIL-0007): a new record is created only in a centre the user can
 edit, and only as that centre's next id (generateNextRecordName) or with forceAutoNumber, which
 allocates the next id of the user's centre. Errors come back as REDCap gives them: one line per
@@ -12,65 +17,44 @@ from __future__ import annotations
 
 import csv
 import io
-import json
+import tempfile
+from collections.abc import Iterator
 
 from registry import csv_safety
 from registry.exports.columns import REPEAT_INSTANCE, REPEAT_INSTRUMENT, export_columns
 from registry.exports.options import ExportOptions
-from registry.hostile_input import (
-    MAX_CELL_CHARS,
-    MAX_JSON_DEPTH,
-    describe_problem,
-    json_nesting_depth,
-    printable_name,
-)
+from registry.hostile_input import MAX_CELL_CHARS, describe_problem, printable_name
 from registry.models import DictionaryVersion
 from registry.services.dictionary import current_dictionary_version
 
 from .import_batches import ImportWriteError, plan_import, write_import
 from .import_rows import RecordImport, Target
+from .import_source import ImportSource
 from .params import Params
 from .responses import ApiError
 
 IGNORED_COLUMNS = {"redcap_data_access_group", "registry_lock_status", "redcap_event_name"}
 MAX_INSTANCE = 2**31 - 1  # InstrumentData.instance is a PostgreSQL integer
 DATE_ORDERS = {"YMD": "ymd", "MDY": "mdy", "DMY": "dmy"}
+PLAN_GROUP_RECORDS = 200  # records cleaned per look-up of their stored rows
 
 
 def parse_data(params: Params) -> list[dict]:
+    """Every row of ``data`` at once, checked for hostile cells (small imports: the dictionary,
+    repeating-instrument settings)."""
     fmt = params.choice("format", ("json", "csv", "xml"), "xml")
-    text = params.get("data")
-    if not text:
-        raise ApiError("No data were provided (the 'data' parameter is empty)")
-    if fmt == "json":
-        if json_nesting_depth(text) > MAX_JSON_DEPTH:
-            raise ApiError(f"The JSON data are nested deeper than {MAX_JSON_DEPTH} levels")
-        try:
-            rows = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ApiError(f"The data are not valid JSON: {exc}") from None
-        if isinstance(rows, dict):
-            rows = [rows]
-        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
-            raise ApiError("The JSON data must be a list of objects (one per row)")
-        parsed = [{str(k): _text(v) for k, v in row.items()} for row in rows]
-        first_row = 1
-    elif fmt == "csv":
-        reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-        try:
-            parsed = [
-                {k: csv_safety.unguard(v or "") for k, v in row.items() if k is not None}
-                for row in reader
-            ]
-        except csv.Error as exc:
-            raise ApiError(f"The CSV data cannot be read (line {reader.line_num}): {exc}") from None
-        first_row = 2  # the header is row 1, as a spreadsheet shows it
-    else:
-        raise ApiError("Import in xml format is not supported by this registry; use json or csv")
-    errors = [e for n, row in enumerate(parsed, start=first_row) for e in _hostile_cells(n, row)]
+    parsed, errors = [], []
+    for number, row in ImportSource(fmt, _data(params)).rows():
+        parsed.append(row)
+        errors += _hostile_cells(number, row)
     if errors:
         raise ApiError(_summary(errors), details=errors)
     return parsed
+
+
+def _data(params: Params):
+    upload = params.upload("data")
+    return upload if upload is not None else params.get("data")
 
 
 def _hostile_cells(number: int, row: dict) -> list[dict]:
@@ -101,14 +85,6 @@ def _hostile_cells(number: int, row: dict) -> list[dict]:
     return errors
 
 
-def _text(value) -> str | list:
-    if value is None:
-        return ""
-    if isinstance(value, list):
-        return [str(v) for v in value]
-    return str(value)
-
-
 def column_map(version: DictionaryVersion) -> dict[str, tuple[str, str, str]]:
     """Import column -> (kind, form, field or checkbox field, code)."""
     mapping: dict[str, tuple[str, str, str]] = {}
@@ -132,34 +108,69 @@ def import_records(user, params: Params, *, import_tool: bool = False) -> dict:
     ``import_tool``: the web Data Import Tool, where data managers may import into every centre
     (REDCap's separate right); through the API only site staff import, into their own centre."""
     version = current_dictionary_version()
-    rows = parse_data(params)
+    fmt = params.choice("format", ("json", "csv", "xml"), "xml")
+    source = ImportSource(fmt, _data(params))
+    layout = _Layout(version)
+    hostile, unknown, errors, last_rows = _check_rows(source, layout)
+    if hostile:
+        raise ApiError(_summary(hostile), details=hostile)
     overwrite = params.choice("overwriteBehavior", ("normal", "overwrite"), "normal")
     date_order = DATE_ORDERS.get(params.get("dateFormat", "YMD").upper(), "ymd")
     force_auto = params.flag("forceAutoNumber")
     reason = params.get("reason") or "Imported through the API"
-    mapping = column_map(version)
-    record_field = version.dictionary.record_id_field.name
-    calc = {f.name for f in version.dictionary.fields if f.field_type == "calc"}
-    known = set(mapping) | {record_field, REPEAT_INSTRUMENT, REPEAT_INSTANCE} | IGNORED_COLUMNS
-    unknown = sorted({k for row in rows for k in row} - known - calc)
     if unknown:
         raise ApiError(
             "The following fields were not found in the project as real data "
-            f"fields: {', '.join(unknown)}"
+            f"fields: {', '.join(sorted(unknown))}"
         )
-    repeating = set(version.repeating_instruments)
-    errors: list[dict] = []
-    imports: dict[str, RecordImport] = {}
-    for row in rows:
-        rid = str(row.get(record_field, "")).strip()
+    if errors:
+        raise ApiError(_summary(errors), details=errors)
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
+        errors = plan_import(
+            user,
+            last_rows,
+            _complete_records(source, layout, last_rows, overwrite=overwrite == "overwrite"),
+            version,
+            spool=spool,
+            force_auto=force_auto,
+            date_order=date_order,
+            import_tool=import_tool,
+        )
+        if errors:
+            raise ApiError(_summary(errors), details=errors)
+        try:
+            return write_import(user, spool, version, reason=reason, auto_ids=force_auto)
+        except ImportWriteError as exc:
+            raise ApiError(_summary(exc.errors, written=exc.written), details=exc.errors) from None
+
+
+class _Layout:
+    """How the columns of a row map to the dictionary's instruments and fields."""
+
+    def __init__(self, version: DictionaryVersion) -> None:
+        self.mapping = column_map(version)
+        self.record_field = version.dictionary.record_id_field.name
+        calc = {f.name for f in version.dictionary.fields if f.field_type == "calc"}
+        self.known = (
+            set(self.mapping)
+            | {self.record_field, REPEAT_INSTRUMENT, REPEAT_INSTANCE}
+            | IGNORED_COLUMNS
+            | calc
+        )
+        self.repeating = set(version.repeating_instruments)
+
+    def values(self, row: dict, errors: list[dict]) -> tuple[str, list[tuple]] | None:
+        """The row's record id and its (target, kind, field, code, value) cells, or None (the
+        row's errors added to ``errors``)."""
+        rid = str(row.get(self.record_field, "")).strip()
         if not rid:
-            errors.append(_err("", record_field, "", "The record id is missing"))
-            continue
+            errors.append(_err("", self.record_field, "", "The record id is missing"))
+            return None
         form = str(row.get(REPEAT_INSTRUMENT, "") or "").strip()
         instance = str(row.get(REPEAT_INSTANCE, "") or "").strip()
-        if form and form not in repeating:
+        if form and form not in self.repeating:
             errors.append(_err(rid, REPEAT_INSTRUMENT, form, "Not a repeating instrument"))
-            continue
+            return None
         if form and not _instance_ok(instance):
             errors.append(
                 _err(
@@ -169,35 +180,64 @@ def import_records(user, params: Params, *, import_tool: bool = False) -> dict:
                     f"The repeat instance must be a whole number from 1 to {MAX_INSTANCE}",
                 )
             )
-            continue
-        target = imports.setdefault(rid, RecordImport(rid))
+            return None
+        cells = []
         for name, value in row.items():
-            if name not in mapping:
+            if name not in self.mapping:
                 continue
-            kind, col_form, field_name, code = mapping[name]
-            if (col_form in repeating) != bool(form) or (form and col_form != form):
+            kind, col_form, field_name, code = self.mapping[name]
+            if (col_form in self.repeating) != bool(form) or (form and col_form != form):
                 if value not in ("", []):
                     where = f"instrument {form}" if form else "a non-repeating row"
                     errors.append(_err(rid, name, value, f"This field cannot be set in {where}"))
                 continue
             key = Target(col_form, instance if form else "1")
-            target.add(key, kind, field_name, code, value, overwrite=overwrite == "overwrite")
-    if errors:
-        raise ApiError(_summary(errors), details=errors)
-    plans, errors = plan_import(
-        user,
-        imports,
-        version,
-        force_auto=force_auto,
-        date_order=date_order,
-        import_tool=import_tool,
-    )
-    if errors:
-        raise ApiError(_summary(errors), details=errors)
-    try:
-        return write_import(user, plans, version, reason=reason)
-    except ImportWriteError as exc:
-        raise ApiError(_summary(exc.errors, written=exc.written), details=exc.errors) from None
+            cells.append((key, kind, field_name, code, value))
+        return rid, cells
+
+
+def _check_rows(source: ImportSource, layout: _Layout):
+    """The first reading: (hostile cells, unknown columns, row errors, each record id's last
+    row number in the order the ids first appear). Once a kind of error is found, the kinds
+    reported after it are no longer looked for."""
+    hostile: list[dict] = []
+    unknown: set[str] = set()
+    errors: list[dict] = []
+    last_rows: dict[str, int] = {}
+    for number, row in source.rows():
+        hostile += _hostile_cells(number, row)
+        if hostile:
+            continue
+        unknown.update(name for name in row if name not in layout.known)
+        if unknown:
+            continue
+        found = layout.values(row, errors)
+        if found is not None:
+            last_rows[found[0]] = number
+    return hostile, unknown, errors, last_rows
+
+
+def _complete_records(
+    source: ImportSource, layout: _Layout, last_rows: dict[str, int], *, overwrite: bool
+) -> Iterator[list[RecordImport]]:
+    """The second reading: the records, a group at a time, each once its last row is read."""
+    reading: dict[str, RecordImport] = {}
+    done: list[RecordImport] = []
+    for number, row in source.rows():
+        found = layout.values(row, [])
+        if found is None:
+            continue
+        rid, cells = found
+        target = reading.setdefault(rid, RecordImport(rid))
+        for key, kind, field_name, code, value in cells:
+            target.add(key, kind, field_name, code, value, overwrite=overwrite)
+        if last_rows.get(rid) == number:
+            done.append(reading.pop(rid))
+            if len(done) >= PLAN_GROUP_RECORDS:
+                yield done
+                done = []
+    if done:
+        yield done
 
 
 def _instance_ok(instance: str) -> bool:

@@ -1,8 +1,9 @@
 """The REDCap-compatible API: one POST endpoint, form-encoded, authenticated by token.
 
-Errors: 400 bad request, 401 no or unknown token, 403 not allowed for the role, 413 a body over
-DATA_UPLOAD_MAX_MEMORY_SIZE, 429 too many calls; the body in the returnFormat asked for (json by
-default for errors, as REDCap does when the format is unknown)."""
+Errors: 400 bad request, 401 no or unknown token, 403 not allowed for the role, 413 a form
+body over DATA_UPLOAD_MAX_MEMORY_SIZE (a file in a multipart body is not: Django spools it to
+disk and the import reads it in pieces), 429 too many calls; the body in the returnFormat asked
+for (json by default for errors, as REDCap does when the format is unknown)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from registry.middleware import validates_own_input
 from registry.services.errors import PermissionDenied
 
 from . import lock, methods
+from .form_body import form_params
 from .params import Params
 from .ratelimit import over_limit
 from .record_delete import delete_records
@@ -40,13 +42,15 @@ def _formats(params: Params) -> tuple[str, str]:
 @validates_own_input
 def api(request: HttpRequest) -> HttpResponse:
     try:
-        params = Params(request.POST)
+        form = form_params(request)  # a form body: percent-decoded in pieces
+        params = Params(form) if form is not None else Params(request.POST, request.FILES)
     except RequestDataTooBig:
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE / (1024 * 1024)
         message = (
             f"The request is larger than the {limit:.1f} MB this server accepts in one call "
             "(DATA_UPLOAD_MAX_MEMORY_SIZE): send the records in several calls, for example "
-            "10,000 records each. Nothing was imported"
+            "10,000 records each, or send 'data' as a file in a multipart/form-data body "
+            "(read from disk, it is not held by this limit). Nothing was imported"
         )
         return error_response(ApiError(message, 413), "json")  # the format is in that body
     fmt, return_fmt = _formats(params)
@@ -104,7 +108,8 @@ def _dispatch(
     if content == "record":
         if action == "delete":
             return delete_records(user, params)
-        if action in ("", "export") and "data" not in params.data:
+        sent = "data" in params.data or params.upload("data") is not None
+        if action in ("", "export") and not sent:
             return export_record_rows(user, params, audit), None
         if action in ("", "import"):
             return _import(user, params, return_fmt)
