@@ -43,8 +43,11 @@ def main() -> None:
         from django.db import connections
 
         connections.close_all()
-        with psycopg.connect(database_url("postgres"), autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if os.environ.get("KEEP_DB"):  # to explore the statements by hand afterwards
+            print(f"kept database {name}")
+        else:
+            with psycopg.connect(database_url("postgres"), autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def run(args) -> None:
@@ -114,6 +117,8 @@ def run(args) -> None:
         for q in queries:
             print(f"  {q['time']}s  {q['sql'][:300]}")
     profiler = cProfile.Profile() if args.cprofile else None
+    backend = _backend_cpu_reader(connection)
+    backend_cpu = backend()
     started, cpu = time.perf_counter(), time.process_time()
     if profiler:
         profiler.enable()
@@ -122,22 +127,48 @@ def run(args) -> None:
     if profiler:
         profiler.disable()
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    backend_cpu = backend() - backend_cpu
     # CPU time of this process (Django's side) is steadier than the wall clock on a shared machine.
     print(
         f"{args.saves} saves: {elapsed * 1000 / args.saves:.2f} ms per save (one client), "
-        f"{cpu * 1000 / args.saves:.2f} ms CPU"
+        f"{cpu * 1000 / args.saves:.2f} ms CPU, PostgreSQL backend "
+        f"{backend_cpu * 1000 / args.saves:.2f} ms CPU"
     )
+    backend_cpu = backend()
     started, cpu = time.perf_counter(), time.process_time()
     for _ in range(args.saves):
         client.get("/healthz/")
     healthz, cpu = time.perf_counter() - started, time.process_time() - cpu
+    backend_cpu = backend() - backend_cpu
     print(
         f"/healthz/: {healthz * 1000 / args.saves:.2f} ms per request, "
-        f"{cpu * 1000 / args.saves:.2f} ms CPU"
+        f"{cpu * 1000 / args.saves:.2f} ms CPU, PostgreSQL backend "
+        f"{backend_cpu * 1000 / args.saves:.2f} ms CPU"
     )
     if profiler:
         stats = pstats.Stats(profiler, stream=sys.stdout)
-        stats.sort_stats(os.environ.get("SORT", "cumulative")).print_stats(40)
+        # e.g. SORT=tottime, FILTER='registry|centers' (a regular expression on the path)
+        stats.sort_stats(os.environ.get("SORT", "cumulative"))
+        stats.print_stats(os.environ.get("FILTER", ""), int(os.environ.get("LINES", "40")))
+
+
+def _backend_cpu_reader(connection):
+    """The CPU seconds the PostgreSQL backend serving `connection` has used so far (from /proc:
+    the server runs on this host in every benchmark here; 0 when it cannot be read)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    ticks = os.sysconf("SC_CLK_TCK")
+
+    def read() -> float:
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / ticks
+
+    return read
 
 
 def _timed(label: str, fn, n: int, results: list) -> None:

@@ -30,19 +30,45 @@ class RecordQuerySet(models.QuerySet):
         key (`current_dictionary_key`), in one constant statement: every form page and save
         reads it, and compiling the ORM query cost about four times the statement's own time.
         tests/registry/test_record_read.py holds it to visible_to for every kind of person."""
+        found = self._read_by_id(user, record_id, with_rows=False)
+        return found[0] if found else None
+
+    def visible_with_rows(self, user, record_id: str) -> tuple[Record, list[InstrumentData]] | None:
+        """visible_by_id and the record's live instrument rows (highest instance first, as
+        services.records.live_rows) in the same statement: a form save needs both, and each
+        round trip costs both processes about as much CPU as the statement itself."""
+        return self._read_by_id(user, record_id, with_rows=True)
+
+    def _read_by_id(self, user, record_id: str, *, with_rows: bool):
         centers = access_for(user).readable_center_ids()
         with connections[self.db].cursor() as cursor:
-            cursor.execute(_by_id_sql(), [record_id, centers is None, sorted(centers or ())])
-            row = cursor.fetchone()
-        if row is None:
+            cursor.execute(
+                _by_id_sql(with_rows), [record_id, centers is None, sorted(centers or ())]
+            )
+            found = cursor.fetchall()
+        if not found:
             return None
-        record_fields, center_fields = _read_fields()
-        split = len(record_fields)
-        record = Record.from_db(self.db, record_fields, row[:split])
-        center = Center.from_db(self.db, center_fields, row[split:-1])
+        record_fields, center_fields, row_fields = _read_fields()
+        first = found[0]
+        split, key_at = len(record_fields), len(record_fields) + len(center_fields)
+        record = Record.from_db(self.db, record_fields, first[:split])
+        center = Center.from_db(self.db, center_fields, first[split:key_at])
         record._state.fields_cache["center"] = center
-        record.current_dictionary_key = row[-1]
-        return record
+        record.current_dictionary_key = first[key_at]
+        if not with_rows:
+            return record, []
+        data_at = row_fields.index("data")
+        data_from_db = InstrumentData._meta.get_field("data").from_db_value
+        rows = []
+        for found_row in found:
+            values = list(found_row[key_at + 1 :])
+            if values[0] is None:  # the LEFT JOIN's empty side: a record without rows
+                continue
+            values[data_at] = data_from_db(values[data_at], None, connections[self.db])
+            row = InstrumentData.from_db(self.db, row_fields, values)
+            row._state.fields_cache["record"] = record
+            rows.append(row)
+        return record, rows
 
     def exportable_to(self, user, *, include_unlocked: bool = True) -> RecordQuerySet:
         """The one read rule for exports (web zip, API, anything that hands out rows in bulk):
@@ -92,26 +118,38 @@ class Record(models.Model):
         return reverse("registry:record", args=[self.record_id])
 
 
-def _read_fields() -> tuple[list[str], list[str]]:
+def _read_fields() -> tuple[list[str], list[str], list[str]]:
     return (
         [f.attname for f in Record._meta.concrete_fields],
         [f.attname for f in Center._meta.concrete_fields],
+        [f.attname for f in InstrumentData._meta.concrete_fields],
     )
 
 
 @functools.cache
-def _by_id_sql() -> str:
-    """Built once from the models' own columns; the values are always parameters."""
+def _by_id_sql(with_rows: bool) -> str:
+    """Built once from the models' own columns; the values are always parameters. With rows:
+    one result row per live instrument row (the record's columns repeated), or one with the
+    row's columns NULL for a record that has none."""
     from .dictionary import CURRENT_KEY_SQL
 
     quote = connection.ops.quote_name
-    record_fields, center_fields = _read_fields()
+    record_fields, center_fields, row_fields = _read_fields()
     columns = [f"r.{quote(c)}" for c in record_fields] + [f"c.{quote(c)}" for c in center_fields]
+    columns.append(f"({CURRENT_KEY_SQL})")
+    joins = f" JOIN {quote(Center._meta.db_table)} c ON c.id = r.center_id"
+    order = ""
+    if with_rows:
+        columns += [f"d.{quote(c)}" for c in row_fields]
+        joins += (
+            f" LEFT JOIN {quote(InstrumentData._meta.db_table)} d"
+            " ON d.record_id = r.id AND d.deleted_at IS NULL"
+        )
+        order = " ORDER BY d.instance DESC"
     return (
-        f"SELECT {', '.join(columns)}, ({CURRENT_KEY_SQL})"
-        f" FROM {quote(Record._meta.db_table)} r"
-        f" JOIN {quote(Center._meta.db_table)} c ON c.id = r.center_id"
+        f"SELECT {', '.join(columns)} FROM {quote(Record._meta.db_table)} r{joins}"
         " WHERE r.record_id = %s AND r.deleted_at IS NULL AND (%s OR r.center_id = ANY(%s))"
+        f"{order}"
     )
 
 

@@ -28,6 +28,14 @@ def get_record_for_user(user, record_id: str, *, write: bool = False) -> Record:
     return record
 
 
+def get_record_and_rows_for_user(user, record_id: str) -> tuple[Record, list[InstrumentData]]:
+    """get_record_for_user and the record's live_rows, read together in one statement."""
+    found = Record.objects.visible_with_rows(user, record_id)
+    if found is None:
+        raise Http404("No such record")
+    return found
+
+
 def create_record(*, user, center: Center, synthetic: bool = False) -> Record:
     """Allocate the centre's next id (MIL-0001...). Concurrent callers queue on the counter row."""
     if not access_for(user).can_import_center(center.pk):

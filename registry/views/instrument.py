@@ -37,8 +37,7 @@ from registry.services.errors import (
     RecordLocked,
 )
 from registry.services.records import (
-    get_record_for_user,
-    live_rows,
+    get_record_and_rows_for_user,
     merged_values,
     next_instance,
     save_instrument,
@@ -175,7 +174,7 @@ def _is_empty(form: InstrumentForm | InstrumentSubmission) -> bool:
 @login_required
 @require_http_methods(["GET", "POST"])
 def instrument_form(request, record_id: str, instrument: str, instance: int):
-    record = get_record_for_user(request.user, record_id)
+    record, rows = get_record_and_rows_for_user(request.user, record_id)
     version = dictionary_version(record.current_dictionary_key)
     dictionary = dictionary_in(version)  # the person's language; codes and logic unchanged
     if instrument not in dictionary.form_names:
@@ -183,7 +182,6 @@ def instrument_form(request, record_id: str, instrument: str, instance: int):
     repeating_forms = set(version.repeating_instruments)
     repeating = instrument in repeating_forms
     label = dict(dictionary.forms)[instrument]
-    rows = live_rows(record)
     row = next((r for r in rows if (r.instrument, r.instance) == (instrument, instance)), None)
     if row is None and (
         instance < 1

@@ -12,8 +12,13 @@ from django.utils import timezone
 from centers.access import access_for
 from centers.models import Membership, Role
 from registry.audit import set_audit_context
-from registry.models import DictionaryVersion, Record
-from registry.services.records import create_record, get_record_for_user
+from registry.models import DictionaryVersion, InstrumentData, Record
+from registry.services.records import (
+    create_record,
+    get_record_and_rows_for_user,
+    get_record_for_user,
+    live_rows,
+)
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -86,3 +91,75 @@ def test_a_foreign_or_deleted_record_is_a_404(world):
     assert get_record_for_user(people["coordinator"], records["mil"].record_id).pk == (
         records["mil"].pk
     )
+
+
+def _add_rows(record, dm, instances: dict[str, list[int]], *, deleted: tuple = ()) -> None:
+    version = DictionaryVersion.objects.current()
+    with transaction.atomic():
+        set_audit_context(user=dm, reason="test rows")
+        for instrument, numbers in instances.items():
+            for n in numbers:
+                InstrumentData.objects.create(
+                    record=record,
+                    instrument=instrument,
+                    instance=n,
+                    data={"note": f"{instrument} #{n}", "list": [n, "x"]},
+                    dictionary_version=version,
+                    updated_by=dm,
+                )
+        InstrumentData.objects.filter(
+            record=record,
+            instrument__in=[i for i, _ in deleted],
+            instance__in=[n for _, n in deleted],
+        ).update(deleted_at=timezone.now())
+
+
+def _fields(row) -> list:
+    return [getattr(row, f.attname) for f in InstrumentData._meta.concrete_fields]
+
+
+def test_the_rows_read_with_the_record_are_live_rows(world):
+    """visible_with_rows gives the same record as visible_by_id and the same rows, in the same
+    order and with the same values (JSON decoded, times aware), as live_rows; deleted rows are
+    left out and a record without rows comes with none."""
+    people, records = world
+    dm = people["data manager"]
+    _add_rows(
+        records["mil"],
+        dm,
+        {"demographics": [1], "treatment": [1, 2, 3], "follow_up": [1, 2]},
+        deleted=(("treatment", 2),),
+    )
+    _add_rows(records["rom"], dm, {"demographics": [1]})
+    checked = 0
+    for person in people.values():
+        for record in records.values():
+            found = Record.objects.visible_with_rows(person, record.record_id)
+            alone = Record.objects.visible_by_id(person, record.record_id)
+            assert (found and found[0].pk) == (alone and alone.pk), (person, record.record_id)
+            if found is None:
+                continue
+            got, rows = found
+            expected = live_rows(alone)
+            assert [r.instance for r in rows] == [r.instance for r in expected]
+            assert sorted(map(_fields, rows), key=str) == sorted(map(_fields, expected), key=str)
+            assert all(r.record is got and not r._state.adding for r in rows)
+            checked += 1
+    assert checked >= 8
+    rows = get_record_and_rows_for_user(dm, records["mil"].record_id)[1]
+    assert len(rows) == 5 and isinstance(rows[0].data, dict)
+    assert rows[0].updated_at.tzinfo is not None
+    assert get_record_and_rows_for_user(dm, records["bol"].record_id)[1] == []
+
+
+def test_the_record_and_its_rows_are_one_statement(world):
+    people, records = world
+    _add_rows(records["mil"], people["data manager"], {"demographics": [1], "treatment": [1, 2]})
+    access_for(people["coordinator"]).readable_center_ids()
+    with CaptureQueriesContext(connection) as queries:
+        record, rows = get_record_and_rows_for_user(people["coordinator"], "MIL-0001")
+        names = (record.center.name, [r.record.record_id for r in rows])
+    assert len(queries) == 1
+    assert names[1] == ["MIL-0001"] * 3
+    with pytest.raises(Http404):
+        get_record_and_rows_for_user(people["coordinator"], records["bol"].record_id)
