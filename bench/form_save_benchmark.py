@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import time
 from urllib.parse import urlencode
 
 from common import django_setup, write_result
@@ -44,6 +45,75 @@ INSERT INTO registry_instrumentdata (record_id, instrument, instance, data, stat
 ANALYZE registry_record;
 ANALYZE registry_instrumentdata;
 """
+
+
+class CpuMeter:
+    """CPU seconds used, per side, while a load runs: the gunicorn workers, the PostgreSQL
+    backends serving the stack's database, and this process (the load generator). Read from /proc
+    (everything runs on this host). CPU time per request barely moves with what the machine's
+    other users do, unlike requests per second, so it says what a request costs each side."""
+
+    def __init__(self, server_pid: int, owner_url: str) -> None:
+        self.server_pid = server_pid
+        self.owner_url = owner_url
+        self.ticks = os.sysconf("SC_CLK_TCK")
+
+    def _cpu(self, pid: int) -> float:
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / self.ticks
+
+    def _children(self) -> list[int]:
+        found = []
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    with open(f"/proc/{entry}/stat") as stat:
+                        ppid = int(stat.read().rsplit(")", 1)[1].split()[1])
+                except OSError:
+                    continue
+                if ppid == self.server_pid:
+                    found.append(int(entry))
+        return found
+
+    def _backends(self) -> list[int]:
+        import psycopg
+
+        with psycopg.connect(self.owner_url, autocommit=True) as conn:
+            return [
+                pid
+                for (pid,) in conn.execute(
+                    "SELECT pid FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            ]
+
+    def read(self) -> dict:
+        return {
+            "django": {pid: self._cpu(pid) for pid in self._children()},
+            "postgresql": {pid: self._cpu(pid) for pid in self._backends()},
+            "load generator": {0: time.process_time()},
+        }
+
+    @staticmethod
+    def used(before: dict, after: dict) -> dict:
+        """Seconds per side; a process that started meanwhile counts whole."""
+        return {
+            side: sum(cpu - before[side].get(pid, 0.0) for pid, cpu in after[side].items())
+            for side in after
+        }
+
+
+def cpu_per_request(used: list[dict], results: list) -> dict:
+    requests = sum(r.requests for r in results)
+    per_side = {
+        side: round(sum(u[side] for u in used) * 1000 / max(requests, 1), 3) for side in used[0]
+    }
+    per_side["total"] = round(sum(per_side.values()), 3)
+    return per_side
 
 
 def login(client, username: str, password: str) -> None:
@@ -146,8 +216,11 @@ def main() -> None:
         # machine's other users put on it falls on both (a shared CPU moved one 10 s window's
         # /healthz/ by 3x between runs).
         window = args.seconds / args.rounds
+        meter = CpuMeter(stack.processes[-1].pid, stack.owner_url)
         ceilings, save_runs = [], []
+        ceiling_cpu, save_cpu = [], []
         for _ in range(args.rounds):
+            before = meter.read()
             ceilings.append(
                 run_load(
                     stack.url,
@@ -157,12 +230,23 @@ def main() -> None:
                     step=get_ok("/healthz/"),
                 )
             )
+            ceiling_cpu.append(meter.used(before, meter.read()))
+            for i in range(args.clients):  # log-ins and form pages are not saves
+                client = Client(stack.url)
+                setup_client(client, i)
+                client.conn.close()
+            before = meter.read()
             save_runs.append(
                 run_load(
                     stack.url, clients=args.clients, seconds=window, setup=setup_client, step=save
                 )
             )
+            save_cpu.append(meter.used(before, meter.read()))
         ceiling, saves = merge(ceilings), merge(save_runs)
+        cpu = {
+            "healthz": cpu_per_request(ceiling_cpu, ceilings),
+            "form_save": cpu_per_request(save_cpu, save_runs),
+        }
         stack.stop()
 
         stack.start_server(**server_opts, env={"CONN_MAX_AGE": "0", **cache_env})
@@ -203,6 +287,10 @@ def main() -> None:
             "form_save": s,
             "healthz_without_persistent_connections": no_pool.summary(),
             "form_save_rps_over_ceiling": round(s["rps"] / c["rps"], 3),
+            "cpu_ms_per_request": cpu,
+            # On a machine whose cores are all busy, throughput goes as the inverse of the CPU a
+            # request costs all sides together: this ratio is what the same test approaches there.
+            "form_save_cpu_ratio": round(cpu["healthz"]["total"] / cpu["form_save"]["total"], 3),
             "form_save_p95_over_ceiling_p95": round(s["p95_ms"] / c["p95_ms"], 2),
             "dashboard_records": args.records + args.clients,
             "dashboard": dashboard.summary(),

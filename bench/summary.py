@@ -35,6 +35,18 @@ def rows() -> list[list[str]]:
                 rps >= 0.33 and p95 <= 3,
             )
         )
+        if "cpu_ms_per_request" in fs:
+            cpu = fs["cpu_ms_per_request"]
+            out.append(
+                _row(
+                    "form save, CPU a request costs Django + PostgreSQL + load generator",
+                    f"/healthz/ {cpu['healthz']['total']} ms",
+                    f"{cpu['form_save']['total']} ms",
+                    f"{fs['form_save_cpu_ratio']}x",
+                    ">= 0.33x",
+                    fs["form_save_cpu_ratio"] >= 0.33,
+                )
+            )
     imp = _load("import")
     if imp and "scaling" in imp:
         small, large = imp["scaling"]["sizes"]

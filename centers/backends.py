@@ -3,17 +3,21 @@ production, so demo users left in a production database cannot log in with it.""
 
 from __future__ import annotations
 
+import functools
 import json
 
 from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
+from django.db import connection
+
+from config.prepared_statements import prepared_cursor
 
 from .models import Center, Membership, User
 
-# One constant statement: building it with the ORM (an annotated queryset) cost more to compile
-# than PostgreSQL takes to run it, on every request.
+# One constant statement, prepared on the connection: building it with the ORM (an annotated
+# queryset) cost more to compile than PostgreSQL takes to run it, on every request.
 _USER_WITH_MEMBERSHIPS = """
-SELECT u.*,
+SELECT {user_columns},
        (SELECT coalesce(json_agg(json_build_object('id', m.id, 'center_id', m.center_id,
                                                    'role', m.role, 'code', c.code,
                                                    'name', c.name, 'city', c.city)
@@ -34,13 +38,33 @@ class RegistryBackend(ModelBackend):
     def get_user(self, user_id):
         """The session's user with their memberships in the same statement: every request asks
         for both (centers.access), and a round trip costs more than the subquery."""
-        found = list(User._default_manager.raw(_USER_WITH_MEMBERSHIPS, [user_id]))  # noqa: S611
-        if not found or not self.user_can_authenticate(found[0]):
+        try:
+            user_id = int(user_id)
+        except (TypeError, ValueError):
+            return None  # a session from elsewhere; ModelBackend finds no one for it either
+        with prepared_cursor() as cursor:
+            cursor.execute(_user_sql(), [user_id])
+            found = cursor.fetchone()
+        if found is None:
             return None
-        user = found[0]
-        rows = json.loads(user.membership_rows)
-        user.preloaded_memberships = [_membership(user, row) for row in rows]
+        user = User.from_db(connection.alias, _user_fields(), found[:-1])
+        if not self.user_can_authenticate(user):
+            return None
+        user.preloaded_memberships = [_membership(user, row) for row in json.loads(found[-1])]
         return user
+
+
+@functools.cache
+def _user_fields() -> list[str]:
+    return [f.attname for f in User._meta.concrete_fields]
+
+
+@functools.cache
+def _user_sql() -> str:
+    """Built once from the model's columns (a prepared statement's columns must not change)."""
+    quote = connection.ops.quote_name
+    columns = ", ".join(f"u.{quote(f.column)}" for f in User._meta.concrete_fields)
+    return _USER_WITH_MEMBERSHIPS.format(user_columns=columns)
 
 
 def _membership(user: User, row: dict) -> Membership:

@@ -111,6 +111,10 @@ DATABASES["default"]["CONN_MAX_AGE"] = (
     0 if DEVELOPMENT_SERVER else env.int("CONN_MAX_AGE", default=60)
 )
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Django leaves psycopg's prepared statements off; config.prepared_statements asks for them for
+# a few constant statements. Django's own cursors bind on the client and never prepare, and a
+# threshold this high means psycopg never prepares anything on its own.
+DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 2**62
 DATABASES["default"].setdefault("TEST", {})
 DATABASES["default"]["TEST"]["NAME"] = env.str("TEST_DATABASE_NAME", default="test_registry")
 # The role the application acts as: it does not own the tables, so it cannot disable triggers,

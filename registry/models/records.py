@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from centers.access import access_for
 from centers.models import Center
+from config.prepared_statements import prepared_cursor
 
 
 class FormStatus(models.IntegerChoices):
@@ -41,7 +42,7 @@ class RecordQuerySet(models.QuerySet):
 
     def _read_by_id(self, user, record_id: str, *, with_rows: bool):
         centers = access_for(user).readable_center_ids()
-        with connections[self.db].cursor() as cursor:
+        with prepared_cursor(self.db) as cursor:
             cursor.execute(
                 _by_id_sql(with_rows), [record_id, centers is None, sorted(centers or ())]
             )

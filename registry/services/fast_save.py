@@ -18,6 +18,7 @@ from __future__ import annotations
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
+from config.prepared_statements import prepared_cursor
 from registry.models import DictionaryVersion, InstrumentData
 
 __all__ = ["save_known_row"]
@@ -86,7 +87,7 @@ def save_known_row(
 
 
 def _execute(params: list) -> int | None:
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(_SAVE, params)
         found = cursor.fetchone()
     return found[0] if found else None
