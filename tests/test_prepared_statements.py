@@ -65,4 +65,3 @@ def test_errors_are_djangos_and_a_rolled_back_transaction_leaves_the_statement_u
     with prepared_cursor() as cursor:
         cursor.execute(ONE_PLUS, [1])
         assert cursor.fetchone() == (2,)
-
