@@ -14,7 +14,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from importlib.metadata import version as package_version
-from operator import attrgetter
 from typing import Any
 
 from django.db import connection
@@ -23,8 +22,8 @@ from registry.dataset import LockedDataset, read_locked_dataset
 from registry.models import DictionaryVersion
 
 from .analysis_dataset import analysis_dataset_gz
-from .cohort import aggregate_counts, aggregate_table_one
-from .columns import endpoint_columns, runs
+from .cohort import aggregate_table_one, count_results
+from .columns import endpoint_columns, headline_columns, runs
 from .config import config_digest, resolve_config
 from .derived import CACHE, DerivedRecord
 from .endpoints import runs_hash
@@ -134,16 +133,16 @@ def compute_headline(
     config, records = loaded.config, loaded.records
     if record_runs is None:
         record_runs = list(runs(records))
-    endpoints, groups = endpoint_columns(records, config, record_runs)
-    results, curves = build_results(endpoints, groups, config, ci_method=ci_method)
-    centres = Counter(map(attrgetter("centre"), records))
+    columns = headline_columns(records, config, record_runs)
+    groups = columns.groups
+    results, curves = build_results(columns.endpoints, groups, config, ci_method=ci_method)
     results.update(
         ci_method=ci_method,
         n_patients=len(records),
-        centres=dict(sorted(centres.items())),
+        centres=columns.centres,
         stage=_tally(groups.get("stage", [])),
         site_of_origin=_tally(groups.get("site_of_origin", [])),
-        counts=aggregate_counts([r.counts for r in records], config),
+        counts=count_results(columns.counts, len(records), config),
     )
     results["reproduction"] = reproduction(results)
     return results, curves
