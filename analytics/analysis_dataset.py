@@ -36,6 +36,8 @@ class HasCsv(Protocol):
 #: by identity): a lock adds one record, so every run but one is unchanged at the next
 #: recompute and is not compressed again.
 _BLOCKS: dict[tuple, bytes] = {}
+#: How many runs the last analysis_dataset_gz call compressed anew (read by tests).
+GZ_WORK = {"blocks_compressed": 0}
 
 
 def analysis_dataset_gz(
@@ -47,6 +49,7 @@ def analysis_dataset_gz(
     runs(records), where the caller has them already."""
     parts = [_gz(",".join(DATASET_COLUMNS) + "\n")]
     blocks: dict[tuple, bytes] = {}
+    GZ_WORK["blocks_compressed"] = 0
     for run in runs(records) if record_runs is None else record_runs:
         parts.append(_block(run, blocks))
     _BLOCKS.clear()
@@ -59,6 +62,7 @@ def _block(run: list[HasCsv], blocks: dict[tuple, bytes]) -> bytes:
     data = _BLOCKS.get(key)
     if data is None:
         data = _gz("".join(key))
+        GZ_WORK["blocks_compressed"] += 1
     blocks[key] = data
     return data
 

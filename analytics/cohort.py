@@ -83,10 +83,16 @@ def count_membership(patient: Patient, config: Mapping[str, Any]) -> frozenset[s
 def aggregate_counts(
     memberships: Sequence[frozenset[str]], config: Mapping[str, Any]
 ) -> dict[str, dict]:
-    totals = Counter(chain.from_iterable(memberships))
+    return count_results(Counter(chain.from_iterable(memberships)), len(memberships), config)
+
+
+def count_results(
+    totals: Mapping[str, int], n_patients: int, config: Mapping[str, Any]
+) -> dict[str, dict]:
+    """aggregate_counts from the records per count (totals) and the number of records."""
     result: dict[str, dict] = {}
     for count in config.get("counts", []):
-        of = totals.get(count["of"], 0) if "of" in count else len(memberships)
+        of = totals.get(count["of"], 0) if "of" in count else n_patients
         result[count["key"]] = {"label": count["label"], "n": totals.get(count["key"], 0), "of": of}
     return result
 

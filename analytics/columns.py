@@ -6,6 +6,7 @@ and after them are one slice each) rather than thousands of runs concatenated ag
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import chain, groupby
@@ -39,9 +40,17 @@ class _Run:
     excluded: dict[str, list[Exclusion]]
     columns: dict[str, dict[str, np.ndarray]]  # endpoint -> time, event, subgroups
     groups: np.ndarray  # records x subgroups
+    centres: Counter  # records per centre
+    counts: Counter  # records per count (DerivedRecord.counts)
 
 
 _RUNS: dict[tuple, _Run] = {}
+
+#: What the last endpoint_columns call had to do: runs walked into columns anew, runs whose
+#: columns were concatenated (the changed ones spliced into the kept columns; every run when
+#: nothing was kept) and runs whose centre and count tallies were added or taken out. Read by
+#: tests, so that reuse is checked and not only its results.
+WORK = {"runs_built": 0, "runs_joined": 0, "runs_tallied": 0}
 
 
 @dataclass
@@ -53,6 +62,19 @@ class _Joined:
     lengths: dict[str, np.ndarray]  # endpoint -> observations per run; "" -> records per run
     columns: dict[str, dict[str, np.ndarray]]
     groups: np.ndarray
+    centres: Counter  # over every run (zero counts left in)
+    counts: Counter
+
+
+@dataclass
+class HeadlineColumns:
+    """endpoint_columns' result, with the records per centre ({centre: n}, sorted) and per
+    count (DerivedRecord.counts) kept run by run as the columns are."""
+
+    endpoints: dict[str, EndpointData]
+    groups: dict[str, np.ndarray]
+    centres: dict[str, int]
+    counts: Counter
 
 
 _JOINED: list[_Joined] = []  # the last one
@@ -80,7 +102,9 @@ def _run(records: list, endpoints: Sequence[str], subgroups: Sequence[str]) -> _
             "event": np.fromiter(map(attrgetter("event"), found), float, len(found)),
             **{sg: groups[at, j] for j, sg in enumerate(subgroups)},
         }
-    return _Run(tuple(records), observations, excluded, columns, groups)
+    centres = Counter(map(attrgetter("centre"), records))
+    counts = Counter(chain.from_iterable(map(attrgetter("counts"), records)))
+    return _Run(tuple(records), observations, excluded, columns, groups, centres, counts)
 
 
 def endpoint_columns(
@@ -90,6 +114,15 @@ def endpoint_columns(
     record's group}), in the records' order: what a single pass over the records gives. The
     observations themselves are not listed (the columns hold them). record_runs: runs(records),
     where the caller has them already."""
+    found = headline_columns(records, config, record_runs)
+    return found.endpoints, found.groups
+
+
+def headline_columns(
+    records: Sequence, config: dict[str, Any], record_runs: Iterable[list] | None = None
+) -> HeadlineColumns:
+    """endpoint_columns, and the records per centre and per count. Records: objects with
+    record_id, centre, counts, outcomes and groups (DerivedRecord)."""
     endpoints = {
         ep["key"]: EndpointData(ep["key"], ep["label"], bool(ep.get("reverse")))
         for ep in config["endpoints"]
@@ -97,12 +130,15 @@ def endpoint_columns(
     subgroups = [sg["key"] for sg in config.get("subgroups", [])]
     shape = (tuple(endpoints), tuple(subgroups))
     used: dict[tuple, _Run] = {}
+    built = 0
     for run in runs(records) if record_runs is None else record_runs:
         key = (shape, *map(id, run))
         found = _RUNS.get(key)
         if found is None:
             found = _run(run, list(endpoints), subgroups)
+            built += 1
         used[key] = found
+    WORK["runs_built"] = built
     _RUNS.clear()
     _RUNS.update(used)
     joined = _join(list(used.values()), shape, list(endpoints), subgroups)
@@ -110,7 +146,12 @@ def endpoint_columns(
         data.n_observed = int(joined.lengths[key].sum())
         data.excluded = list(chain.from_iterable(p.excluded[key] for p in joined.parts))
         data.columns = dict(joined.columns[key])
-    return endpoints, {sg: joined.groups[:, j] for j, sg in enumerate(subgroups)}
+    return HeadlineColumns(
+        endpoints,
+        {sg: joined.groups[:, j] for j, sg in enumerate(subgroups)},
+        {centre: n for centre, n in sorted(joined.centres.items()) if n > 0},
+        joined.counts,
+    )
 
 
 def _join(parts: list[_Run], shape: tuple, endpoints: list[str], subgroups: list[str]) -> _Joined:
@@ -126,6 +167,18 @@ def _join(parts: list[_Run], shape: tuple, endpoints: list[str], subgroups: list
         while after < most - before and parts[-1 - after] is old[-1 - after]:
             after += 1
     middle = parts[before : len(parts) - after]
+    WORK["runs_joined"] = WORK["runs_tallied"] = len(middle)
+    if last is None or before == after == 0:
+        centres, counts = Counter(), Counter()
+    else:  # the last totals, less the runs taken out, plus the runs put in
+        centres, counts = Counter(last.centres), Counter(last.counts)
+        for gone in last.parts[before : len(last.parts) - after]:
+            centres.subtract(gone.centres)
+            counts.subtract(gone.counts)
+            WORK["runs_tallied"] += 1
+    for new in middle:
+        centres.update(new.centres)
+        counts.update(new.counts)
 
     def spliced(kept: np.ndarray | None, lengths: np.ndarray | None, new: list, empty):
         if kept is None or lengths is None:
@@ -163,6 +216,6 @@ def _join(parts: list[_Run], shape: tuple, endpoints: list[str], subgroups: list
         [p.groups for p in middle],
         np.empty((0, len(subgroups)), dtype=object),
     )
-    joined = _Joined(shape, parts, lengths, columns, groups)
+    joined = _Joined(shape, parts, lengths, columns, groups, centres, counts)
     _JOINED[:] = [joined]
     return joined

@@ -207,6 +207,8 @@ def dataset_hash(record_hashes: Mapping[str, str]) -> str:
 #: Each run's lines of dataset_hash's text, by its records' (id, digest): a lock changes one
 #: run, so at the next recompute the other runs' text is not built again.
 _HASH_BLOCKS: dict[tuple, bytes] = {}
+#: How many runs' text the last runs_hash call built anew (read by tests: the reuse itself).
+HASH_WORK = {"blocks_built": 0}
 
 
 def runs_hash(record_runs: Iterable[Sequence[Any]]) -> str:
@@ -218,6 +220,7 @@ def runs_hash(record_runs: Iterable[Sequence[Any]]) -> str:
     digest = hashlib.sha256()
     held = b""  # the last block is hashed without its final newline (the text is joined)
     last_id = ""
+    built = 0
     for run in record_runs:
         key = tuple((r.record_id, r.digest) for r in run)
         if not key:
@@ -227,6 +230,7 @@ def runs_hash(record_runs: Iterable[Sequence[Any]]) -> str:
             if any(a[0] >= b[0] for a, b in zip(key, key[1:], strict=False)):
                 return _plain_hash(record_runs)
             block = "".join(f"{rid}:{d}\n" for rid, d in key).encode()
+            built += 1
         if key[0][0] <= last_id:
             return _plain_hash(record_runs)
         last_id = key[-1][0]
@@ -236,6 +240,7 @@ def runs_hash(record_runs: Iterable[Sequence[Any]]) -> str:
     digest.update(held[:-1])
     _HASH_BLOCKS.clear()
     _HASH_BLOCKS.update(blocks)
+    HASH_WORK["blocks_built"] = built
     return digest.hexdigest()
 
 

@@ -38,9 +38,10 @@ class StatisticsSnapshot(models.Model):
 class SnapshotDataset(models.Model):
     """The records behind a snapshot: each one's content hash (the paper stage takes exactly
     these records; two snapshots are compared by them) and the analysis dataset (read by the
-    details stage, other CI methods and the downloads). Stored by the snapshot's own task just
-    after the snapshot, so that writing them (about 13 MB at 100,000 records) does not hold
-    back the dashboard's headline figures. Written once."""
+    details stage, other CI methods and the downloads), and the curves the dashboard does not
+    draw at once. Stored by the snapshot's own task just after the snapshot, so that writing
+    them (about 16 MB at 100,000 records) does not hold back the dashboard's headline figures.
+    Written once."""
 
     snapshot = models.OneToOneField(
         StatisticsSnapshot, on_delete=models.PROTECT, related_name="dataset"
@@ -48,6 +49,11 @@ class SnapshotDataset(models.Model):
     record_hashes = models.JSONField(default=dict, help_text="record_id -> SHA-256 of its data.")
     analysis_dataset_gz = models.BinaryField(
         default=bytes, help_text="The analysis dataset behind the figures, as gzipped CSV."
+    )
+    curves = models.JSONField(
+        default=dict,
+        help_text="The Kaplan-Meier curves of the endpoints the dashboard does not draw at once "
+        "(results.DRAWN_CURVES stay with the snapshot).",
     )
     computed_at = models.DateTimeField(auto_now_add=True)
     duration_ms = models.PositiveIntegerField()

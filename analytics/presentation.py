@@ -169,11 +169,15 @@ def curves_for(
     snapshot: StatisticsSnapshot, endpoint: str, subgroup: str, ci_method: str
 ) -> dict[str, Any]:
     """{group label: KM dict} for one endpoint (subgroup "all": the whole population): stored
-    with the snapshot or its details, else computed from the snapshot's dataset (cached;
-    DatasetPending until it is stored)."""
+    with the snapshot, its records (the endpoints not drawn at once) or its details, else
+    computed from the snapshot's dataset (cached; DatasetPending until it is stored)."""
     if ci_method == snapshot.ci_method:
         path = f"curves__{endpoint}__{subgroup}"
-        for model, pk_field in ((StatisticsSnapshot, "pk"), (SnapshotDetail, "snapshot")):
+        for model, pk_field in (
+            (StatisticsSnapshot, "pk"),
+            (SnapshotDataset, "snapshot"),
+            (SnapshotDetail, "snapshot"),
+        ):
             found = (
                 model.objects.filter(**{pk_field: snapshot.pk}).values_list(path, flat=True).first()
             )

@@ -19,6 +19,16 @@ DEFAULT_CI = "log-log"
 SUBGROUP_ENDPOINTS = ("os", "dfs")
 #: Subgroup curves stored with the snapshot itself (the dashboard's "OS by stage" figure).
 SNAPSHOT_CURVES = (("os", "stage"),)
+#: Endpoints whose curves are stored in the snapshot's own row: the dashboard draws them at once
+#: (OS, OS by stage, DFS). The other endpoints' curves (half of the 4.9 MB of JSON at 100,000
+#: records) are stored with the snapshot's records just after it (SnapshotDataset.curves).
+DRAWN_CURVES = ("os", "dfs")
+
+
+def split_curves(curves: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(the curves drawn at once, the others), as build_results returns them."""
+    drawn = {key: value for key, value in curves.items() if key in DRAWN_CURVES}
+    return drawn, {key: value for key, value in curves.items() if key not in DRAWN_CURVES}
 
 
 def km_summary(km: dict[str, Any] | None, excluded: list[dict] | None = None) -> dict[str, Any]:

@@ -14,7 +14,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from importlib.metadata import version as package_version
-from operator import attrgetter
 from typing import Any
 
 from django.db import connection
@@ -23,15 +22,15 @@ from registry.dataset import LockedDataset, read_locked_dataset
 from registry.models import DictionaryVersion
 
 from .analysis_dataset import analysis_dataset_gz
-from .cohort import aggregate_counts, aggregate_table_one
-from .columns import endpoint_columns, runs
+from .cohort import aggregate_table_one, count_results
+from .columns import endpoint_columns, headline_columns, runs
 from .config import config_digest, resolve_config
 from .derived import CACHE, DerivedRecord
 from .endpoints import runs_hash
 from .models import SnapshotDataset, StatisticsSnapshot, store_stage
 from .paper_results import competing_results, drug_results
 from .reproduction import reproduction
-from .results import DEFAULT_CI, build_results
+from .results import DEFAULT_CI, build_results, split_curves
 
 logger = logging.getLogger(__name__)
 HEAVY = ("curves", "results")
@@ -134,16 +133,16 @@ def compute_headline(
     config, records = loaded.config, loaded.records
     if record_runs is None:
         record_runs = list(runs(records))
-    endpoints, groups = endpoint_columns(records, config, record_runs)
-    results, curves = build_results(endpoints, groups, config, ci_method=ci_method)
-    centres = Counter(map(attrgetter("centre"), records))
+    columns = headline_columns(records, config, record_runs)
+    groups = columns.groups
+    results, curves = build_results(columns.endpoints, groups, config, ci_method=ci_method)
     results.update(
         ci_method=ci_method,
         n_patients=len(records),
-        centres=dict(sorted(centres.items())),
+        centres=columns.centres,
         stage=_tally(groups.get("stage", [])),
         site_of_origin=_tally(groups.get("site_of_origin", [])),
-        counts=aggregate_counts([r.counts for r in records], config),
+        counts=count_results(columns.counts, len(records), config),
     )
     results["reproduction"] = reproduction(results)
     return results, curves
@@ -196,6 +195,7 @@ def compute_snapshot() -> StatisticsSnapshot:
     loaded_at = time.perf_counter()
     record_runs = list(runs(loaded.records))
     results, curves = compute_headline(loaded, record_runs=record_runs)
+    drawn, later_curves = split_curves(curves)
     computed = time.perf_counter()
     snapshot = StatisticsSnapshot(
         dataset_version=loaded.dataset_version,
@@ -208,7 +208,7 @@ def compute_snapshot() -> StatisticsSnapshot:
         library_versions=library_versions(),
         n_locked_records=len(loaded.records),
         results=results,
-        curves=curves,
+        curves=drawn,
         load_ms=round((loaded_at - started) * 1000),
         statistics_ms=round((computed - loaded_at) * 1000),
         duration_ms=round((time.perf_counter() - started) * 1000),
@@ -223,8 +223,8 @@ def compute_snapshot() -> StatisticsSnapshot:
         stored.statistics_ms,
     )
     # Committed already (a task runs outside a transaction): the dashboard shows the headline
-    # figures while the records are stored.
-    store_dataset(stored, loaded.records, record_runs)
+    # figures while the records and the other curves are stored.
+    store_dataset(stored, loaded.records, record_runs, curves=later_curves)
     return stored
 
 
@@ -232,16 +232,26 @@ def store_dataset(
     snapshot: StatisticsSnapshot,
     records: list[DerivedRecord],
     record_runs: list[list] | None = None,
+    *,
+    curves: dict[str, Any] | None = None,
 ) -> SnapshotDataset:
-    """The records behind `snapshot` (exactly those it was computed from): their hashes and the
-    analysis dataset, stored once."""
+    """The records behind `snapshot` (exactly those it was computed from): their hashes, the
+    analysis dataset and the curves not stored with the snapshot (results.DRAWN_CURVES are),
+    stored once. curves: those the snapshot's own task computed; otherwise computed again
+    from the records, as the snapshot's."""
     started = time.perf_counter()
+    if curves is None:
+        config = snapshot.analysis_config
+        endpoints, groups = endpoint_columns(records, config, record_runs)
+        _, every = build_results(endpoints, groups, config, ci_method=snapshot.ci_method)
+        curves = split_curves(every)[1]
     return store_stage(
         SnapshotDataset,
         snapshot,
         started,
         record_hashes={r.record_id: r.digest for r in records},
         analysis_dataset_gz=analysis_dataset_gz(records, record_runs),
+        curves=curves,
     )
 
 

@@ -331,6 +331,22 @@ def _group_codes(group: Any, ok: np.ndarray) -> tuple[list[Any], np.ndarray, np.
     return levels, rank[kept], ok
 
 
+def _risk_and_deaths(
+    t: np.ndarray, e: np.ndarray, code: np.ndarray, k: int, event_times: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(at risk, deaths) per (event time, group), counted with one binary search of every time
+    among the event times (no sort per group): a subject is at risk at the event times up to
+    and including its own time. Counts, so exactly what sorting each group gives."""
+    m = event_times.size
+    last = np.searchsorted(event_times, t, side="right")  # event times <= each time
+    per = np.bincount(last * k + code, minlength=(m + 1) * k).reshape(m + 1, k)
+    at_risk = per[::-1].cumsum(axis=0)[::-1][1:].astype(float)  # subjects with last > i
+    died = e == 1
+    at = np.searchsorted(event_times, t[died]) * k + code[died]
+    deaths = np.bincount(at, minlength=m * k).reshape(m, k).astype(float)
+    return at_risk, deaths
+
+
 def logrank(time: Any, event: Any, group: Any) -> LogRankResult:
     """Log-rank test = R ``survdiff(Surv(time, event) ~ group)`` (rho = 0).
 
@@ -349,16 +365,7 @@ def logrank(time: Any, event: Any, group: Any) -> LogRankResult:
         raise ValueError("There is only 1 group")
 
     event_times = np.unique(t[e == 1])
-    # at risk per (event time, group) and deaths per (event time, group)
-    at_risk = np.zeros((event_times.size, k))
-    deaths = np.zeros((event_times.size, k))
-    for j in range(k):
-        tj = np.sort(t[code == j])
-        at_risk[:, j] = tj.size - np.searchsorted(tj, event_times, side="left")
-        dj = np.sort(t[(code == j) & (e == 1)])
-        deaths[:, j] = np.searchsorted(dj, event_times, "right") - np.searchsorted(
-            dj, event_times, "left"
-        )
+    at_risk, deaths = _risk_and_deaths(t, e, code, k, event_times)
     n_tot = at_risk.sum(axis=1)
     d_tot = deaths.sum(axis=1)
     expected = (d_tot[:, None] * at_risk / n_tot[:, None]).sum(axis=0)

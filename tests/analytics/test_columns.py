@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import gzip
 import random
+from collections import Counter
+from itertools import chain
 from types import SimpleNamespace
 
+from analytics import analysis_dataset, columns, endpoints
 from analytics.analysis_dataset import DATASET_COLUMNS, analysis_dataset_gz
-from analytics.columns import endpoint_columns, runs
+from analytics.columns import endpoint_columns, headline_columns, runs
 from analytics.endpoints import Exclusion, Observation, dataset_hash, runs_hash
 
 CONFIG = {
@@ -34,7 +37,17 @@ def fake_records(n: int, seed: int = 7) -> list[SimpleNamespace]:
                 outcomes[key] = None
         groups = {"stage": rng.choice(["Localized", "Metastatic", None]), "centre": rid[:3]}
         csv = f"{rid},{rng.random()}\n"
-        records.append(SimpleNamespace(record_id=rid, outcomes=outcomes, groups=groups, csv=csv))
+        counts = frozenset(rng.sample(["relapse", "salvage", "ned"], rng.randint(0, 2)))
+        records.append(
+            SimpleNamespace(
+                record_id=rid,
+                centre=rid[:3],
+                counts=counts,
+                outcomes=outcomes,
+                groups=groups,
+                csv=csv,
+            )
+        )
     return sorted(records, key=lambda r: r.record_id)
 
 
@@ -86,6 +99,8 @@ def test_a_changed_record_is_not_served_from_the_reused_runs():
     old = changed[150]
     changed[150] = SimpleNamespace(
         record_id=old.record_id,
+        centre="MIL",
+        counts=frozenset(),
         outcomes={"os": Observation(old.record_id, "MIL", 1.5, 1), "dfs": None},
         groups={"stage": "Metastatic", "centre": "MIL"},
         csv=f"{old.record_id},changed\n",
@@ -127,6 +142,29 @@ def test_columns_spliced_from_the_last_recompute_are_one_pass_through_random_edi
             for sg, expected in by_group.items():
                 assert data.columns[sg].tolist() == expected
         assert groups["centre"].tolist() == [r.groups["centre"] for r in current]
+        totals = headline_columns(current, CONFIG)
+        assert totals.centres == dict(sorted(Counter(r.centre for r in current).items()))
+        expected = Counter(chain.from_iterable(r.counts for r in current))
+        assert {k: n for k, n in totals.counts.items() if n} == expected
+
+
+def test_a_lock_walks_and_concatenates_only_the_run_it_joins():
+    """The reuse itself, not only its results: after a recompute, one more record (or one
+    changed record) builds and splices one run of about a hundred, not every run again."""
+    pool = fake_records(3000, seed=3)
+    selection = pool[:1500] + pool[1501:]
+    endpoint_columns(selection, CONFIG)
+    n_runs = len(list(runs(selection)))
+    assert n_runs > 20
+    assert columns.WORK == {"runs_built": n_runs, "runs_joined": n_runs, "runs_tallied": n_runs}
+    endpoint_columns(pool, CONFIG)  # a lock in the middle: its run out, its run with it in
+    assert columns.WORK == {"runs_built": 1, "runs_joined": 1, "runs_tallied": 2}
+    changed = list(pool)
+    changed[10] = SimpleNamespace(**vars(pool[10]))  # an unlock and a new lock near the start
+    endpoints, _ = endpoint_columns(changed, CONFIG)
+    assert columns.WORK == {"runs_built": 1, "runs_joined": 1, "runs_tallied": 2}
+    assert endpoint_columns(changed, CONFIG)[0]["os"].n_observed == endpoints["os"].n_observed
+    assert columns.WORK == {"runs_built": 0, "runs_joined": 0, "runs_tallied": 0}
 
 
 def test_the_kept_columns_cannot_be_changed_by_their_readers():
@@ -151,3 +189,20 @@ def test_the_content_hash_run_by_run_is_the_hash_of_the_whole_text():
     for selection in selections:
         expected = dataset_hash({r.record_id: r.digest for r in selection})
         assert runs_hash(runs(selection)) == expected
+
+
+def test_the_content_hash_and_the_dataset_rebuild_only_the_changed_run():
+    rng = random.Random(4)
+    pool = fake_records(2000, seed=6)
+    for r in pool:
+        r.digest = f"{rng.getrandbits(256):064x}"
+    selection = pool[:700] + pool[701:]
+    n_runs = len(list(runs(selection)))
+    runs_hash(runs(selection))
+    analysis_dataset_gz(selection)
+    assert endpoints.HASH_WORK["blocks_built"] == n_runs > 20
+    assert analysis_dataset.GZ_WORK["blocks_compressed"] == n_runs
+    assert runs_hash(runs(pool)) == dataset_hash({r.record_id: r.digest for r in pool})
+    analysis_dataset_gz(pool)  # one lock: the run it joins, only
+    assert endpoints.HASH_WORK["blocks_built"] == 1
+    assert analysis_dataset.GZ_WORK["blocks_compressed"] == 1

@@ -189,7 +189,7 @@ def test_table1_needs_a_log_in(client, snapshot):
 def test_the_stages_together_store_what_one_pass_computes(snapshot):
     """The headline snapshot, its records and its paper tables (later rows) hold exactly the
     content the statistics computed in one pass over the same records, and the headline holds
-    none of the paper's tables."""
+    none of the paper's tables, nor the curves the dashboard does not draw at once."""
     loaded = services.load_dataset()
     results, curves, dataset_gz = services.compute_statistics(loaded)
     paper = SnapshotPaper.objects.get(snapshot=snapshot)
@@ -197,7 +197,9 @@ def test_the_stages_together_store_what_one_pass_computes(snapshot):
     assert not set(PAPER_KEYS) & set(snapshot.results)
     assert set(paper.results) == set(PAPER_KEYS)
     assert dict(snapshot.results, **paper.results) == json_round_trip(results)
-    assert dict(snapshot.curves, **paper.curves) == json_round_trip(curves)
+    assert dict(snapshot.curves, **stored.curves, **paper.curves) == json_round_trip(curves)
+    assert set(snapshot.curves) == {"os", "dfs"} and "stage" in snapshot.curves["os"]
+    assert {"os_localized", "followup"} <= set(stored.curves)
     assert bytes(stored.analysis_dataset_gz) == dataset_gz
     assert stored.record_hashes == loaded.record_hashes
     assert len(stored.record_hashes) == snapshot.n_locked_records == 11

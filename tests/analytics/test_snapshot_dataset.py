@@ -5,6 +5,7 @@ redelivered message or the sweep, followed by the stages that read them."""
 
 from __future__ import annotations
 
+import json
 from html import unescape
 
 import pytest
@@ -126,3 +127,27 @@ def test_the_sweep_resends_the_records_stage(
     assert SnapshotDataset.objects.filter(snapshot=headline_only).exists()
     assert SnapshotPaper.objects.filter(snapshot=headline_only).exists()
     assert SnapshotDetail.objects.filter(snapshot=headline_only).exists()
+
+
+def test_the_curves_not_drawn_at_once_follow_with_the_records(
+    client, people, headline_only, django_capture_on_commit_callbacks
+):
+    """Only the dashboard's own curves (OS, OS by stage, DFS) are in the headline row; the
+    others are stored with the records (by the redelivery here), the same as one pass gives,
+    and their figures answer 503 until then."""
+    version = headline_only.dataset_version
+    assert set(headline_only.curves) == {"os", "dfs"} and "stage" in headline_only.curves["os"]
+    client.force_login(people["pi"])
+    figure = f"/analytics/figures/v{version}/followup.svg?inline=1"
+    answer = client.get(figure)
+    assert answer.status_code == 503 and "Being computed" in answer.content.decode()
+    assert client.get(f"/analytics/figures/v{version}/os_by_stage.svg?inline=1").status_code == 200
+
+    with django_capture_on_commit_callbacks(execute=True):
+        recompute_statistics.apply(args=[version])
+    stored = SnapshotDataset.objects.get(snapshot=headline_only)
+    _results, curves, _dataset_gz = services.compute_statistics(services.load_dataset())
+    later = {k: v for k, v in curves.items() if k not in ("os", "dfs", "competing_risks")}
+    assert {"followup", "os_localized"} <= set(later)
+    assert stored.curves == json.loads(json.dumps(later))
+    assert client.get(figure).status_code == 200
