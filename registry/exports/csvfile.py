@@ -68,7 +68,7 @@ def iter_flat_csv(
     writer = csv_writer(buffer_text)
     columns = builder.columns
     writer.writerow(header_row(columns, options))
-    buffer: list[list[str]] = []
+    written = 0  # rows in buffer_text
     for bundle in bundles:
         if not builder.matches(bundle):
             continue
@@ -81,16 +81,17 @@ def iter_flat_csv(
             if options.locked_only and status != "valid":
                 continue  # not in the locked dataset (registry.dataset); named in the manifest
         counts.records += 1
-        buffer.extend(builder.rows(bundle))
-        if len(buffer) >= FLUSH_ROWS:
-            writer.writerows(buffer)
-            counts.rows += len(buffer)
-            buffer.clear()
+        # Written at once: a row is garbage as soon as it is text (none outlives its record).
+        rows = builder.rows(bundle)
+        writer.writerows(rows)
+        written += len(rows)
+        if written >= FLUSH_ROWS:
+            counts.rows += written
+            written = 0
             yield buffer_text.getvalue()
             buffer_text.seek(0)
             buffer_text.truncate()
             if progress is not None:
                 progress(counts.records)
-    writer.writerows(buffer)
-    counts.rows += len(buffer)
+    counts.rows += written
     yield buffer_text.getvalue()
