@@ -33,7 +33,7 @@ class RecordBundle:
     center_code: str
     is_locked: bool
     signature: SignedBy | None  # the current signature
-    rows: list[tuple[str, int, int, dict]] = field(default_factory=list)  # form, inst, status, data
+    rows: list[list] = field(default_factory=list)  # [instrument, instance, status, data]
     plain: bool | None = None  # whether the rows' data are plain (registry.fastjson), if known
 
     def signature_status(self) -> str:
@@ -149,10 +149,10 @@ def _bundles(chunk: list[tuple]) -> Iterator[RecordBundle]:
             pk, record_id, center_id, code, locked, SignedBy(*sig) if sig[0] else None
         )
         if plain:
-            bundle.rows, bundle.plain = list(map(tuple, rows)), True
+            bundle.rows, bundle.plain = rows, True
         else:
             own, bundle.plain = fastjson.loads_all_rows([_text or "[]"])
-            bundle.rows = list(map(tuple, own[0]))
+            bundle.rows = own[0]
         yield bundle
 
 
