@@ -93,7 +93,7 @@ def iter_bundles(records: QuerySet, *, chunk_size: int = CHUNK) -> Iterator[Reco
             for chunk in reader:
                 yield from _bundles(chunk)
         finally:
-            reader.close()
+            reader.close()  # before the connection's transaction ends
 
 
 HEAD_COLUMNS = (
@@ -142,7 +142,7 @@ def _bundles(chunk: list[tuple]) -> Iterator[RecordBundle]:
     with a float leaves the others to orjson)."""
     texts = [head[-1] or "[]" for head in chunk]  # no rows: NULL
     decoded, plain = fastjson.loads_all_rows(texts)
-    for (pk, record_id, center_id, code, locked, *sig, _text), rows in zip(
+    for (pk, record_id, center_id, code, locked, *sig, text), rows in zip(
         chunk, decoded, strict=True
     ):
         bundle = RecordBundle(
@@ -151,16 +151,16 @@ def _bundles(chunk: list[tuple]) -> Iterator[RecordBundle]:
         if plain:
             bundle.rows, bundle.plain = rows, True
         else:
-            own, bundle.plain = fastjson.loads_all_rows([_text or "[]"])
+            own, bundle.plain = fastjson.loads_all_rows([text or "[]"])
             bundle.rows = own[0]
         yield bundle
 
 
 @contextmanager
 def _reading_connection() -> Iterator[psycopg.Connection]:
-    """The psycopg connection the export's cursors run on. Inside a transaction, the caller's
-    (both cursors see its snapshot, as every other query of the export). Otherwise one of their
-    own, so that both cursors share one snapshot without a transaction held open on the
+    """The psycopg connection the export's cursor runs on. Inside a transaction, the caller's
+    (the cursor sees its snapshot, as every other query of the export). Otherwise one of its
+    own, in a read-only REPEATABLE READ transaction, so that no transaction is held open on the
     caller's connection across yields (a streamed response), closed at the end."""
     connection.ensure_connection()
     if connection.in_atomic_block or not connection.get_autocommit():
