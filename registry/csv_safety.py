@@ -40,6 +40,8 @@ _CHECK_FIRST = frozenset(
 )
 _SEPARATOR = "\x01"
 _CELL_TO_CHECK = re.compile(f"{_SEPARATOR}['{LEADING_SPACE}{TRIGGERS}]")
+# A cell to check after the first, in a row joined by commas with no comma inside a cell.
+_NEXT_CELL_TO_CHECK = re.compile(f",['{LEADING_SPACE}{TRIGGERS}]")
 
 
 def _is_finite_number(text: str) -> bool:
@@ -79,10 +81,41 @@ class _SafeWriter:
 
     def __init__(self, file: IO[str], **kwargs: Any) -> None:
         self._writer = csv.writer(file, **kwargs)
+        # The default dialect with no more than its line end changed: a row of text cells with
+        # no comma, quote or line break in them is its cells joined by commas.
+        self._plain = set(kwargs) <= {"lineterminator"}
+        self._write = file.write
+        self._end = kwargs.get("lineterminator", "\r\n")
 
     def writerow(self, row: Iterable[object]) -> Any:
-        check = _CHECK_FIRST  # most cells are decided by their first character alone
         row = row if type(row) is list else list(row)
+        if self._plain and len(row) > 1:  # csv.writer quotes a row's only cell when empty
+            try:
+                line = ",".join(row)
+            except TypeError:  # a cell that is not text: None, a number, a list
+                line = None
+            # No comma inside a cell (each one a cell boundary) and nothing csv.writer quotes:
+            # the row is its cells joined by commas, and the cells to check are the first and
+            # those after a comma followed by a character of the class above (one search).
+            if (
+                line is not None
+                and line.count(",") == len(row) - 1
+                and '"' not in line
+                and "\n" not in line
+                and "\r" not in line
+            ):
+                if row[0][:1] in _CHECK_FIRST or _NEXT_CELL_TO_CHECK.search(line):
+                    row = row.copy()
+                    row[0] = safe_cell(row[0])
+                    for found in _NEXT_CELL_TO_CHECK.finditer(line):
+                        i = line.count(",", 0, found.start()) + 1
+                        row[i] = safe_cell(row[i])
+                    line = ",".join(row)  # safe_cell only puts a "'" in front
+                return self._write(line + self._end)
+        return self._checked_cells(row)
+
+    def _checked_cells(self, row: list) -> Any:
+        check = _CHECK_FIRST  # most cells are decided by their first character alone
         # The usual row, all text with no cell to check, is decided in C: its cells joined by
         # a character of no class above (which fails on a cell that is not text: None, a
         # number, a list), searched for a cell start of the class. A cell holding the separator

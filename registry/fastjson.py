@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from itertools import chain
+from operator import itemgetter
 from typing import Any
 
 import orjson
@@ -20,6 +21,7 @@ import orjson
 _SCALARS = frozenset({str, int, bool, type(None)})
 _SCALARS_OR_LIST = _SCALARS | {list}
 _is_list = list.__instancecheck__
+_DATA = itemgetter(3)  # a row's data in [instrument, instance, status, data]
 
 
 def all_plain(datas: list[Any]) -> bool:
@@ -39,18 +41,18 @@ def all_plain(datas: list[Any]) -> bool:
     return set(map(type, chain.from_iterable(filter(_is_list, values)))) <= _SCALARS
 
 
-def loads_all(texts: list[Any]) -> tuple[list[Any], bool]:
-    """[json.loads(text) for text in texts], through orjson when that gives the same values (an
-    item that is not JSON text, e.g. already decoded, is passed through); and whether they are
-    all plain (`all_plain`), which `dumps_canonical` may then be told."""
+def loads_all_rows(texts: list[str]) -> tuple[list[list[list]], bool]:
+    """[json.loads(text) for text in texts], each text a JSON array of rows [instrument,
+    instance, status, data] (one record's rows as the export reads them), through orjson when
+    that gives the same values; and whether every row's data is plain (`all_plain`)."""
     try:
-        datas = list(map(orjson.loads, texts))
+        decoded = list(map(orjson.loads, texts))
     except orjson.JSONDecodeError:
-        pass  # a number orjson refuses, or an item already decoded
+        pass  # a number orjson refuses
     else:
-        if all_plain(datas):
-            return datas, True
-    return [json.loads(t) if isinstance(t, str | bytes) else t for t in texts], False
+        if all_plain(list(map(_DATA, chain.from_iterable(decoded)))):
+            return decoded, True
+    return list(map(json.loads, texts)), False
 
 
 def dumps_canonical(content: Any, *, plain: bool) -> bytes:

@@ -10,6 +10,7 @@ from typing import TextIO
 
 from registry import csv_safety
 
+from .collector import collection_paused
 from .columns import header_row
 from .options import ExportOptions
 from .rows import RowBuilder
@@ -63,13 +64,40 @@ def iter_flat_csv(
     progress: Callable[[int], None] | None = None,
     verify_signatures: bool = True,
 ) -> Iterator[str]:
-    """The CSV text in chunks of about FLUSH_ROWS rows (for files and streamed responses)."""
-    buffer_text = io.StringIO()
-    writer = csv_writer(buffer_text)
-    columns = builder.columns
-    writer.writerow(header_row(columns, options))
-    buffer: list[list[str]] = []
-    for bundle in bundles:
+    """The CSV text in chunks of about FLUSH_ROWS rows (for files and streamed responses), each
+    built with automatic garbage collection paused (registry.exports.collector: never across
+    a yield)."""
+    out = io.StringIO()
+    writer = csv_writer(out)
+    writer.writerow(header_row(builder.columns, options))
+    records = iter(bundles)
+    while True:
+        with collection_paused():
+            written, finished = _write_block(
+                records, writer, builder, options, counts, verify_signatures
+            )
+        counts.rows += written
+        yield out.getvalue()
+        if finished:
+            return
+        out.seek(0)
+        out.truncate()
+        if progress is not None:
+            progress(counts.records)
+
+
+def _write_block(
+    records: Iterator[RecordBundle],
+    writer,
+    builder: RowBuilder,
+    options: ExportOptions,
+    counts: ExportCounts,
+    verify_signatures: bool,
+) -> tuple[int, bool]:
+    """Write records until FLUSH_ROWS rows are written; the rows written, and whether the
+    records ran out."""
+    written = 0
+    for bundle in records:
         if not builder.matches(bundle):
             continue
         if options.locked_only or (
@@ -81,16 +109,10 @@ def iter_flat_csv(
             if options.locked_only and status != "valid":
                 continue  # not in the locked dataset (registry.dataset); named in the manifest
         counts.records += 1
-        buffer.extend(builder.rows(bundle))
-        if len(buffer) >= FLUSH_ROWS:
-            writer.writerows(buffer)
-            counts.rows += len(buffer)
-            buffer.clear()
-            yield buffer_text.getvalue()
-            buffer_text.seek(0)
-            buffer_text.truncate()
-            if progress is not None:
-                progress(counts.records)
-    writer.writerows(buffer)
-    counts.rows += len(buffer)
-    yield buffer_text.getvalue()
+        # Written at once: a row is garbage as soon as it is text (none outlives its record).
+        rows = builder.rows(bundle)
+        writer.writerows(rows)
+        written += len(rows)
+        if written >= FLUSH_ROWS:
+            return written, False
+    return written, True

@@ -1,11 +1,11 @@
-"""Reading the dataset for an export: the records from a server-side cursor a chunk at a time,
-each chunk with its instrument rows, read a few chunks ahead in a thread while the caller
-writes, so memory stays flat however many records there are."""
+"""Reading the dataset for an export: the records from one server-side cursor a chunk at a time,
+each record with its instrument rows (one JSON array that PostgreSQL aggregates as the cursor
+reaches the record), read a few chunks ahead in a thread while the caller writes, so memory
+stays flat however many records there are."""
 
 from __future__ import annotations
 
 import uuid
-from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -33,7 +33,7 @@ class RecordBundle:
     center_code: str
     is_locked: bool
     signature: SignedBy | None  # the current signature
-    rows: list[tuple[str, int, int, dict]] = field(default_factory=list)  # form, inst, status, data
+    rows: list[list] = field(default_factory=list)  # [instrument, instance, status, data]
     plain: bool | None = None  # whether the rows' data are plain (registry.fastjson), if known
 
     def signature_status(self) -> str:
@@ -78,91 +78,89 @@ def iter_bundles(records: QuerySet, *, chunk_size: int = CHUNK) -> Iterator[Reco
     (`ReadAhead`, a few chunks ahead) while the caller builds its output, from one snapshot:
     the caller's transaction when there is one (its own writes included), otherwise a
     connection of the export's own in a read-only REPEATABLE READ transaction."""
-    record_sql = (
+    record_sql, params = (
         records.annotate(
             sig=FilteredRelation("signatures", condition=Q(signatures__voided_at__isnull=True))
         )
         .order_by(Collate("record_id", "C"))
-        .values_list(
-            "pk",
-            "record_id",
-            "center_id",
-            "center__code",
-            "is_locked",
-            "sig__id",
-            "sig__signer_id",
-            "sig__signer_name",
-            "sig__meaning",
-            "sig__signed_at",
-            "sig__content_sha256",
-        )
+        .values_list(*HEAD_COLUMNS)
         .query.sql_with_params()
     )
+    sql = RECORDS_WITH_ROWS_SQL.replace("{records}", record_sql)
     with _reading_connection() as conn:
-        reader = ReadAhead(_batches(conn, record_sql, chunk_size), name="export-reader")
+        reader = ReadAhead(_batches(conn, (sql, params), chunk_size), name="export-reader")
         try:
-            for heads, rows in reader:
-                yield from _bundles(heads, rows)
+            for chunk in reader:
+                yield from _bundles(chunk)
         finally:
             reader.close()  # before the connection's transaction ends
 
 
-# The rows of a batch of records, in the order their signatures cover (instrument, instance).
-ROWS_SQL = """
-SELECT record_id, instrument, instance, status, data
-FROM registry_instrumentdata
-WHERE record_id = ANY(%s) AND deleted_at IS NULL
-ORDER BY record_id, instrument, instance
+HEAD_COLUMNS = (
+    "pk",
+    "record_id",
+    "center_id",
+    "center__code",
+    "is_locked",
+    "sig__id",
+    "sig__signer_id",
+    "sig__signer_name",
+    "sig__meaning",
+    "sig__signed_at",
+    "sig__content_sha256",
+)
+# Each record (in record id byte order) with its rows as one JSON array of [instrument,
+# instance, status, data], in the order their signature covers (instrument, instance): one
+# streamed query, the rows read by index per record as the cursor reaches it.
+RECORDS_WITH_ROWS_SQL = """
+SELECT h.*, (
+    SELECT json_agg(
+        json_build_array(i.instrument, i.instance, i.status, i.data)
+        ORDER BY i.instrument, i.instance
+    )::text
+    FROM registry_instrumentdata i
+    WHERE i.record_id = h.pk AND i.deleted_at IS NULL
+)
+FROM ({records}) AS h(pk, record_id, center_id, center_code, is_locked, sig_id, signer_id,
+                      signer_name, meaning, signed_at, content_sha256)
+ORDER BY h.record_id COLLATE "C"
 """
 
 
-def _batches(
-    conn: psycopg.Connection, record_sql: tuple, chunk_size: int
-) -> Iterator[tuple[list[tuple], list[tuple]]]:
-    """The records a chunk at a time from a named (server-side) cursor, each chunk with its
-    rows (one indexed query per chunk: each comes at once, where one query for every row
-    would first sort them all), without Django's per-row converters (the export decodes JSON
-    itself)."""
+def _batches(conn: psycopg.Connection, sql: tuple, chunk_size: int) -> Iterator[list[tuple]]:
+    """The records a chunk at a time from a named (server-side) cursor, without Django's
+    per-row converters (the export decodes JSON itself)."""
     with conn.cursor(name=f"export_{uuid.uuid4().hex}") as records:
-        records.execute(*record_sql)
-        while heads := records.fetchmany(chunk_size):
-            with conn.cursor() as cursor:
-                cursor.execute(ROWS_SQL, [[head[0] for head in heads]])
-                rows = cursor.fetchall()
-            yield heads, rows
+        records.execute(*sql)
+        while chunk := records.fetchmany(chunk_size):
+            yield chunk
 
 
-def _bundles(heads: list[tuple], rows: list[tuple]) -> Iterator[RecordBundle]:
-    """Records (in the record id's byte order) with their rows (ordered by record pk). The
-    chunk's JSON is decoded at once; when it is not all plain, record by record (so that one
-    record with a float leaves the others to orjson)."""
-    pks = [row[0] for row in rows]
-    datas, plain = fastjson.loads_all([row[4] for row in rows])
-    items = [
-        (form, instance, status, data)
-        for (_pk, form, instance, status, _text), data in zip(rows, datas, strict=True)
-    ]
-    for pk, record_id, center_id, code, locked, *sig in heads:
+def _bundles(chunk: list[tuple]) -> Iterator[RecordBundle]:
+    """Records with their rows (instrument, instance, status, data). The chunk's JSON is
+    decoded at once; when its data are not all plain, record by record (so that one record
+    with a float leaves the others to orjson)."""
+    texts = [head[-1] or "[]" for head in chunk]  # no rows: NULL
+    decoded, plain = fastjson.loads_all_rows(texts)
+    for (pk, record_id, center_id, code, locked, *sig, text), rows in zip(
+        chunk, decoded, strict=True
+    ):
         bundle = RecordBundle(
             pk, record_id, center_id, code, locked, SignedBy(*sig) if sig[0] else None
         )
-        start, end = bisect_left(pks, pk), bisect_right(pks, pk)
         if plain:
-            bundle.rows, bundle.plain = items[start:end], True
+            bundle.rows, bundle.plain = rows, True
         else:
-            texts = [row[4] for row in rows[start:end]]
-            own, bundle.plain = fastjson.loads_all(texts)
-            bundle.rows = [
-                (f, i, s, d) for (f, i, s, _), d in zip(items[start:end], own, strict=True)
-            ]
+            own, bundle.plain = fastjson.loads_all_rows([text or "[]"])
+            bundle.rows = own[0]
         yield bundle
 
 
 @contextmanager
 def _reading_connection() -> Iterator[psycopg.Connection]:
-    """The psycopg connection the export's cursors run on. Inside a transaction, the caller's
-    (both cursors see its snapshot, as every other query of the export). Otherwise one of their
-    own, so that both cursors share one snapshot without a transaction held open on the
+    """The psycopg connection the export's cursor runs on. Inside a transaction, the caller's
+    (the cursor sees its snapshot, as every other query of the export). Otherwise one of its
+    own, in a read-only REPEATABLE READ transaction, so that no transaction is held open on the
     caller's connection across yields (a streamed response), closed at the end."""
     connection.ensure_connection()
     if connection.in_atomic_block or not connection.get_autocommit():

@@ -336,18 +336,35 @@ CELLS = st.one_of(
     st.lists(st.text(max_size=2), max_size=2),
     st.text(),
     st.text(alphabet="\x01 \u3000=+-@'0123456789abc.,e", max_size=6),
+    st.text(alphabet=",\"\r\n =-@'1a\uff0b", max_size=4),  # what csv quotes, and triggers
 )
+TEXT_CELLS = st.text(alphabet=",\"\r\n =-+@\t'1a.e\u3000\uff1d\x01", max_size=5)
 
 
 @settings(max_examples=2000, deadline=None)
-@given(st.lists(CELLS, max_size=8))
-def test_the_writer_neutralises_each_cell_as_safe_cell_does(row):
+@given(
+    st.lists(CELLS, max_size=8),
+    st.sampled_from([{}, {"lineterminator": "\r\n"}, {"lineterminator": "\n"}]),
+)
+def test_the_writer_neutralises_each_cell_as_safe_cell_does(row, line_end):
     """The writer decides a whole row at once when it can: the same bytes as cell by cell."""
     written = io.StringIO()
-    csv_safety.writer(written, lineterminator="\r\n").writerow(row)
+    csv_safety.writer(written, **line_end).writerow(row)
     expected = io.StringIO()
-    csv.writer(expected, lineterminator="\r\n").writerow(
-        [None if v is None else safe_cell(v) for v in row]
+    csv.writer(expected, **line_end).writerow([None if v is None else safe_cell(v) for v in row])
+    assert written.getvalue() == expected.getvalue()
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(st.lists(TEXT_CELLS, min_size=1, max_size=12), max_size=4))
+def test_rows_of_text_are_written_as_csv_writer_writes_the_neutralised_cells(rows):
+    """Rows of text only (the export's rows), through the writer's joined-row path: commas,
+    quotes and line breaks inside cells, formula cells first, last and anywhere between."""
+    written = io.StringIO()
+    csv_safety.writer(written, lineterminator="\r\n").writerows(rows)
+    expected = io.StringIO()
+    csv.writer(expected, lineterminator="\r\n").writerows(
+        [[safe_cell(v) for v in row] for row in rows]
     )
     assert written.getvalue() == expected.getvalue()
 

@@ -190,10 +190,10 @@ def test_a_record_with_a_float_is_decoded_alone_in_its_chunk(dataset, chunk_size
         assert bundle.plain == (bundle.pk != row.record_id)
 
 
-def stored_rows(record_pk: int) -> list[tuple]:
+def stored_rows(record_pk: int) -> list[list]:
     """A record's live rows as an export bundle holds them, read through the ORM."""
     stored = Record.objects.get(pk=record_pk).instruments.filter(deleted_at__isnull=True)
     return [
-        (i.instrument, i.instance, i.status, i.data)
+        [i.instrument, i.instance, i.status, i.data]
         for i in stored.order_by("instrument", "instance")
     ]

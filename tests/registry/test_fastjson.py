@@ -45,6 +45,17 @@ def reference_payload(rows: list, **signer) -> bytes:
     return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
+def loads_data(texts: list[str]) -> tuple[list, bool]:
+    """Each text a row's data, decoded as the export decodes it (one record per text, its
+    rows as PostgreSQL aggregates them), and whether they are all plain."""
+    records = [f'[["form", 1, 2, {text}]]' for text in texts]
+    decoded, plain = fastjson.loads_all_rows(records)
+    assert [[form, instance, status] for ((form, instance, status, _),) in decoded] == [
+        ["form", 1, 2]
+    ] * len(texts)
+    return [data for ((*_, data),) in decoded], plain
+
+
 def same(a: object, b: object) -> bool:
     """Equal, with the same types all the way down (1 and 1.0 and True are not the same)."""
     return repr(a) == repr(b)
@@ -68,7 +79,7 @@ def test_every_code_point_and_key_order_is_written_as_json_writes_it():
     rows = [("enrolment", 1, 2, data), ("stage", 1, 0, {"metastatic_sites": []})]
     assert signed_payload(rows=rows, **SIGNER) == reference_payload(rows, **SIGNER)
     text = json.dumps(data, ensure_ascii=False)
-    assert same(fastjson.loads_all([text])[0][0], json.loads(text))
+    assert same(loads_data([text])[0][0], json.loads(text))
 
 
 @settings(max_examples=400, deadline=None)
@@ -78,7 +89,7 @@ def test_signed_payload_is_the_bytes_json_writes(datas):
     reference = reference_payload(rows, **SIGNER)
     assert signed_payload(rows=rows, **SIGNER) == reference
     # As the export calls it: told whether the data are plain, as decoding them found.
-    plain = fastjson.loads_all([json.dumps(d) for d in datas])[1]
+    plain = loads_data([json.dumps(d) for d in datas])[1]
     assert signed_payload(rows=rows, plain=plain, **SIGNER) == reference
 
 
@@ -86,7 +97,7 @@ def test_signed_payload_is_the_bytes_json_writes(datas):
 @given(DATA)
 def test_loads_gives_what_json_loads_gives(data):
     for text in (json.dumps(data, ensure_ascii=False), json.dumps(data, indent=1)):
-        assert same(fastjson.loads_all([text])[0][0], json.loads(text))
+        assert same(loads_data([text])[0][0], json.loads(text))
 
 
 def test_numbers_orjson_reads_or_writes_differently_take_the_json_path():
@@ -98,12 +109,21 @@ def test_numbers_orjson_reads_or_writes_differently_take_the_json_path():
         '{"a": {"b": 1e16}}',
     ):
         data = json.loads(text)
-        assert same(fastjson.loads_all([text])[0][0], data)
+        assert same(loads_data([text])[0][0], data)
         rows = [("f", 1, 0, data)]
         assert signed_payload(rows=rows, **SIGNER) == reference_payload(rows, **SIGNER)
 
 
 def test_one_row_with_such_a_number_sends_the_whole_record_to_json():
     texts = ['{"a": "1"}', '{"b": 1.5e-05}', '{"c": ["x", 18446744073709551616]}', '{"d": 2}']
-    assert same(fastjson.loads_all(texts), ([json.loads(t) for t in texts], False))
-    assert fastjson.loads_all([texts[0], texts[3]]) == ([{"a": "1"}, {"d": 2}], True)
+    assert same(loads_data(texts), ([json.loads(t) for t in texts], False))
+    assert loads_data([texts[0], texts[3]]) == ([{"a": "1"}, {"d": 2}], True)
+
+
+def test_a_record_without_rows_and_rows_as_postgresql_aggregates_them():
+    """json_agg's layout (spaces, line breaks between rows), several rows a record."""
+    texts = ["[]", '[["enrolment", 1, 2, {"a": "x"}], \n ["relapse", 2, 0, {"b": ["1"]}]]']
+    assert fastjson.loads_all_rows(texts) == (
+        [[], [["enrolment", 1, 2, {"a": "x"}], ["relapse", 2, 0, {"b": ["1"]}]]],
+        True,
+    )
