@@ -8,6 +8,7 @@ their URLs here so that they always reach the server the settings name.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -49,14 +50,22 @@ def allow_login(owner_url: str, role: str) -> None:
     """Let the application role log in. The migrations create it NOLOGIN where the migrating user
     may create roles (production gives it a password and LOGIN in docker/postgres-init.sh); test
     stacks and benchmarks log in as it without a password on a trust-auth server."""
-    with psycopg.connect(owner_url, autocommit=True) as conn:
-        # Roles are cluster-wide: parallel test processes (pytest-xdist) alter the same one, and
-        # PostgreSQL answers a simultaneous ALTER ROLE with "tuple concurrently updated". A
-        # transaction-level advisory lock puts them in turn; one that finds LOGIN set stops.
-        with conn.transaction():
-            conn.execute("SELECT pg_advisory_xact_lock(hashtext('registry: allow_login'))")
-            (can_login,) = conn.execute(
-                "SELECT rolcanlogin FROM pg_roles WHERE rolname = %s", [role]
-            ).fetchone()
-            if not can_login:
-                conn.execute(f'ALTER ROLE "{role}" LOGIN')  # role from settings, not input
+    # Roles are cluster-wide: parallel test processes (pytest-xdist) alter the same one, and
+    # PostgreSQL answers a simultaneous ALTER ROLE with "tuple concurrently updated" (XX000). A
+    # transaction-level advisory lock puts processes on the same database in turn (advisory
+    # locks are per database); one on another database that meets the error tries again, and
+    # one that finds LOGIN set stops.
+    for attempt in range(1, 6):
+        try:
+            with psycopg.connect(owner_url, autocommit=True) as conn, conn.transaction():
+                conn.execute("SELECT pg_advisory_xact_lock(hashtext('registry: allow_login'))")
+                (can_login,) = conn.execute(
+                    "SELECT rolcanlogin FROM pg_roles WHERE rolname = %s", [role]
+                ).fetchone()
+                if not can_login:
+                    conn.execute(f'ALTER ROLE "{role}" LOGIN')  # role from settings, not input
+            return
+        except psycopg.errors.InternalError_ as exc:
+            if exc.sqlstate != "XX000" or attempt == 5:
+                raise
+            time.sleep(0.05 * attempt)

@@ -300,6 +300,12 @@ CREATE TRIGGER registry_membership_audit AFTER INSERT OR UPDATE OR DELETE ON cen
 """
 
 
+CREATE_ROLE_SQL = (
+    'DO $$ BEGIN CREATE ROLE "{role}" NOLOGIN; '
+    "EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$"
+)
+
+
 def grant_app_role(apps, schema_editor):
     """Create the application role if we may, and give it data rights but not ownership."""
     role = settings.DATABASE_APP_ROLE
@@ -313,7 +319,10 @@ def grant_app_role(apps, schema_editor):
             )
             if not cursor.fetchone()[0]:
                 return  # the DBA creates it (README, "Two database roles")
-            cursor.execute(f'CREATE ROLE "{role}" NOLOGIN')
+            # Roles are cluster-wide: parallel test processes (pytest-xdist) migrate their own
+            # databases at once on a fresh cluster, and the slower CREATE ROLE then fails on
+            # the catalog's unique index; the role the other one made is the same role.
+            cursor.execute(CREATE_ROLE_SQL.format(role=role))
         cursor.execute(
             f'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO "{role}";'
             f'GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO "{role}";'
