@@ -8,9 +8,8 @@ import json
 
 from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
-from django.db import connection
 
-from config.prepared_statements import prepared_cursor
+from config.prepared_statements import model_from_row, prepared_cursor, select_list
 
 from .models import Center, Membership, User
 
@@ -47,7 +46,7 @@ class RegistryBackend(ModelBackend):
             found = cursor.fetchone()
         if found is None:
             return None
-        user = User.from_db(connection.alias, _user_fields(), found[:-1])
+        user = model_from_row(User, found[:-1])
         if not self.user_can_authenticate(user):
             return None
         user.preloaded_memberships = [_membership(user, row) for row in json.loads(found[-1])]
@@ -55,16 +54,9 @@ class RegistryBackend(ModelBackend):
 
 
 @functools.cache
-def _user_fields() -> list[str]:
-    return [f.attname for f in User._meta.concrete_fields]
-
-
-@functools.cache
 def _user_sql() -> str:
     """Built once from the model's columns (a prepared statement's columns must not change)."""
-    quote = connection.ops.quote_name
-    columns = ", ".join(f"u.{quote(f.column)}" for f in User._meta.concrete_fields)
-    return _USER_WITH_MEMBERSHIPS.format(user_columns=columns)
+    return _USER_WITH_MEMBERSHIPS.format(user_columns=select_list(User, "u"))
 
 
 def _membership(user: User, row: dict) -> Membership:

@@ -15,16 +15,17 @@ pooler in front of PostgreSQL must keep prepared statements per client connectio
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from types import SimpleNamespace
 from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, connections, models
 from django.db.backends.postgresql.base import ServerBindingCursor
 from psycopg import ClientCursor
 
-__all__ = ["prepared_cursor"]
+__all__ = ["model_from_row", "prepared_cursor", "select_list"]
 
 
 class _PreparingCursor:
@@ -59,3 +60,37 @@ def prepared_cursor(using: str = DEFAULT_DB_ALIAS) -> Iterator[Any]:
         cursor.cursor = _PreparingCursor(ServerBindingCursor(connection.connection))
         client_side.close()
         yield cursor
+
+
+def select_list(model: type[models.Model], alias: str) -> str:
+    """``alias."column", ...`` for the model's concrete fields, in model_from_row's order."""
+    quote = connections[DEFAULT_DB_ALIAS].ops.quote_name
+    return ", ".join(f"{alias}.{quote(f.column)}" for f in model._meta.concrete_fields)
+
+
+def model_from_row(
+    model: type[models.Model], values: Sequence[Any], using: str = DEFAULT_DB_ALIAS
+) -> models.Model:
+    """An instance of ``model`` from the values select_list names, each passed through its
+    field's converters (a JSONField decodes its text) as the ORM does for a queryset."""
+    connection = connections[using]
+    values = list(values)
+    for at, converters in _converters(model, using):
+        for convert in converters:
+            values[at] = convert(values[at], None, connection)
+    return model.from_db(using, _attnames(model), values)
+
+
+@functools.cache
+def _attnames(model: type[models.Model]) -> list[str]:
+    return [f.attname for f in model._meta.concrete_fields]
+
+
+@functools.cache
+def _converters(model: type[models.Model], using: str) -> list[tuple[int, list]]:
+    connection = connections[using]
+    found = []
+    for at, field in enumerate(model._meta.concrete_fields):
+        if converters := field.get_db_converters(connection):
+            found.append((at, converters))
+    return found

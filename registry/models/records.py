@@ -3,12 +3,12 @@ from __future__ import annotations
 import functools
 
 from django.conf import settings
-from django.db import connection, connections, models
+from django.db import connection, models
 from django.utils.translation import gettext_lazy as _
 
 from centers.access import access_for
 from centers.models import Center
-from config.prepared_statements import prepared_cursor
+from config.prepared_statements import model_from_row, prepared_cursor, select_list
 
 
 class FormStatus(models.IntegerChoices):
@@ -49,24 +49,17 @@ class RecordQuerySet(models.QuerySet):
             found = cursor.fetchall()
         if not found:
             return None
-        record_fields, center_fields, row_fields = _read_fields()
         first = found[0]
-        split, key_at = len(record_fields), len(record_fields) + len(center_fields)
-        record = Record.from_db(self.db, record_fields, first[:split])
-        center = Center.from_db(self.db, center_fields, first[split:key_at])
-        record._state.fields_cache["center"] = center
+        split = len(Record._meta.concrete_fields)
+        key_at = split + len(Center._meta.concrete_fields)
+        record = model_from_row(Record, first[:split], self.db)
+        record._state.fields_cache["center"] = model_from_row(Center, first[split:key_at], self.db)
         record.current_dictionary_key = first[key_at]
-        if not with_rows:
-            return record, []
-        data_at = row_fields.index("data")
-        data_from_db = InstrumentData._meta.get_field("data").from_db_value
         rows = []
-        for found_row in found:
-            values = list(found_row[key_at + 1 :])
-            if values[0] is None:  # the LEFT JOIN's empty side: a record without rows
+        for found_row in found if with_rows else ():
+            if found_row[key_at + 1] is None:  # the LEFT JOIN's empty side: no rows
                 continue
-            values[data_at] = data_from_db(values[data_at], None, connections[self.db])
-            row = InstrumentData.from_db(self.db, row_fields, values)
+            row = model_from_row(InstrumentData, found_row[key_at + 1 :], self.db)
             row._state.fields_cache["record"] = record
             rows.append(row)
         return record, rows
@@ -119,14 +112,6 @@ class Record(models.Model):
         return reverse("registry:record", args=[self.record_id])
 
 
-def _read_fields() -> tuple[list[str], list[str], list[str]]:
-    return (
-        [f.attname for f in Record._meta.concrete_fields],
-        [f.attname for f in Center._meta.concrete_fields],
-        [f.attname for f in InstrumentData._meta.concrete_fields],
-    )
-
-
 @functools.cache
 def _by_id_sql(with_rows: bool) -> str:
     """Built once from the models' own columns; the values are always parameters. With rows:
@@ -135,13 +120,11 @@ def _by_id_sql(with_rows: bool) -> str:
     from .dictionary import CURRENT_KEY_SQL
 
     quote = connection.ops.quote_name
-    record_fields, center_fields, row_fields = _read_fields()
-    columns = [f"r.{quote(c)}" for c in record_fields] + [f"c.{quote(c)}" for c in center_fields]
-    columns.append(f"({CURRENT_KEY_SQL})")
+    columns = [select_list(Record, "r"), select_list(Center, "c"), f"({CURRENT_KEY_SQL})"]
     joins = f" JOIN {quote(Center._meta.db_table)} c ON c.id = r.center_id"
     order = ""
     if with_rows:
-        columns += [f"d.{quote(c)}" for c in row_fields]
+        columns.append(select_list(InstrumentData, "d"))
         joins += (
             f" LEFT JOIN {quote(InstrumentData._meta.db_table)} d"
             " ON d.record_id = r.id AND d.deleted_at IS NULL"
