@@ -147,6 +147,8 @@ def run(args) -> None:
     )
     if profiler:
         stats = pstats.Stats(profiler, stream=sys.stdout)
+        if os.environ.get("PROFILE_OUT"):  # for pstats' callers/callees or snakeviz
+            stats.dump_stats(os.environ["PROFILE_OUT"])
         # e.g. SORT=tottime, FILTER='registry|centers' (a regular expression on the path)
         stats.sort_stats(os.environ.get("SORT", "cumulative"))
         stats.print_stats(os.environ.get("FILTER", ""), int(os.environ.get("LINES", "40")))
