@@ -4,11 +4,11 @@ connection, and otherwise behave as Django's own cursor (errors, query log, tran
 from __future__ import annotations
 
 import pytest
-from django.db import DataError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, DataError, connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 
 from centers.backends import RegistryBackend
-from config.prepared_statements import prepared_cursor
+from config.prepared_statements import _wrapped_cursor, prepared_cursor
 from registry.models import Record
 from registry.services.records import create_record
 from tests import factories
@@ -65,3 +65,24 @@ def test_errors_are_djangos_and_a_rolled_back_transaction_leaves_the_statement_u
     with prepared_cursor() as cursor:
         cursor.execute(ONE_PLUS, [1])
         assert cursor.fetchone() == (2,)
+
+
+def test_one_cursor_per_connection_is_reused_and_a_new_connection_gets_its_own():
+    with prepared_cursor() as first:
+        kept = first.cursor._cursor
+    with prepared_cursor() as second:
+        assert second.cursor._cursor is kept
+        second.execute(ONE_PLUS, [1])
+        assert second.fetchone() == (2,)
+    other = connections.create_connection(DEFAULT_DB_ALIAS)  # outside the test's transaction
+    try:
+        with _wrapped_cursor(other) as cursor:
+            before = cursor.cursor._cursor
+            assert before is not kept
+        other.close()
+        with _wrapped_cursor(other) as cursor:
+            assert cursor.cursor._cursor is not before
+            cursor.execute(ONE_PLUS, [2])
+            assert cursor.fetchone() == (3,)
+    finally:
+        other.close()
