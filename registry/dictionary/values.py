@@ -151,10 +151,12 @@ def _range_warning(
     vtype = VALIDATION_TYPES[field.validation]
     if not vtype.has_range or not (field.validation_min or field.validation_max):
         return None
-    if now is None:
-        now = datetime.now(UTC).astimezone().replace(tzinfo=None)
-    if today is None:
-        today = now.date()
+    # The clock is read only for a relative bound (reading it was most of a range check).
+    if {field.validation_min, field.validation_max} & {"today", "now"}:
+        if now is None:
+            now = datetime.now(UTC).astimezone().replace(tzinfo=None)
+        if today is None:
+            today = now.date()
     key = sort_key(field.validation, value)
     problem = None
     for bound, is_min in ((field.validation_min, True), (field.validation_max, False)):
