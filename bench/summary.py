@@ -47,6 +47,21 @@ def rows() -> list[list[str]]:
                     fs["form_save_cpu_ratio"] >= 0.33,
                 )
             )
+    chain = _load("audit_chain")
+    if chain:
+        for n, ratio in chain["chain_over_no_lock"].items():
+            best = max(r["saves_per_s"] for r in chain["results"]["chain"][n])
+            free = max(r["saves_per_s"] for r in chain["results"]["no_lock"][n])
+            out.append(
+                _row(
+                    f"saves straight to PostgreSQL, audit chain held to commit, {n} connections",
+                    f"the same without the chain's lock: {free} saves/s",
+                    f"{best} saves/s",
+                    f"{ratio}x",
+                    "(the chain's price; no goal)",
+                    None,
+                )
+            )
     imp = _load("import")
     if imp and "scaling" in imp:
         small, large = imp["scaling"]["sizes"]
