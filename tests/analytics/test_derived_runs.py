@@ -1,0 +1,50 @@
+"""The derived records are kept in runs with the per-process cache: a recompute after a lock
+sorts only the run the record joins and hands the others on as the same tuples, which the
+headline's columns reuse without walking every record into runs again."""
+
+from __future__ import annotations
+
+from analytics import columns, services
+from analytics.derived import DerivedCache
+from registry.services.locking import unlock_record
+
+
+def test_a_lock_or_an_unlock_sorts_and_builds_only_its_run(make_records, people, monkeypatch):
+    monkeypatch.setattr(services, "CACHE", DerivedCache())
+    make_records(2)  # MIL-0001.. (the on-commit recompute does not run here)
+    make_records(2, centre="BOL")
+    first = services.load_dataset()
+    assert [[r.record_id for r in run] for run in first.record_runs] == [
+        ["BOL-0001", "BOL-0002"],
+        ["MIL-0001", "MIL-0002"],
+    ]
+    assert columns.SORT_WORK["runs_sorted"] == 2
+    services.compute_headline(first)
+    assert columns.WORK["runs_built"] == 2
+
+    (third,) = make_records(1)
+    locked = services.load_dataset()
+    assert locked.loaded_now == 1 and columns.SORT_WORK["runs_sorted"] == 1
+    assert locked.record_runs[0] is first.record_runs[0]  # BOL's run: the same tuple
+    assert [r.record_id for r in locked.records] == [
+        "BOL-0001",
+        "BOL-0002",
+        "MIL-0001",
+        "MIL-0002",
+        "MIL-0003",
+    ]
+    results, _ = services.compute_headline(locked)
+    assert columns.WORK["runs_built"] == 1 and results["n_patients"] == 5
+
+    unlock_record(user=people["dm"], record=third, reason="correct a date")
+    unlocked = services.load_dataset()
+    assert unlocked.loaded_now == 0 and columns.SORT_WORK["runs_sorted"] == 1
+    assert unlocked.record_runs[0] is first.record_runs[0]
+    assert [r.record_id for r in unlocked.records] == [
+        "BOL-0001",
+        "BOL-0002",
+        "MIL-0001",
+        "MIL-0002",
+    ]
+    assert services.load_dataset().record_runs == unlocked.record_runs
+    assert columns.SORT_WORK["runs_sorted"] == 0
