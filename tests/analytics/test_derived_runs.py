@@ -22,6 +22,15 @@ def test_a_lock_or_an_unlock_sorts_and_builds_only_its_run(make_records, people,
     services.compute_headline(first)
     assert columns.WORK["runs_built"] == 2
 
+    walks = []
+
+    def walked(records):
+        walks.append(1)
+        return real_runs(records)
+
+    real_runs = columns.runs
+    monkeypatch.setattr(columns, "runs", walked)
+    monkeypatch.setattr(services, "runs", walked)
     (third,) = make_records(1)
     locked = services.load_dataset()
     assert locked.loaded_now == 1 and columns.SORT_WORK["runs_sorted"] == 1
@@ -35,6 +44,9 @@ def test_a_lock_or_an_unlock_sorts_and_builds_only_its_run(make_records, people,
     ]
     results, _ = services.compute_headline(locked)
     assert columns.WORK["runs_built"] == 1 and results["n_patients"] == 5
+    snapshot = services.compute_snapshot()  # the worker's task: stored, records stored after it
+    assert snapshot.n_locked_records == 5 and columns.WORK["runs_built"] == 0
+    assert not walks  # the records were not walked into runs again
 
     unlock_record(user=people["dm"], record=third, reason="correct a date")
     unlocked = services.load_dataset()
