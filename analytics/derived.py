@@ -138,17 +138,17 @@ class DerivedCache:
         wanted = [m for m in current if m not in self.records]
         keep = set(needed_fields(config)) | paper_fields(config)
         repeating = set(repeating)
-        added = []
+        added = {}  # kept only once every record is read: a failed read leaves nothing half in
         for record in dataset.records(wanted):
             patient, digest = _patient(record, keep, repeating)
             member = (record.pk, record.signature.pk)
-            self.records[member] = derive_record(patient, digest, config, labels, missing)
-            added.append((member, self.records[member]))
+            added[member] = derive_record(patient, digest, config, labels, missing)
+        self.records.update(added)
         removed = []
         present = len(current) - sum(1 for m in wanted if m not in self.records)
         if len(self.records) > present:  # some were unlocked (or relocked: a new signature)
             removed = [(m, self.records.pop(m)) for m in self.records.keys() - set(current)]
-        return self.runs.update(added, removed), len(wanted)
+        return self.runs.update(list(added.items()), removed), len(wanted)
 
 
 CACHE = DerivedCache()

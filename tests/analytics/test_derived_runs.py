@@ -60,3 +60,34 @@ def test_a_lock_or_an_unlock_sorts_and_builds_only_its_run(make_records, people,
     ]
     assert services.load_dataset().record_runs == unlocked.record_runs
     assert columns.SORT_WORK["runs_sorted"] == 0
+
+
+def test_a_load_that_fails_halfway_leaves_no_record_out_of_the_runs(make_records, monkeypatch):
+    from analytics import derived
+
+    monkeypatch.setattr(services, "CACHE", DerivedCache())
+    make_records(3)
+    real = derived.derive_record
+    calls = []
+
+    def failing(*args):
+        calls.append(1)
+        if len(calls) == 2:
+            raise ConnectionError("the connection dropped while reading")
+        return real(*args)
+
+    monkeypatch.setattr(derived, "derive_record", failing)
+    try:
+        services.load_dataset()
+    except ConnectionError:
+        pass
+    else:
+        raise AssertionError("the load did not fail")
+    monkeypatch.setattr(derived, "derive_record", real)
+    loaded = services.load_dataset()  # the task's retry, in the same process
+    assert [r.record_id for r in loaded.records] == ["MIL-0001", "MIL-0002", "MIL-0003"]
+    assert [r.record_id for run in loaded.record_runs for r in run] == [
+        "MIL-0001",
+        "MIL-0002",
+        "MIL-0003",
+    ]
