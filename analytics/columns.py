@@ -7,7 +7,7 @@ and after them are one slice each) rather than thousands of runs concatenated ag
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import chain, groupby
 from operator import attrgetter
@@ -25,17 +25,59 @@ class HasId(Protocol):
 def runs(records: Iterable[HasId]) -> Iterator[list]:
     """Consecutive records whose ids share all but the last two characters (about a hundred
     of one centre); in the records' order."""
-    for _, run in groupby(records, key=_run_key):
+    for _, run in groupby(records, key=run_key):
         yield list(run)
 
 
-def _run_key(record: HasId) -> str:
+def run_key(record: HasId) -> str:
+    """The run a record belongs to (where the ids ascend, its records are consecutive)."""
     return record.record_id[:-2]
+
+
+class RecordRuns:
+    """Records kept in runs across recomputes: an update sorts only the runs that records
+    joined or left, and hands the others on as the same tuples (headline_columns recognises
+    them by identity), so a lock does not sort and walk every record again."""
+
+    def __init__(self) -> None:
+        self._members: dict[str, dict[Hashable, Any]] = {}  # run key -> {member: record}
+        self._runs: dict[str, tuple] = {}  # run key -> its records, sorted by id
+
+    def update(
+        self, added: Iterable[tuple[Hashable, HasId]], removed: Iterable[tuple[Hashable, HasId]]
+    ) -> list[tuple]:
+        """runs() of every record now kept, after adding and removing (member, record) pairs
+        (a member names one record, e.g. its record and signature)."""
+        changed = set()
+        for member, record in removed:
+            del self._members[run_key(record)][member]
+            changed.add(run_key(record))
+        for member, record in added:
+            self._members.setdefault(run_key(record), {})[member] = record
+            changed.add(run_key(record))
+        for key in changed:
+            if self._members.get(key):
+                self._runs[key] = tuple(sorted(self._members[key].values(), key=_record_id))
+            else:
+                self._members.pop(key, None)
+                self._runs.pop(key, None)
+        SORT_WORK["runs_sorted"] = len(changed)
+        ordered = sorted(self._runs.values(), key=lambda run: run[0].record_id)
+        for before, after in zip(ordered, ordered[1:], strict=False):
+            if before[-1].record_id >= after[0].record_id:
+                # ids of unequal lengths under one run key interleave: sort them all
+                every = sorted(chain.from_iterable(ordered), key=_record_id)
+                return [tuple(run) for run in runs(every)]
+        return ordered
+
+
+_record_id = attrgetter("record_id")
 
 
 @dataclass(frozen=True)
 class _Run:
     records: tuple  # kept alive, so the ids in its key cannot be reused by other objects
+    # (and when the run was a tuple, it is that tuple: its key is its id)
     observations: dict[str, list[Observation]]
     excluded: dict[str, list[Exclusion]]
     columns: dict[str, dict[str, np.ndarray]]  # endpoint -> time, event, subgroups
@@ -51,6 +93,8 @@ _RUNS: dict[tuple, _Run] = {}
 #: nothing was kept) and runs whose centre and count tallies were added or taken out. Read by
 #: tests, so that reuse is checked and not only its results.
 WORK = {"runs_built": 0, "runs_joined": 0, "runs_tallied": 0}
+#: How many runs the last RecordRuns.update sorted (records joined or left them).
+SORT_WORK = {"runs_sorted": 0}
 
 
 @dataclass
@@ -61,6 +105,8 @@ class _Joined:
     parts: list[_Run]
     lengths: dict[str, np.ndarray]  # endpoint -> observations per run; "" -> records per run
     columns: dict[str, dict[str, np.ndarray]]
+    excluded_lengths: dict[str, np.ndarray]  # endpoint -> exclusions per run
+    excluded: dict[str, list[Exclusion]]
     groups: np.ndarray
     centres: Counter  # over every run (zero counts left in)
     counts: Counter
@@ -80,7 +126,7 @@ class HeadlineColumns:
 _JOINED: list[_Joined] = []  # the last one
 
 
-def _run(records: list, endpoints: Sequence[str], subgroups: Sequence[str]) -> _Run:
+def _run(records: tuple, endpoints: Sequence[str], subgroups: Sequence[str]) -> _Run:
     observations: dict[str, list[Observation]] = {key: [] for key in endpoints}
     excluded: dict[str, list[Exclusion]] = {key: [] for key in endpoints}
     positions: dict[str, list[int]] = {key: [] for key in endpoints}
@@ -104,7 +150,7 @@ def _run(records: list, endpoints: Sequence[str], subgroups: Sequence[str]) -> _
         }
     centres = Counter(map(attrgetter("centre"), records))
     counts = Counter(chain.from_iterable(map(attrgetter("counts"), records)))
-    return _Run(tuple(records), observations, excluded, columns, groups, centres, counts)
+    return _Run(records, observations, excluded, columns, groups, centres, counts)
 
 
 def endpoint_columns(
@@ -132,10 +178,11 @@ def headline_columns(
     used: dict[tuple, _Run] = {}
     built = 0
     for run in runs(records) if record_runs is None else record_runs:
-        key = (shape, *map(id, run))
+        # a tuple (RecordRuns) is the same object while its records are: known by itself
+        key = (shape, id(run)) if isinstance(run, tuple) else (shape, *map(id, run))
         found = _RUNS.get(key)
-        if found is None:
-            found = _run(run, list(endpoints), subgroups)
+        if found is None or (isinstance(run, tuple) and found.records is not run):
+            found = _run(tuple(run), list(endpoints), subgroups)
             built += 1
         used[key] = found
     WORK["runs_built"] = built
@@ -144,7 +191,7 @@ def headline_columns(
     joined = _join(list(used.values()), shape, list(endpoints), subgroups)
     for key, data in endpoints.items():
         data.n_observed = int(joined.lengths[key].sum())
-        data.excluded = list(chain.from_iterable(p.excluded[key] for p in joined.parts))
+        data.excluded = list(joined.excluded[key])
         data.columns = dict(joined.columns[key])
     return HeadlineColumns(
         endpoints,
@@ -210,12 +257,25 @@ def _join(parts: list[_Run], shape: tuple, endpoints: list[str], subgroups: list
             )
             for name in ("time", "event", *subgroups)
         }
+    excluded_lengths, excluded = {}, {}
+    for key in endpoints:
+        kept = last and last.excluded_lengths[key]
+        excluded_lengths[key] = counted(kept, [len(p.excluded[key]) for p in middle])
+        new = list(chain.from_iterable(p.excluded[key] for p in middle))
+        if last is None or kept is None:
+            excluded[key] = new
+        else:
+            start = kept[:before].sum()
+            end = len(last.excluded[key]) - kept[len(kept) - after :].sum()
+            excluded[key] = last.excluded[key][:start] + new + last.excluded[key][end:]
     groups = spliced(
         last and last.groups,
         last and last.lengths[""],
         [p.groups for p in middle],
         np.empty((0, len(subgroups)), dtype=object),
     )
-    joined = _Joined(shape, parts, lengths, columns, groups, centres, counts)
+    joined = _Joined(
+        shape, parts, lengths, columns, excluded_lengths, excluded, groups, centres, counts
+    )
     _JOINED[:] = [joined]
     return joined

@@ -17,6 +17,7 @@ from registry.csv_safety import writer as safe_writer
 from registry.dataset import LockedDataset, LockedRecord
 
 from .cohort import Labels, count_membership, subgroup_values, table_one_values
+from .columns import RecordRuns
 from .endpoints import Excluded, Exclusion, Observation, Patient, derive, needed_fields
 from .paper_data import (
     CompetingObservation,
@@ -110,11 +111,14 @@ def _patient(record: LockedRecord, keep: set[str], repeating: set[str]) -> tuple
 
 
 class DerivedCache:
-    """{(record pk, signature pk): DerivedRecord} for one database and configuration."""
+    """{(record pk, signature pk): DerivedRecord} for one database and configuration, kept in
+    runs (columns.RecordRuns) too: a recompute after a lock sorts the one run the record joins
+    and hands the others on as the same tuples, instead of sorting and walking every record."""
 
     def __init__(self) -> None:
         self.key: tuple = ()
         self.records: dict[tuple[int, int], DerivedRecord] = {}
+        self.runs = RecordRuns()
 
     def load(
         self,
@@ -124,26 +128,27 @@ class DerivedCache:
         labels: Labels,
         missing: set[str],
         repeating: Iterable[str],
-    ) -> tuple[list[DerivedRecord], int]:
-        """The dataset's records, derived; and how many had to be loaded now."""
+    ) -> tuple[list[tuple[DerivedRecord, ...]], int]:
+        """The dataset's records, derived, as columns.runs gives them (in record id order);
+        and how many had to be loaded now."""
         key = (connection.settings_dict["NAME"], config_key)
         if key != self.key:
-            self.key, self.records = key, {}
+            self.key, self.records, self.runs = key, {}, RecordRuns()
         current = dataset.members()
         wanted = [m for m in current if m not in self.records]
         keep = set(needed_fields(config)) | paper_fields(config)
         repeating = set(repeating)
+        added = {}  # kept only once every record is read: a failed read leaves nothing half in
         for record in dataset.records(wanted):
             patient, digest = _patient(record, keep, repeating)
-            self.records[(record.pk, record.signature.pk)] = derive_record(
-                patient, digest, config, labels, missing
-            )
-        live = set(current)
-        self.records = {k: v for k, v in self.records.items() if k in live}
-        ordered = sorted(
-            (self.records[k] for k in current if k in self.records), key=lambda r: r.record_id
-        )
-        return ordered, len(wanted)
+            member = (record.pk, record.signature.pk)
+            added[member] = derive_record(patient, digest, config, labels, missing)
+        self.records.update(added)
+        removed = []
+        present = len(current) - sum(1 for m in wanted if m not in self.records)
+        if len(self.records) > present:  # some were unlocked (or relocked: a new signature)
+            removed = [(m, self.records.pop(m)) for m in self.records.keys() - set(current)]
+        return self.runs.update(list(added.items()), removed), len(wanted)
 
 
 CACHE = DerivedCache()

@@ -10,9 +10,10 @@ from operator import attrgetter
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from .endpoints import EndpointData
-from .survival import cox_univariable, kaplan_meier, logrank
+from .survival import EventGrid, cox_univariable, event_grid, kaplan_meier, logrank
 
 DEFAULT_CI = "log-log"
 #: Endpoints whose subgroups get curves, log-rank tests and Cox models.
@@ -129,9 +130,10 @@ def build_results(
         curves[key] = {"all": {"All": km}} if km else {}
         if key not in SUBGROUP_ENDPOINTS or time.size == 0:
             continue
+        grid = event_grid(time, event)  # the times searched once for every grouping
         for sg_key, membership in groups.items():
             group = _groups_of(data, sg_key, membership)
-            summaries["logrank"][f"{key}_by_{sg_key}"] = _logrank(time, event, group)
+            summaries["logrank"][f"{key}_by_{sg_key}"] = _logrank(time, event, group, grid)
             if (key, sg_key) in curve_subgroups:
                 _subgroup(summaries, curves, key, sg_key, config, time, event, group, ci_method)
     return summaries, curves
@@ -192,9 +194,11 @@ def _subgroup(
     times = [float(t) for t in config.get("survival_times", [12, 36, 60])]
     labels = {sg["key"]: sg["label"] for sg in config.get("subgroups", [])}
     per_group, sg_curves = {}, {}
-    labels_of = np.array(group, dtype=object)
-    for level in sorted({g for g in group if g is not None}):
-        mask = labels_of == level
+    # one hash pass, not one comparison of every row per level (None is no level)
+    codes, uniques = pd.factorize(np.asarray(group, dtype=object))
+    levels = {level: code for code, level in enumerate(uniques.tolist())}
+    for level in sorted(levels):
+        mask = codes == levels[level]
         sub = fit_km(time[mask], event[mask], ci_method=ci_method, survival_times=times)
         per_group[level] = km_summary(sub)
         sg_curves[level] = sub
@@ -207,9 +211,11 @@ def _subgroup(
     curves.setdefault(key, {})[sg_key] = sg_curves
 
 
-def _logrank(time: np.ndarray, event: np.ndarray, group: list[str | None]) -> dict[str, Any]:
+def _logrank(
+    time: np.ndarray, event: np.ndarray, group: list[str | None], grid: EventGrid | None = None
+) -> dict[str, Any]:
     try:
-        result = logrank(time, event, np.array(group, dtype=object)).to_dict()
+        result = logrank(time, event, np.array(group, dtype=object), grid=grid).to_dict()
     except ValueError as exc:
         return {"chisq": None, "df": None, "p": None, "note": str(exc)}
     return {

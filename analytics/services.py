@@ -10,10 +10,11 @@ import logging
 import platform
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from importlib.metadata import version as package_version
+from itertools import chain
 from typing import Any
 
 from django.db import connection
@@ -45,6 +46,12 @@ class LoadedDataset:
     config: dict[str, Any]
     records: list[DerivedRecord]
     loaded_now: int = 0
+    #: columns.runs(records), where the loader kept them (DerivedCache); else walked on use
+    record_runs: list[tuple[DerivedRecord, ...]] | None = None
+
+    def runs(self) -> list[Sequence[DerivedRecord]]:
+        """columns.runs(records): those the loader kept, else walked now."""
+        return list(runs(self.records)) if self.record_runs is None else self.record_runs
 
     @property
     def record_hashes(self) -> dict[str, str]:
@@ -73,7 +80,7 @@ def load_dataset() -> LoadedDataset:
             _derive(dataset, current_dictionary())
     with read_locked_dataset() as dataset:
         dictionary = current_dictionary()
-        config, records, loaded_now = _derive(dataset, dictionary)
+        config, record_runs, loaded_now = _derive(dataset, dictionary)
     if dataset.rejected:
         logger.error(
             "left out of dataset v%s, signature does not match the content: %s",
@@ -85,8 +92,9 @@ def load_dataset() -> LoadedDataset:
         dataset_created_at=dataset.created_at,
         dictionary=dictionary,
         config=config,
-        records=records,
+        records=list(chain.from_iterable(record_runs)),
         loaded_now=loaded_now,
+        record_runs=record_runs,
     )
 
 
@@ -99,9 +107,9 @@ def current_dictionary() -> DictionaryVersion:
 
 def _derive(
     dataset: LockedDataset, dictionary: DictionaryVersion
-) -> tuple[dict[str, Any], list[DerivedRecord], int]:
+) -> tuple[dict[str, Any], list[tuple[DerivedRecord, ...]], int]:
     config = resolve_config(dictionary.analysis)
-    records, loaded_now = CACHE.load(
+    record_runs, loaded_now = CACHE.load(
         dataset,
         config,
         f"{dictionary.pk}:{config_digest(config)}",
@@ -109,7 +117,7 @@ def _derive(
         set(dictionary.missing_code_values),
         dictionary.repeating_instruments,
     )
-    return config, records, loaded_now
+    return config, record_runs, loaded_now
 
 
 def compute_statistics(
@@ -117,7 +125,7 @@ def compute_statistics(
 ) -> tuple[dict[str, Any], dict[str, Any], bytes]:
     """(results, curves, gzipped analysis dataset) for loaded data, every stage together (the
     content a snapshot, its records and its paper tables store). No database access."""
-    record_runs = list(runs(loaded.records))
+    record_runs = loaded.runs()
     results, curves = compute_headline(loaded, ci_method=ci_method, record_runs=record_runs)
     paper, paper_curves = compute_paper(loaded.records, loaded, ci_method=ci_method)
     dataset_gz = analysis_dataset_gz(loaded.records, record_runs)
@@ -125,14 +133,18 @@ def compute_statistics(
 
 
 def compute_headline(
-    loaded: LoadedDataset, *, ci_method: str = DEFAULT_CI, record_runs: list[list] | None = None
+    loaded: LoadedDataset,
+    *,
+    ci_method: str = DEFAULT_CI,
+    record_runs: Sequence[Sequence[DerivedRecord]] | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """The first stage, what the dashboard's headline needs: KM per endpoint (medians, rates,
     reverse-KM follow-up), log-rank tests, counts and the published figures beside them.
-    record_runs: columns.runs(loaded.records), where the caller has them already."""
+    record_runs: columns.runs(loaded.records), where the caller has them already (default:
+    loaded.runs())."""
     config, records = loaded.config, loaded.records
     if record_runs is None:
-        record_runs = list(runs(records))
+        record_runs = loaded.runs()
     columns = headline_columns(records, config, record_runs)
     groups = columns.groups
     results, curves = build_results(columns.endpoints, groups, config, ci_method=ci_method)
@@ -193,7 +205,7 @@ def compute_snapshot() -> StatisticsSnapshot:
     if existing is not None:
         return existing
     loaded_at = time.perf_counter()
-    record_runs = list(runs(loaded.records))
+    record_runs = loaded.runs()
     results, curves = compute_headline(loaded, record_runs=record_runs)
     drawn, later_curves = split_curves(curves)
     computed = time.perf_counter()

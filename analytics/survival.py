@@ -49,8 +49,10 @@ __all__ = [
     "CI_METHODS",
     "CoxResult",
     "KaplanMeierResult",
+    "EventGrid",
     "LogRankResult",
     "cox_univariable",
+    "event_grid",
     "kaplan_meier",
     "logrank",
     "reverse_km_followup",
@@ -337,37 +339,84 @@ def _risk_and_deaths(
     """(at risk, deaths) per (event time, group), counted with one binary search of every time
     among the event times (no sort per group): a subject is at risk at the event times up to
     and including its own time. Counts, so exactly what sorting each group gives."""
-    m = event_times.size
     last = np.searchsorted(event_times, t, side="right")  # event times <= each time
+    return _counted(last, e == 1, code, k, event_times.size)
+
+
+def _counted(
+    last: np.ndarray, died: np.ndarray, code: np.ndarray, k: int, m: int
+) -> tuple[np.ndarray, np.ndarray]:
     per = np.bincount(last * k + code, minlength=(m + 1) * k).reshape(m + 1, k)
     at_risk = per[::-1].cumsum(axis=0)[::-1][1:].astype(float)  # subjects with last > i
-    died = e == 1
-    at = np.searchsorted(event_times, t[died]) * k + code[died]
-    deaths = np.bincount(at, minlength=m * k).reshape(m, k).astype(float)
-    return at_risk, deaths
+    # a death's time is an event time: its index is the number of event times <= it, less one
+    deaths = np.bincount((last[died] - 1) * k + code[died], minlength=m * k).reshape(m, k)
+    return at_risk, deaths.astype(float)
 
 
-def logrank(time: Any, event: Any, group: Any) -> LogRankResult:
+@dataclass(frozen=True)
+class EventGrid:
+    """An endpoint's times placed once among its event times, for the log-rank tests of every
+    grouping of it (each keeps the rows that have a group: the event times that have no death
+    among them are dropped again, so the counts are exactly those of its own grid)."""
+
+    time: np.ndarray
+    event: np.ndarray
+    usable: np.ndarray  # rows with a time and an event
+    invalid_time: np.ndarray  # rows whose time is infinite or negative
+    invalid_event: np.ndarray  # rows whose event is neither 0 nor 1
+    last: np.ndarray  # event times <= each row's time
+    n_event_times: int
+
+
+def event_grid(time: Any, event: Any) -> EventGrid:
+    """The grid that logrank(..., grid=) takes: one binary search for every grouping."""
+    t = as_1d(time, float)
+    e = as_1d(event, float)
+    if t.size != e.size:
+        raise ValueError("time, event and group must have the same length")
+    usable = ~np.isnan(t) & ~np.isnan(e)
+    event_times = np.unique(t[usable & (e == 1)])
+    with np.errstate(invalid="ignore"):
+        invalid_time = ~np.isfinite(t) | (t < 0)
+    return EventGrid(
+        t,
+        e,
+        usable,
+        invalid_time & usable,
+        (e != 0) & (e != 1) & usable,
+        np.searchsorted(event_times, t, side="right"),
+        event_times.size,
+    )
+
+
+def logrank(time: Any, event: Any, group: Any, *, grid: EventGrid | None = None) -> LogRankResult:
     """Log-rank test = R ``survdiff(Surv(time, event) ~ group)`` (rho = 0).
 
     Groups with zero expected events are left out of the chi-square and its degrees of
     freedom, as R does.  A single group raises ``ValueError("There is only 1 group")``; a
-    singular variance (where R's ``solve`` stops) raises ``ValueError`` too.
+    singular variance (where R's ``solve`` stops) raises ``ValueError`` too.  grid:
+    ``event_grid(time, event)``, where several groupings of the same times are tested.
     """
-    t = as_1d(time, float)
-    e = as_1d(event, float)
-    if not t.size == e.size == len(group):
+    if grid is None:
+        grid = event_grid(time, event)
+    if len(group) != grid.time.size:
         raise ValueError("time, event and group must have the same length")
-    levels, code, ok = _group_codes(group, ~np.isnan(t) & ~np.isnan(e))
-    t, e = _check_time_event(t[ok], e[ok])
+    levels, code, ok = _group_codes(group, grid.usable)
+    if not ok.any():
+        raise ValueError("no observations")
+    if grid.invalid_time[ok].any():
+        raise ValueError("times must be finite and >= 0")
+    if grid.invalid_event[ok].any():
+        raise ValueError("event must be 0/1 (or boolean)")
     k = len(levels)
     if k < 2:
         raise ValueError("There is only 1 group")
 
-    event_times = np.unique(t[e == 1])
-    at_risk, deaths = _risk_and_deaths(t, e, code, k, event_times)
-    n_tot = at_risk.sum(axis=1)
+    at_risk, deaths = _counted(grid.last[ok], grid.event[ok] == 1, code, k, grid.n_event_times)
     d_tot = deaths.sum(axis=1)
+    present = d_tot > 0  # this grouping's own event times
+    at_risk, deaths, d_tot = at_risk[present], deaths[present], d_tot[present]
+    n_tot = at_risk.sum(axis=1)
     expected = (d_tot[:, None] * at_risk / n_tot[:, None]).sum(axis=0)
     observed = deaths.sum(axis=0)
     var = np.zeros((k, k))

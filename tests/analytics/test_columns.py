@@ -206,3 +206,72 @@ def test_the_content_hash_and_the_dataset_rebuild_only_the_changed_run():
     analysis_dataset_gz(pool)  # one lock: the run it joins, only
     assert endpoints.HASH_WORK["blocks_built"] == 1
     assert analysis_dataset.GZ_WORK["blocks_compressed"] == 1
+
+
+def kept_runs_through_random_edits(seed: int):
+    """(the runs RecordRuns hands on, the records they should be) after each of 40 rounds of
+    locks, unlocks and changes (a change: a new object under the same id, another member)."""
+    rng = random.Random(seed)
+    pool = fake_records(3000, seed=seed)
+    kept = columns.RecordRuns()
+    current = {r.record_id: (i, r) for i, r in enumerate(rng.sample(pool, 1200))}
+    yield (
+        kept.update(list(current.values()), []),
+        sorted((r for _, r in current.values()), key=lambda r: r.record_id),
+    )
+    members = len(pool)
+    for _ in range(40):
+        added, removed = [], []
+        for _ in range(rng.choice([1, 1, 1, 3])):
+            roll = rng.random()
+            record = rng.choice(pool)
+            if record.record_id in current:
+                removed.append(current.pop(record.record_id))
+                if roll < 0.5:  # an unlock and a new lock: a new member, a new object
+                    members += 1
+                    current[record.record_id] = (members, SimpleNamespace(**vars(record)))
+                    added.append(current[record.record_id])
+            elif roll < 0.7:
+                current[record.record_id] = (record.record_id, record)
+                added.append(current[record.record_id])
+        yield (
+            kept.update(added, removed),
+            sorted((r for _, r in current.values()), key=lambda r: r.record_id),
+        )
+
+
+def test_runs_kept_across_recomputes_are_the_runs_of_the_sorted_records():
+    for found, records in kept_runs_through_random_edits(13):
+        assert [list(run) for run in found] == [list(run) for run in runs(records)]
+        assert all(isinstance(run, tuple) for run in found)
+
+
+def test_runs_kept_are_the_runs_of_the_sorted_records_when_ids_interleave():
+    """Ids of unequal lengths under one run key ("A-1" and "A-100" share "A-"): whatever the
+    kept runs, they are what one pass over the records sorted by id gives."""
+    records = [SimpleNamespace(record_id=rid) for rid in ("A-100", "A-101", "A-19", "A-2")]
+    kept = columns.RecordRuns().update([(r.record_id, r) for r in records], [])
+    ordered = sorted(records, key=lambda r: r.record_id)
+    assert [list(run) for run in kept] == [list(run) for run in runs(ordered)]
+
+
+def test_a_lock_sorts_one_kept_run_and_the_columns_build_only_that_one():
+    """The reuse itself: a lock sorts only the run it joins, hands every other run on as the
+    same tuple (the columns' cache knows them by it), and the columns build that run only."""
+    pool = fake_records(3000, seed=3)
+    kept = columns.RecordRuns()
+    first = kept.update([(r.record_id, r) for r in pool[:1500] + pool[1501:]], [])
+    assert columns.SORT_WORK["runs_sorted"] == len(first) > 20
+    endpoint_columns(list(chain.from_iterable(first)), CONFIG, first)
+    assert columns.WORK["runs_built"] == len(first)
+    second = kept.update([(pool[1500].record_id, pool[1500])], [])
+    assert columns.SORT_WORK["runs_sorted"] == 1
+    assert sum(run not in first for run in second) == 1
+    assert sum(any(run is old for old in first) for run in second) == len(second) - 1
+    endpoints, _ = endpoint_columns(pool, CONFIG, second)
+    assert columns.WORK == {"runs_built": 1, "runs_joined": 1, "runs_tallied": 2}
+    assert endpoints["os"].columns["time"].tolist() == [
+        o.time_months for o in one_pass(pool)["os"][0]
+    ]
+    third = kept.update([], [(pool[1500].record_id, pool[1500])])
+    assert columns.SORT_WORK["runs_sorted"] == 1 and third == first

@@ -76,3 +76,61 @@ def test_the_log_rank_test_sorts_no_group(monkeypatch):
     group = rng.choice(np.array(["I", "II", "III", "IV", None], dtype=object), 5000)
     result = logrank(rng.exponential(30, 5000), rng.integers(0, 2, 5000), group)
     assert result.df == 3 and not sorts
+
+
+def test_one_grid_for_every_grouping_gives_each_grouping_its_own_test():
+    """An endpoint's times are searched once (event_grid) for all its groupings; each grouping
+    leaves out its rows without a group, and the event times with no death left among them:
+    the result is exactly (not within a tolerance) the test on that grouping alone, errors
+    included."""
+    rng = random.Random(5)
+    for case in range(300):
+        n = rng.choice([2, 5, 30, 300])
+        t = np.array([rng.choice([rng.uniform(0, 50), 10.0, math.nan]) for _ in range(n)])
+        e = np.array([rng.choice([0.0, 1.0, 1.0]) for _ in range(n)])
+        grid = survival.event_grid(t, e)
+        for _ in range(4):
+            labels = rng.choice([["a", "b"], ["x", "y", "z"], ["only"]]) + [None, None]
+            group = np.array([rng.choice(labels) for _ in range(n)], dtype=object)
+            try:
+                shared = logrank(t, e, group, grid=grid).to_dict()
+            except ValueError as exc:
+                shared = str(exc)
+            assert shared == outcome(t, e, group), case
+
+
+def test_the_headline_searches_an_endpoints_times_once_for_all_its_groupings(monkeypatch):
+    from analytics import results
+
+    grids = []
+    real = survival.event_grid
+
+    def counting(*args):
+        grids.append(1)
+        return real(*args)
+
+    monkeypatch.setattr(survival, "event_grid", counting)
+    monkeypatch.setattr(results, "event_grid", counting)
+    rng = np.random.default_rng(1)
+    n = 400
+    columns = {
+        "time": rng.exponential(30, n),
+        "event": rng.integers(0, 2, n).astype(float),
+        **{
+            sg: rng.choice(np.array(["a", "b", "c", None], dtype=object), n)
+            for sg in ("stage", "site", "chemo")
+        },
+    }
+    endpoints = {
+        key: results.EndpointData(key, key.upper(), columns=dict(columns), n_observed=n)
+        for key in results.SUBGROUP_ENDPOINTS
+    }
+    config = {"subgroups": [{"key": k, "label": k} for k in ("stage", "site", "chemo")]}
+    summaries, _ = results.build_results(endpoints, {"stage": {}, "site": {}, "chemo": {}}, config)
+    assert len(summaries["logrank"]) == 3 * len(endpoints)
+    assert all(v["df"] == 2 for v in summaries["logrank"].values())
+    assert len(grids) == len(endpoints)  # not one per grouping
+    for key, value in summaries["logrank"].items():
+        endpoint, sg = key.split("_by_")
+        alone = logrank(columns["time"], columns["event"], columns[sg]).to_dict()
+        assert value["chisq"] == alone["chisq"] and value["groups"] == alone["groups"]
