@@ -9,11 +9,13 @@ blocks other centres for its whole length, nor holds every record's plan in memo
    (import_ids.IdIndex), so memory holds only the records still being read, whatever the size
    of the import.
 2. `write_import` reads the spool back and writes it in batches of IMPORT_BATCH_RECORDS
-   records, one short transaction each: the audit context is set and each centre's record
+   records at most, one short transaction each, fewer while a batch takes longer than
+   BATCH_SECONDS (a loaded machine): the audit context is set and each centre's record
    counter advanced once per batch, new records and their instruments are inserted in bulk (the
    audit triggers still write every field), existing records go through save_instrument
    (versions compared, dependent calculations refreshed). The audit chain's lock is held per
-   batch, so another centre's save waits for at most one batch. The ids written are spooled
+   batch, so another centre's save waits for at most one batch, about BATCH_SECONDS however
+   busy the machine. The ids written are spooled
    (import_ids.WrittenIds) for the answer.
 
 A batch can still fail on what happened after the plan (a record locked or edited meanwhile,
@@ -26,6 +28,8 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import islice
+from time import monotonic
 from typing import IO
 
 from django.db import transaction
@@ -39,6 +43,7 @@ from .import_ids import IdIndex, Resolved, WrittenIds
 from .import_rows import PlannedSave, RecordImport, save_planned
 
 IMPORT_BATCH_RECORDS = 20
+BATCH_SECONDS = 0.1  # how long a batch should hold the audit chain's lock
 
 
 @dataclass
@@ -190,8 +195,11 @@ def write_import(
     """Write the spooled plan batch by batch, adding each record written to ``written``."""
     centers: dict[int, Center] = {}
     spool.seek(0)
-    for batch in _batches(spool, centers):
+    size = IMPORT_BATCH_RECORDS
+    while lines := list(islice(spool, size)):
+        batch = _read_batch(lines, centers)
         errors: list[dict] = []
+        started = monotonic()
         with transaction.atomic():
             set_audit_context(user=user, reason=reason)
             _create_new_records(user, [p for p in batch if p.is_new], errors)
@@ -210,19 +218,16 @@ def write_import(
                     )
             if errors:
                 raise ImportWriteError(errors, written)
+        size = _next_size(len(batch), monotonic() - started)
         for plan in batch:
             written.add(plan.record.record_id, plan.given_id)
 
 
-def _batches(spool: IO[str], centers: dict[int, Center]) -> Iterator[list[PlannedRecord]]:
-    lines: list[str] = []
-    for line in spool:
-        lines.append(line)
-        if len(lines) == IMPORT_BATCH_RECORDS:
-            yield _read_batch(lines, centers)
-            lines = []
-    if lines:
-        yield _read_batch(lines, centers)
+def _next_size(records: int, seconds: float) -> int:
+    """As many records as the last batch wrote in BATCH_SECONDS, 1 to IMPORT_BATCH_RECORDS."""
+    if seconds <= 0:
+        return IMPORT_BATCH_RECORDS
+    return max(1, int(min(IMPORT_BATCH_RECORDS, BATCH_SECONDS * records / seconds)))
 
 
 def _read_batch(lines: list[str], centers: dict[int, Center]) -> list[PlannedRecord]:
