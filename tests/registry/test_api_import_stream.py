@@ -1,6 +1,7 @@
 """A large import is read twice and never held whole (registry.api.import_source,
 registry.api.import_batches, registry.api.import_ids): the memory an import holds does not grow
-with its number of records, the ids it answers with are every id written, a record's rows
+with its number of records, the ids it answers with are every id written (with the bytes the
+answer had when it was built in memory), a record's rows
 may be anywhere in the body, an error anywhere still writes nothing, and `data` sent as a file
 in a multipart body is read from disk in pieces, past the limit of a form body."""
 
@@ -14,13 +15,14 @@ import tracemalloc
 import pytest
 from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.http import QueryDict
+from django.http import JsonResponse, QueryDict
 from django.utils.datastructures import MultiValueDict
 
 from centers.tokens import issue_api_token
 from registry.api import import_batches, import_ids, import_source, record_import
 from registry.api.params import Params
 from registry.api.record_import import import_records
+from registry.api.responses import ids_response, rows_response
 from registry.models import InstrumentData, Record
 from tests.registry.api_calls import read
 from tests.registry.golden.dataset import dataset_fixture  # noqa: F401 - the fixture
@@ -239,3 +241,19 @@ def test_a_data_file_in_a_multipart_body_passes_the_form_limit(
     )
     assert stored.data["tumour_size_mm"] == "53"
     assert Record.objects.filter(record_id__startswith="MIL-").count() == 403
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv", "xml"])
+@pytest.mark.parametrize("count", [0, 3, 20_000], ids=["none", "few", "sent from its file"])
+def test_the_ids_answer_has_the_bytes_it_had_when_built_in_memory(fmt, count):
+    ids = [f"MIL-{n:04d}" for n in range(count)]
+    if count:
+        ids[1:3] = ["=cmd|' /C calc'!A0", "MIL-ü]]>"]  # a formula, non-ASCII, CDATA's end
+    old = (
+        JsonResponse(ids, safe=False)
+        if fmt == "json"
+        else rows_response([{"id": i} for i in ids], fmt)
+    )
+    new = read(ids_response(iter(ids), fmt))
+    assert new.content == old.content
+    assert new["Content-Type"] == old["Content-Type"]
