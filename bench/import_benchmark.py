@@ -1,7 +1,9 @@
 """API record import of N new records (one request, as a REDCap client sends it), against
 gunicorn on a fresh database, while a coordinator of another centre saves one form over and
 over: how the import scales (10,000 against 2,000 records) and how long the other centre's
-single save waits while it runs, against that save's latency with no import running.
+single save waits while it runs, against that save's latency with no import running, and how
+long any statement waited for the audit chain's lock (sampled from pg_stat_activity every 10 ms:
+the part of that wait the import's batches cause; the rest of a slow save is the machine).
 
     python bench/import_benchmark.py [--sizes 2000,10000] [--multipart]
 
@@ -87,6 +89,37 @@ class PeakWorkerRss(threading.Thread):
                 self.peak_growth = max(self.peak_growth, growth)
 
 
+class AuditLockWaits(threading.Thread):
+    """The longest wait of any statement for an advisory lock (the audit chain's, taken by the
+    audit trigger until commit), from pg_stat_activity every 10 ms."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(daemon=True)
+        self.url = url
+        self.waits: dict[tuple, float] = {}  # (pid, statement start) -> longest seen, ms
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        import psycopg
+
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            while not self.done.wait(0.01):
+                for pid, started, waited in conn.execute(
+                    "SELECT pid, query_start, extract(epoch FROM clock_timestamp() - query_start)"
+                    " FROM pg_stat_activity WHERE datname = current_database()"
+                    " AND wait_event_type = 'Lock' AND wait_event = 'advisory'"
+                ):
+                    key = (pid, started)
+                    self.waits[key] = max(self.waits.get(key, 0.0), float(waited) * 1000)
+
+    def summary(self) -> dict:
+        waits = sorted(self.waits.values())
+        return {
+            "audit_lock_waits_seen": len(waits),
+            "audit_lock_wait_max_ms": round(waits[-1], 1) if waits else 0.0,
+        }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="2000,10000")
@@ -148,6 +181,8 @@ def main() -> None:
             thread.start()
             memory = PeakWorkerRss(stack.processes[-1].pid)
             memory.start()
+            lock_waits = AuditLockWaits(stack.owner_url)
+            lock_waits.start()
             started = time.perf_counter()
             request = urllib.request.Request(
                 stack.url + "/api/", data=body, headers=headers, method="POST"
@@ -157,8 +192,10 @@ def main() -> None:
             seconds = time.perf_counter() - started
             done.set()
             memory.done.set()
+            lock_waits.done.set()
             thread.join()
             memory.join()
+            lock_waits.join()
             assert answer == {"count": n}, answer
             results[f"import_{n}"] = {
                 "seconds": round(seconds, 2),
@@ -168,6 +205,7 @@ def main() -> None:
                 "other_centre_saves": len(during),
                 "other_centre_save_median_ms": _median(during),
                 "other_centre_save_max_ms": round(max(during), 1) if during else None,
+                **lock_waits.summary(),
             }
             print(json.dumps({n: results[f"import_{n}"]}), flush=True)
             first += n

@@ -5,13 +5,18 @@ blocks other centres for its whole length, nor holds every record's plan in memo
    (invalid value, foreign centre, wrong next id, locked record) refuses the whole import.
    Records arrive as the rows are read (record_import), each cleaned once its last row is read;
    what the write needs of it (ids and cleaned values) goes to a spool file, in the order the
-   records first appear, so memory holds only ids and the records still being read.
+   records first appear. The ids and what they resolve to are kept on disk too
+   (import_ids.IdIndex), so memory holds only the records still being read, whatever the size
+   of the import.
 2. `write_import` reads the spool back and writes it in batches of IMPORT_BATCH_RECORDS
-   records, one short transaction each: the audit context is set and each centre's record
+   records at most, one short transaction each, fewer while a batch takes longer than
+   BATCH_SECONDS (a loaded machine): the audit context is set and each centre's record
    counter advanced once per batch, new records and their instruments are inserted in bulk (the
    audit triggers still write every field), existing records go through save_instrument
    (versions compared, dependent calculations refreshed). The audit chain's lock is held per
-   batch, so another centre's save waits for at most one batch.
+   batch, so another centre's save waits for at most one batch, about BATCH_SECONDS however
+   busy the machine. The ids written are spooled
+   (import_ids.WrittenIds) for the answer.
 
 A batch can still fail on what happened after the plan (a record locked or edited meanwhile,
 a record id taken by a concurrent create): that batch is rolled back, the batches before it
@@ -21,9 +26,11 @@ stay, and the error names both.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import IO, NamedTuple
+from itertools import islice
+from time import monotonic
+from typing import IO
 
 from django.db import transaction
 
@@ -32,10 +39,11 @@ from centers.models import Center
 from registry.audit import set_audit_context
 from registry.models import DictionaryVersion, InstrumentData, Record, RecordCounter
 
+from .import_ids import IdIndex, Resolved, WrittenIds
 from .import_rows import PlannedSave, RecordImport, save_planned
 
 IMPORT_BATCH_RECORDS = 20
-RESOLVE_CHUNK = 5000  # record ids looked up per query
+BATCH_SECONDS = 0.1  # how long a batch should hold the audit chain's lock
 
 
 @dataclass
@@ -51,17 +59,8 @@ class PlannedRecord:
         return self.center is not None
 
 
-class Resolved(NamedTuple):
-    """What an import id stands for, before any value is read."""
-
-    order: int  # the record's place in the import (its first row)
-    record_pk: int | None  # an existing record
-    center_pk: int | None  # a new record's centre
-    planned: bool  # a new record that must get the id the import gives it
-
-
 class ImportWriteError(Exception):
-    def __init__(self, errors: list[dict], written: list[str]) -> None:
+    def __init__(self, errors: list[dict], written: WrittenIds) -> None:
         super().__init__("import stopped")
         self.errors = errors
         self.written = written
@@ -69,7 +68,7 @@ class ImportWriteError(Exception):
 
 def plan_import(
     user,
-    record_ids: Iterable[str],
+    index: IdIndex,
     records: Iterator[list[RecordImport]],
     version: DictionaryVersion,
     *,
@@ -78,16 +77,17 @@ def plan_import(
     date_order: str,
     import_tool: bool = False,
 ) -> list[dict]:
-    """``record_ids``: every id of the import, in the order they first appear; ``records``: the
+    """``index``: every id of the import, in the order they first appear; ``records``: the
     records, a group at a time, each complete (all its rows read). Returns the errors; with
     none, ``spool`` holds the plan for write_import.
     `import_tool`: the web Data Import Tool, where data managers import into every centre
     (centers.access: import_centers / can_import_center); the API keeps to editable centres."""
     errors: dict[int, list[dict]] = {}
-    resolved = _resolve_all(user, list(record_ids), force_auto, import_tool, errors)
+    _resolve_all(user, index, force_auto, import_tool, errors)
     pending: dict[int, str] = {}  # planned, waiting for a record that appears before it
-    next_order = 0
+    next_order = 1
     for group in records:
+        resolved = index.resolved([r.record_id for r in group])
         wheres = (resolved.get(r.record_id) for r in group)
         stored = Record.objects.in_bulk([w.record_pk for w in wheres if w and w.record_pk])
         for rec_import in group:
@@ -112,7 +112,7 @@ def plan_import(
     return [e for order in sorted(errors) for e in errors[order]]
 
 
-def _resolve_all(user, record_ids, force_auto, import_tool, errors) -> dict[str, Resolved]:
+def _resolve_all(user, index: IdIndex, force_auto, import_tool, errors) -> None:
     access = access_for(user)
     centers = access.import_centers if import_tool else access.editable_centers
     may_change = access.can_import_center if import_tool else access.can_edit_center
@@ -121,14 +121,14 @@ def _resolve_all(user, record_ids, force_auto, import_tool, errors) -> dict[str,
         c.center_id: c.last_number
         for c in RecordCounter.objects.filter(center__in=editable.values())
     }
-    resolved: dict[str, Resolved] = {}
-    for start in range(0, len(record_ids), RESOLVE_CHUNK):
-        rids = record_ids[start : start + RESOLVE_CHUNK]
+    for chunk in index.chunks():
+        rids = [rid for _order, rid in chunk]
         visible = {
             r.record_id: r for r in Record.objects.visible_to(user).filter(record_id__in=rids)
         }
         taken = set(Record.objects.filter(record_id__in=rids).values_list("record_id", flat=True))
-        for order, rid in enumerate(rids, start=start):
+        resolved = []
+        for order, rid in chunk:
             found: list[dict] = []
             plan = _resolve(
                 rid, may_change, editable, visible, taken, next_number, force_auto, found
@@ -136,13 +136,15 @@ def _resolve_all(user, record_ids, force_auto, import_tool, errors) -> dict[str,
             if found:
                 errors[order] = found
             elif plan is not None:
-                resolved[rid] = Resolved(
-                    order,
-                    plan.record.pk if plan.record else None,
-                    plan.center.pk if plan.center else None,
-                    bool(plan.planned_id),
+                resolved.append(
+                    Resolved(
+                        order,
+                        plan.record.pk if plan.record else None,
+                        plan.center.pk if plan.center else None,
+                        bool(plan.planned_id),
+                    )
                 )
-    return resolved
+        index.resolve(resolved)
 
 
 def _resolve(rid, may_change, editable, visible, taken, next_number, force_auto, errors):
@@ -188,15 +190,16 @@ def _resolve(rid, may_change, editable, visible, taken, next_number, force_auto,
 
 
 def write_import(
-    user, spool: IO[str], version: DictionaryVersion, *, reason: str, auto_ids: bool = False
-) -> dict:
-    """Write the spooled plan batch by batch; returns {"count", "ids", "auto_ids"} ("auto_ids"
-    only when asked: with forceAutoNumber, "new id,id given" each)."""
-    result: dict = {"count": 0, "ids": [], "auto_ids": []}
+    user, spool: IO[str], version: DictionaryVersion, *, reason: str, written: WrittenIds
+) -> None:
+    """Write the spooled plan batch by batch, adding each record written to ``written``."""
     centers: dict[int, Center] = {}
     spool.seek(0)
-    for batch in _batches(spool, centers):
+    size = IMPORT_BATCH_RECORDS
+    while lines := list(islice(spool, size)):
+        batch = _read_batch(lines, centers)
         errors: list[dict] = []
+        started = monotonic()
         with transaction.atomic():
             set_audit_context(user=user, reason=reason)
             _create_new_records(user, [p for p in batch if p.is_new], errors)
@@ -214,24 +217,17 @@ def write_import(
                         reason=reason,
                     )
             if errors:
-                raise ImportWriteError(errors, list(result["ids"]))
+                raise ImportWriteError(errors, written)
+        size = _next_size(len(batch), monotonic() - started)
         for plan in batch:
-            result["count"] += 1
-            result["ids"].append(plan.record.record_id)
-            if auto_ids:
-                result["auto_ids"].append(f"{plan.record.record_id},{plan.given_id}")
-    return result
+            written.add(plan.record.record_id, plan.given_id)
 
 
-def _batches(spool: IO[str], centers: dict[int, Center]) -> Iterator[list[PlannedRecord]]:
-    lines: list[str] = []
-    for line in spool:
-        lines.append(line)
-        if len(lines) == IMPORT_BATCH_RECORDS:
-            yield _read_batch(lines, centers)
-            lines = []
-    if lines:
-        yield _read_batch(lines, centers)
+def _next_size(records: int, seconds: float) -> int:
+    """As many records as the last batch wrote in BATCH_SECONDS, 1 to IMPORT_BATCH_RECORDS."""
+    if seconds <= 0:
+        return IMPORT_BATCH_RECORDS
+    return max(1, int(min(IMPORT_BATCH_RECORDS, BATCH_SECONDS * records / seconds)))
 
 
 def _read_batch(lines: list[str], centers: dict[int, Center]) -> list[PlannedRecord]:

@@ -3,9 +3,9 @@
 nothing is written), then written in short batches (registry.api.import_batches).
 
 The rows are read twice and never all held (registry.api.import_source): first every row is
-checked on its own and each record id's last row noted; then the rows are read again, each
-record is cleaned once its last row has been read and only its plan is kept, on disk, until the
-write.
+checked on its own and each record id's last row noted, on disk (registry.api.import_ids); then
+the rows are read again, each record is cleaned once its last row has been read and only its
+plan is kept, on disk, until the write. The ids written are spooled for the answer too.
 
 A record id names its centre (MIL-0007): a new record is created only in a centre the user can
 edit, and only as that centre's next id (generateNextRecordName) or with forceAutoNumber, which
@@ -28,6 +28,7 @@ from registry.models import DictionaryVersion
 from registry.services.dictionary import current_dictionary_version
 
 from .import_batches import ImportWriteError, plan_import, write_import
+from .import_ids import IdIndex, WrittenIds
 from .import_rows import RecordImport, Target
 from .import_source import ImportSource
 from .params import Params
@@ -103,15 +104,28 @@ def column_map(version: DictionaryVersion) -> dict[str, tuple[str, str, str]]:
     return mapping
 
 
-def import_records(user, params: Params, *, import_tool: bool = False) -> dict:
-    """Returns {"count", "ids", "auto_ids"}; raises ApiError with per-row details.
+def import_records(user, params: Params, *, import_tool: bool = False) -> WrittenIds:
+    """The records written (the caller closes it); raises ApiError with per-row details.
     ``import_tool``: the web Data Import Tool, where data managers may import into every centre
     (REDCap's separate right); through the API only site staff import, into their own centre."""
     version = current_dictionary_version()
     fmt = params.choice("format", ("json", "csv", "xml"), "xml")
     source = ImportSource(fmt, _data(params))
     layout = _Layout(version)
-    hostile, unknown, errors, last_rows = _check_rows(source, layout)
+    with IdIndex() as index:
+        return _import(user, params, version, source, layout, index, import_tool)
+
+
+def _import(
+    user,
+    params: Params,
+    version: DictionaryVersion,
+    source: ImportSource,
+    layout: _Layout,
+    index: IdIndex,
+    import_tool: bool,
+) -> WrittenIds:
+    hostile, unknown, errors = _check_rows(source, layout, index)
     if hostile:
         raise ApiError(_summary(hostile), details=hostile)
     overwrite = params.choice("overwriteBehavior", ("normal", "overwrite"), "normal")
@@ -128,8 +142,8 @@ def import_records(user, params: Params, *, import_tool: bool = False) -> dict:
     with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
         errors = plan_import(
             user,
-            last_rows,
-            _complete_records(source, layout, last_rows, overwrite=overwrite == "overwrite"),
+            index,
+            _complete_records(source, layout, index, overwrite=overwrite == "overwrite"),
             version,
             spool=spool,
             force_auto=force_auto,
@@ -138,10 +152,16 @@ def import_records(user, params: Params, *, import_tool: bool = False) -> dict:
         )
         if errors:
             raise ApiError(_summary(errors), details=errors)
+        written = WrittenIds()
         try:
-            return write_import(user, spool, version, reason=reason, auto_ids=force_auto)
-        except ImportWriteError as exc:
-            raise ApiError(_summary(exc.errors, written=exc.written), details=exc.errors) from None
+            write_import(user, spool, version, reason=reason, written=written)
+        except BaseException as exc:
+            written.file.close()
+            if isinstance(exc, ImportWriteError):
+                summary = _summary(exc.errors, written=exc.written)
+                raise ApiError(summary, details=exc.errors) from None
+            raise
+        return written
 
 
 class _Layout:
@@ -196,14 +216,13 @@ class _Layout:
         return rid, cells
 
 
-def _check_rows(source: ImportSource, layout: _Layout):
-    """The first reading: (hostile cells, unknown columns, row errors, each record id's last
-    row number in the order the ids first appear). Once a kind of error is found, the kinds
-    reported after it are no longer looked for."""
+def _check_rows(source: ImportSource, layout: _Layout, index: IdIndex):
+    """The first reading: (hostile cells, unknown columns, row errors); each record id's rows
+    noted in ``index``. Once a kind of error is found, the kinds reported after it are no
+    longer looked for."""
     hostile: list[dict] = []
     unknown: set[str] = set()
     errors: list[dict] = []
-    last_rows: dict[str, int] = {}
     for number, row in source.rows():
         hostile += _hostile_cells(number, row)
         if hostile:
@@ -213,16 +232,19 @@ def _check_rows(source: ImportSource, layout: _Layout):
             continue
         found = layout.values(row, errors)
         if found is not None:
-            last_rows[found[0]] = number
-    return hostile, unknown, errors, last_rows
+            index.note(found[0], number)
+    index.finish()
+    return hostile, unknown, errors
 
 
 def _complete_records(
-    source: ImportSource, layout: _Layout, last_rows: dict[str, int], *, overwrite: bool
+    source: ImportSource, layout: _Layout, index: IdIndex, *, overwrite: bool
 ) -> Iterator[list[RecordImport]]:
     """The second reading: the records, a group at a time, each once its last row is read."""
     reading: dict[str, RecordImport] = {}
     done: list[RecordImport] = []
+    last_rows = index.last_rows()  # increasing, as the rows are read
+    next_last = next(last_rows, None)
     for number, row in source.rows():
         found = layout.values(row, [])
         if found is None:
@@ -231,7 +253,8 @@ def _complete_records(
         target = reading.setdefault(rid, RecordImport(rid))
         for key, kind, field_name, code, value in cells:
             target.add(key, kind, field_name, code, value, overwrite=overwrite)
-        if last_rows.get(rid) == number:
+        if number == next_last:
+            next_last = next(last_rows, None)
             done.append(reading.pop(rid))
             if len(done) >= PLAN_GROUP_RECORDS:
                 yield done
@@ -252,16 +275,17 @@ def _err(record: str, field: str, value, message: str) -> dict:
     return {"record": record, "field_name": field, "value": str(value), "message": message}
 
 
-def _summary(errors: list[dict], *, written: list[str] | None = None) -> str:
+def _summary(errors: list[dict], *, written: WrittenIds | None = None) -> str:
     out = io.StringIO()
     writer = csv_safety.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\n")
     for e in errors:
         writer.writerow([e["record"], e["field_name"], e["value"], e["message"]])
-    if written:  # a later batch met a change made while the import ran (import_batches)
+    if written is not None and written.count:
+        # a later batch met a change made while the import ran (import_batches)
+        more = ", ..." if written.count > 20 else ""
         head = (
-            f"There were errors in a later batch; {len(written)} records were imported before "
-            f"it ({', '.join(written[:20])}{', ...' if len(written) > 20 else ''}), the rest "
-            "was not.\n"
+            f"There were errors in a later batch; {written.count} records were imported before "
+            f"it ({', '.join(written.first[:20])}{more}), the rest was not.\n"
         )
     else:
         head = "There were errors; nothing was imported.\n"

@@ -4,10 +4,13 @@ json ``{"error": "..."}``, csv ``ERROR: ...``, xml ``<hash><error>...</error></h
 from __future__ import annotations
 
 import io
+import itertools
 import json
+import tempfile
+from collections.abc import Iterator
 from xml.sax.saxutils import escape
 
-from django.http import HttpResponse
+from django.http import FileResponse, HttpResponse, JsonResponse
 
 from registry.exports.csvfile import csv_writer
 
@@ -19,6 +22,7 @@ CONTENT_TYPES = {
     "text": "text/plain; charset=utf-8",
 }
 XML_HEAD = '<?xml version="1.0" encoding="UTF-8" ?>'
+IN_MEMORY_BYTES = 64 * 1024  # a longer list of ids is sent from its file
 
 
 class ApiError(Exception):
@@ -69,6 +73,38 @@ def rows_response(rows: list[dict], fmt: str, *, columns: list[str] | None = Non
         parts.append("</records>")
         return HttpResponse("\n".join(parts), content_type=CONTENT_TYPES["xml"])
     return HttpResponse(json.dumps(rows, ensure_ascii=False), content_type=CONTENT_TYPES["json"])
+
+
+def ids_response(ids: Iterator[str], fmt: str) -> HttpResponse:
+    """Record ids, however many, with the very bytes of JsonResponse(ids) for json and of
+    rows_response([{"id": ...}, ...]) for csv and xml, written to a temporary file on the way."""
+    first = next(ids, None)
+    if first is None:
+        return JsonResponse([], safe=False) if fmt == "json" else rows_response([], fmt)
+    body = tempfile.TemporaryFile()
+    text = io.TextIOWrapper(body, encoding="utf-8", newline="")
+    every = itertools.chain([first], ids)
+    if fmt == "csv":
+        writer = csv_writer(text)
+        writer.writerow(["id"])
+        writer.writerows([i] for i in every)
+    elif fmt == "xml":
+        text.write(f"{XML_HEAD}\n<records>")
+        text.writelines(f"\n<item><id><![CDATA[{_cdata(i)}]]></id></item>" for i in every)
+        text.write("\n</records>")
+    else:
+        text.write("[" + json.dumps(first))
+        text.writelines(", " + json.dumps(i) for i in ids)
+        text.write("]")
+    text.flush()
+    text.detach()
+    size = body.tell()
+    body.seek(0)
+    content_type = CONTENT_TYPES[fmt if fmt in ("csv", "xml") else "json"]
+    if size <= IN_MEMORY_BYTES:
+        with body:
+            return HttpResponse(body.read(), content_type=content_type)
+    return FileResponse(body, content_type=content_type)
 
 
 def object_response(obj: dict, fmt: str) -> HttpResponse:

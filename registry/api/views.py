@@ -26,7 +26,14 @@ from .ratelimit import over_limit
 from .record_delete import delete_records
 from .record_export import export_record_rows
 from .record_import import import_records
-from .responses import FORMATS, ApiError, error_response, rows_response, text_response
+from .responses import (
+    FORMATS,
+    ApiError,
+    error_response,
+    ids_response,
+    rows_response,
+    text_response,
+)
 
 SECRET_PARAMS = {"token", "data", "password"}
 
@@ -123,19 +130,18 @@ def _import(user, params: Params, return_fmt: str) -> tuple[HttpResponse, dict]:
         result = import_records(user, params)
     except PermissionDenied as exc:
         raise ApiError(str(exc), 403) from None
-    summary = {"records": result["count"], "ids": result["ids"][:1000]}
-    what = params.choice("returnContent", ("count", "ids", "auto_ids", "nothing"), "count")
-    if what == "auto_ids" and not params.flag("forceAutoNumber"):
-        what = "ids"
-    if what == "nothing":
-        return HttpResponse(""), summary
-    if what == "count":
-        if return_fmt == "json":
-            return JsonResponse({"count": result["count"]}), summary
-        if return_fmt == "xml":
-            return rows_response([{"count": result["count"]}], "xml"), summary
-        return text_response(str(result["count"])), summary
-    ids = result["ids"] if what == "ids" else result["auto_ids"]
-    if return_fmt == "json":
-        return JsonResponse(ids, safe=False), summary
-    return rows_response([{"id": i} for i in ids], return_fmt), summary
+    with result:
+        summary = {"records": result.count, "ids": result.first}
+        what = params.choice("returnContent", ("count", "ids", "auto_ids", "nothing"), "count")
+        if what == "auto_ids" and not params.flag("forceAutoNumber"):
+            what = "ids"
+        if what == "nothing":
+            return HttpResponse(""), summary
+        if what == "count":
+            if return_fmt == "json":
+                return JsonResponse({"count": result.count}), summary
+            if return_fmt == "xml":
+                return rows_response([{"count": result.count}], "xml"), summary
+            return text_response(str(result.count)), summary
+        ids = result.ids() if what == "ids" else result.auto_ids()
+        return ids_response(ids, return_fmt), summary

@@ -188,13 +188,14 @@ def _run(user, csv_text: str, options: ImportOptions, *, reason: str) -> ImportP
     )
     before = _snapshot(existing)
     try:
-        result = import_records(user, options.as_params(csv_text, reason), import_tool=True)
+        with import_records(user, options.as_params(csv_text, reason), import_tool=True) as ids:
+            written = list(dict.fromkeys(ids.ids()))
     except ApiError as exc:
         preview.problems = api_problems(exc, rows, record_field)
         return preview
-    after = _snapshot(set(result["ids"]))
+    after = _snapshot(set(written))
     cells = _file_cells(rows, version, record_field)
-    for rid in dict.fromkeys(result["ids"]):
+    for rid in written:
         changes = _diff(before.get(rid, {}), after.get(rid, {}))
         touched = {(c.form, c.instance, c.field) for c in changes}
         unchanged = sum(1 for key in cells.get(rid, ()) if key not in touched)

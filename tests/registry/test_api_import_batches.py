@@ -34,8 +34,9 @@ def api(client, dataset, people):
 
 @pytest.fixture
 def batches(monkeypatch):
-    """Batches of two records; counts the batches that created records."""
+    """Batches of two records, however long they take; the new records of each batch."""
     monkeypatch.setattr(import_batches, "IMPORT_BATCH_RECORDS", 2)
+    monkeypatch.setattr(import_batches, "BATCH_SECONDS", float("inf"))
     created = []
     original = import_batches._create_new_records
 
@@ -63,6 +64,19 @@ def test_new_and_existing_records_are_written_batch_by_batch(api, batches, peopl
     assert [(e.new_value, e.actor_id, e.reason) for e in events] == [
         ("1970", people["coord_mil"].pk, "Bulk load from the hospital system")
     ]
+
+
+def test_batches_shrink_while_they_take_longer_than_wanted(api, batches, monkeypatch):
+    """The audit chain's lock is held for a whole batch: on a loaded machine, where a batch
+    takes longer, batches take fewer records, so another centre's save waits as briefly."""
+    monkeypatch.setattr(import_batches, "BATCH_SECONDS", 0.1)
+    seconds = iter(range(1000))  # each batch seems to take a second
+    monkeypatch.setattr(import_batches, "monotonic", lambda: next(seconds))
+    rows = [{"record_id": f"MIL-{n:04d}", "sex": "1"} for n in (4, 5, 6, 7)]
+    response = api([*rows[:3], {"record_id": "MIL-0003", "sex": "2"}, rows[3]])
+    assert response.status_code == 200, response.content
+    assert batches == [["MIL-0004", "MIL-0005"], ["MIL-0006"], [], ["MIL-0007"]]
+    assert Record.objects.filter(record_id__in=[r["record_id"] for r in rows]).count() == 4
 
 
 def test_a_batch_meeting_a_concurrent_change_is_rolled_back_alone(api, batches, people):
