@@ -7,6 +7,8 @@ from functools import cached_property
 
 from .models import STUDY_WIDE_ROLES, Center, Membership, Role, User
 
+_STUDY_WIDE = frozenset(role.value for role in STUDY_WIDE_ROLES)
+
 
 @dataclass
 class Access:
@@ -30,7 +32,7 @@ class Access:
 
     @cached_property
     def reads_all_centers(self) -> bool:
-        return bool(self.roles & {r.value for r in STUDY_WIDE_ROLES})
+        return not self.roles.isdisjoint(_STUDY_WIDE)
 
     @cached_property
     def site_center_ids(self) -> set[int]:
