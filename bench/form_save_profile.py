@@ -72,7 +72,8 @@ def run(args) -> None:
     user = User.objects.create_user("bench", password=SETUP_PASSWORD, first_name="B")
     Membership.objects.create(user=user, center=mil, role=Role.SITE_COORDINATOR)
     record = create_record(user=user, center=mil)
-    client = Client()
+    # e.g. LANGUAGE=it: the pages and the dictionary in Italian, as the centres read them
+    client = Client(headers={"accept-language": os.environ.get("LANGUAGE", "en")})
     client.force_login(user)
     url = f"/records/{record.record_id}/diagnosis_pathology/1/"
     client.get(url)

@@ -29,7 +29,7 @@ from registry.forms.instrument import (
 )
 from registry.forms.submission import InstrumentSubmission
 from registry.models import AuditEvent, FormStatus, InstrumentData, Query, Record
-from registry.services.dictionary_translations import dictionary_in, missing_codes_in
+from registry.services.dictionary_translations import dictionary_and_missing_codes_in
 from registry.services.errors import (
     EditConflict,
     PermissionDenied,
@@ -176,7 +176,8 @@ def _is_empty(form: InstrumentForm | InstrumentSubmission) -> bool:
 def instrument_form(request, record_id: str, instrument: str, instance: int):
     record, rows = get_record_and_rows_for_user(request.user, record_id)
     version = dictionary_version(record.current_dictionary_key)
-    dictionary = dictionary_in(version)  # the person's language; codes and logic unchanged
+    # The person's language; codes and logic unchanged.
+    dictionary, missing_codes = dictionary_and_missing_codes_in(version)
     if instrument not in dictionary.form_names:
         raise Http404("No such instrument")
     repeating_forms = set(version.repeating_instruments)
@@ -205,7 +206,7 @@ def instrument_form(request, record_id: str, instrument: str, instance: int):
         date_order=request.user.date_format,
         dictionary=dictionary,
     )
-    form_kwargs["missing_codes"] = missing_codes_in(version)
+    form_kwargs["missing_codes"] = missing_codes
     status, conflict = 200, None
     if request.method == "POST":
         if not can_edit:

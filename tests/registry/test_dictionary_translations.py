@@ -267,3 +267,23 @@ def test_exports_with_labels_in_either_language_keep_the_codes(locked_record, pe
     dictionary_file = (result.directory / "registry_dictionary.csv").read_text()
     assert "1, Maschio | 2, Femmina" in dictionary_file
     assert data("it")[0] == data("")[0]  # raw codes and names: the language changes nothing
+
+
+@pytest.mark.django_db
+def test_a_form_in_italian_asks_only_which_translation_is_latest(
+    client, dictionary, people, centers
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    coordinator = people["coord_mil"]
+    coordinator.language = "it"
+    coordinator.save(update_fields=["language"])
+    record = create_record(user=coordinator, center=centers["MIL"])
+    client.force_login(coordinator)
+    url = reverse("registry:instrument", args=[record.record_id, "enrolment", 1])
+    client.get(url)  # the translation's texts are read once per process
+    with CaptureQueriesContext(connection) as queries:
+        assert "Anno di nascita" in client.get(url).content.decode()
+    reads = [q["sql"] for q in queries if "registry_dictionarytranslation" in q["sql"]]
+    assert len(reads) == 1 and "entries" not in reads[0] and "max(id)" in reads[0]
