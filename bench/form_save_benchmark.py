@@ -22,7 +22,8 @@ from registry.services.dictionary import import_default_dictionary
 from registry.services.records import create_record
 import_default_dictionary()
 mil = Center.objects.create(code="MIL", name="Milano", city="Milano")
-u = User.objects.create_user("bench", password="bench-password-123", first_name="B", last_name="N")
+u = User.objects.create_user("bench", password="bench-password-123", first_name="B", last_name="N",
+                             language="{language}")
 Membership.objects.create(user=u, center=mil, role=Role.SITE_COORDINATOR)
 print(",".join(create_record(user=u, center=mil).record_id for _ in range({clients})))
 """
@@ -145,6 +146,11 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=10000)
     parser.add_argument("--rounds", type=int, default=5, help="alternating windows per phase")
     parser.add_argument(
+        "--language",
+        default="",
+        help="the coordinator's profile language, e.g. it (default: the browser's, English)",
+    )
+    parser.add_argument(
         "--cache-url",
         default=os.environ.get("BENCH_CACHE_URL", "redis://127.0.0.1:6379/7"),
         help="CACHE_URL for the server: Redis, sessions read from it, as .env.example sets up "
@@ -160,7 +166,11 @@ def main() -> None:
     # DEBUG off as in production: with it on, Django also formats and keeps every statement.
     stack = create_live_stack(extra_env={"DEBUG": "false"})
     try:
-        record_ids = stack.shell(SETUP.format(clients=args.clients)).strip().split(",")
+        record_ids = (
+            stack.shell(SETUP.format(clients=args.clients, language=args.language))
+            .strip()
+            .split(",")
+        )
         server_opts = {"workers": 4, "threads": 1}
         cache_env = {"CACHE_URL": args.cache_url} if args.cache_url else {}
         stack.start_server(**server_opts, env=cache_env)
@@ -280,6 +290,7 @@ def main() -> None:
         {
             "clients": args.clients,
             "rounds": args.rounds,
+            "language": args.language or "en",
             "seconds": args.seconds,
             "gunicorn": server_opts,
             "cache_url": bool(args.cache_url),
