@@ -5,9 +5,9 @@ blocks other centres for its whole length, nor holds every record's plan in memo
    (invalid value, foreign centre, wrong next id, locked record) refuses the whole import.
    Records arrive as the rows are read (record_import), each cleaned once its last row is read;
    what the write needs of it (ids and cleaned values) goes to a spool file, in the order the
-   records first appear. The ids and what they resolve to are kept on disk too
-   (import_ids.IdIndex), so memory holds only the records still being read, whatever the size
-   of the import.
+   records first appear. The ids and what they resolve to are kept in a PostgreSQL temporary
+   table (import_ids.IdIndex), so memory holds only the records still being read, whatever the
+   size of the import.
 2. `write_import` reads the spool back and writes it in batches of IMPORT_BATCH_RECORDS
    records at most, one short transaction each, fewer while a batch takes longer than
    BATCH_SECONDS (a loaded machine): the audit context is set and each centre's record

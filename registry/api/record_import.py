@@ -3,9 +3,10 @@
 nothing is written), then written in short batches (registry.api.import_batches).
 
 The rows are read twice and never all held (registry.api.import_source): first every row is
-checked on its own and each record id's last row noted, on disk (registry.api.import_ids); then
-the rows are read again, each record is cleaned once its last row has been read and only its
-plan is kept, on disk, until the write. The ids written are spooled for the answer too.
+checked on its own and each record id's last row noted in a PostgreSQL temporary table
+(registry.api.import_ids); then the rows are read again, each record is cleaned once its last
+row has been read and only its plan is kept, on disk, until the write. The ids written are
+spooled for the answer too.
 
 A record id names its centre (MIL-0007): a new record is created only in a centre the user can
 edit, and only as that centre's next id (generateNextRecordName) or with forceAutoNumber, which

@@ -137,7 +137,7 @@ def test_the_memory_an_import_holds_does_not_grow_with_its_records(
     per_record = (large - small) / 900
     # Holding every parsed row, record and plan took about 4.3 KB a record; keeping each id
     # in memory (its last row, what it resolved to, the answer) about 0.3 KB. The ids are now
-    # on disk (SQLite's page cache, at most 2 MB, is not a Python allocation).
+    # in a PostgreSQL temporary table (held by the server, not by this process).
     assert per_record < 60, f"{per_record:.0f} bytes a record"
     assert Record.objects.filter(record_id="MIL-1503").exists()
 
