@@ -21,6 +21,8 @@ import io
 import tempfile
 from collections.abc import Iterator
 
+from django.db import transaction
+
 from registry import csv_safety
 from registry.exports.columns import REPEAT_INSTANCE, REPEAT_INSTRUMENT, export_columns
 from registry.exports.options import ExportOptions
@@ -113,46 +115,11 @@ def import_records(user, params: Params, *, import_tool: bool = False) -> Writte
     fmt = params.choice("format", ("json", "csv", "xml"), "xml")
     source = ImportSource(fmt, _data(params))
     layout = _Layout(version)
-    with IdIndex() as index:
-        return _import(user, params, version, source, layout, index, import_tool)
-
-
-def _import(
-    user,
-    params: Params,
-    version: DictionaryVersion,
-    source: ImportSource,
-    layout: _Layout,
-    index: IdIndex,
-    import_tool: bool,
-) -> WrittenIds:
-    hostile, unknown, errors = _check_rows(source, layout, index)
-    if hostile:
-        raise ApiError(_summary(hostile), details=hostile)
-    overwrite = params.choice("overwriteBehavior", ("normal", "overwrite"), "normal")
-    date_order = DATE_ORDERS.get(params.get("dateFormat", "YMD").upper(), "ymd")
-    force_auto = params.flag("forceAutoNumber")
-    reason = params.get("reason") or "Imported through the API"
-    if unknown:
-        raise ApiError(
-            "The following fields were not found in the project as real data "
-            f"fields: {', '.join(sorted(unknown))}"
-        )
-    if errors:
-        raise ApiError(_summary(errors), details=errors)
     with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
-        errors = plan_import(
-            user,
-            index,
-            _complete_records(source, layout, index, overwrite=overwrite == "overwrite"),
-            version,
-            spool=spool,
-            force_auto=force_auto,
-            date_order=date_order,
-            import_tool=import_tool,
-        )
-        if errors:
-            raise ApiError(_summary(errors), details=errors)
+        # Planned in one transaction (reads only), so that the id index's temporary tables
+        # live on one server connection, behind a pooler in transaction mode too.
+        with transaction.atomic(), IdIndex() as index:
+            reason = _plan(user, params, version, source, layout, index, import_tool, spool)
         written = WrittenIds()
         try:
             write_import(user, spool, version, reason=reason, written=written)
@@ -163,6 +130,45 @@ def _import(
                 raise ApiError(summary, details=exc.errors) from None
             raise
         return written
+
+
+def _plan(
+    user,
+    params: Params,
+    version: DictionaryVersion,
+    source: ImportSource,
+    layout: _Layout,
+    index: IdIndex,
+    import_tool: bool,
+    spool,
+) -> str:
+    """Check every row, resolve every id and spool the plan; returns the audit reason."""
+    hostile, unknown, errors = _check_rows(source, layout, index)
+    if hostile:
+        raise ApiError(_summary(hostile), details=hostile)
+    overwrite = params.choice("overwriteBehavior", ("normal", "overwrite"), "normal")
+    date_order = DATE_ORDERS.get(params.get("dateFormat", "YMD").upper(), "ymd")
+    force_auto = params.flag("forceAutoNumber")
+    if unknown:
+        raise ApiError(
+            "The following fields were not found in the project as real data "
+            f"fields: {', '.join(sorted(unknown))}"
+        )
+    if errors:
+        raise ApiError(_summary(errors), details=errors)
+    errors = plan_import(
+        user,
+        index,
+        _complete_records(source, layout, index, overwrite=overwrite == "overwrite"),
+        version,
+        spool=spool,
+        force_auto=force_auto,
+        date_order=date_order,
+        import_tool=import_tool,
+    )
+    if errors:
+        raise ApiError(_summary(errors), details=errors)
+    return params.get("reason") or "Imported through the API"
 
 
 class _Layout:
