@@ -8,6 +8,7 @@ import csv
 import io
 import re
 
+import psycopg
 import pytest
 from django.core import signing
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -346,3 +347,60 @@ def test_repeating_instances_are_previewed_by_number(client, dataset, people):
     assert confirm(client, response).status_code == 302
     stored = Record.objects.get(record_id="MIL-0003").instruments.get(instrument="relapse")
     assert (stored.instance, stored.data["relapse_date"]) == (1, "2012-02-01")
+
+
+def test_a_dry_run_writes_its_events_outside_the_chain_and_cannot_commit(people):
+    """On a connection of its own (the test's transaction already holds the chain's lock)."""
+    from django.db import DEFAULT_DB_ALIAS, connections
+
+    other = connections.create_connection(DEFAULT_DB_ALIAS)
+    other.ensure_connection()
+    raw = other.connection
+    raw.execute("SET lock_timeout = '2s'")  # were the chain's lock taken, fail, not hang
+    insert = "SELECT registry_audit_insert('note', NULL, '', '', NULL, '', NULL, NULL, NULL)"
+    locked = (
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 727201"
+        " AND pid = pg_backend_pid() AND granted"
+    )
+    try:
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="outside the hash chain"):
+            with raw.transaction():
+                raw.execute("SELECT set_config('registry.dry_run', 'on', true)")
+                raw.execute(insert)
+                (prev, digest) = raw.execute(
+                    "SELECT prev_hash, hash FROM registry_auditevent ORDER BY seq DESC LIMIT 1"
+                ).fetchone()
+                assert (prev, digest) == ("", "")
+                assert raw.execute(locked).fetchone()[0] == 0  # no one waits for a dry run
+                raw.execute("SET CONSTRAINTS registry_audit_dry_run_never_commits IMMEDIATE")
+    finally:
+        other.close()
+
+
+def test_the_preview_stays_out_of_the_chain_and_the_import_after_it_is_chained(
+    client, dataset, people
+):
+    from registry.integrity import verify_audit_chain
+    from registry.services import data_import
+
+    unchained = []
+    run = data_import._run
+
+    def watched(*args, **kwargs):
+        preview = run(*args, **kwargs)
+        unchained.append(AuditEvent.objects.filter(hash="").count())
+        return preview
+
+    client.force_login(people["coord_mil"])
+    rows = [{"record_id": "MIL-0003", "sex": "2"}, {"record_id": "MIL-0004", "sex": "1"}]
+    data_import._run = watched
+    try:
+        response = upload(client, rows)
+    finally:
+        data_import._run = run
+    assert preview_of(response)["ok"] and unchained[0] > 0  # the preview's own events
+    assert not AuditEvent.objects.filter(hash="").exists()  # rolled back with it
+    assert confirm(client, response).status_code == 302
+    change = AuditEvent.objects.filter(record_id="MIL-0003", field="sex").latest("seq")
+    assert len(change.hash) == 64
+    assert verify_audit_chain().broken_at is None
