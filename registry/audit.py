@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import connection
+
 from centers.audit_context import set_actor
 
 from .hostile_input import scrub
@@ -13,6 +15,14 @@ from .models import AuditEvent
 def set_audit_context(*, user=None, reason: str = "") -> None:
     """Tell this transaction's triggers who acts and why (transaction-local settings)."""
     set_actor(user, reason)
+
+
+def set_audit_dry_run() -> None:
+    """This transaction's audit events stay out of the hash chain and take none of its lock;
+    the database then refuses to commit it (migration 0013), so it can only roll back. Rolling
+    back (to a savepoint, if nested) undoes the setting."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('registry.dry_run', 'on', true)")
 
 
 def record_event(

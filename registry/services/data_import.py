@@ -16,13 +16,13 @@ import io
 import json
 from dataclasses import dataclass, field
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.http import QueryDict
 
 from registry.api.params import Params
 from registry.api.record_import import IGNORED_COLUMNS, column_map, import_records
 from registry.api.responses import ApiError
-from registry.audit import record_event
+from registry.audit import record_event, set_audit_dry_run
 from registry.exports.columns import REPEAT_INSTANCE, REPEAT_INSTRUMENT, export_columns
 from registry.exports.options import ExportOptions
 from registry.models import DictionaryVersion, InstrumentData, Record
@@ -129,11 +129,7 @@ class ImportChanged(RegistryError):
 def data_import_preview(*, user, csv_text: str, options: ImportOptions) -> ImportPreview:
     """What importing ``csv_text`` would change, computed by importing it and rolling back."""
     with transaction.atomic():
-        # The preview's audit events stay out of the hash chain and take none of its lock, so
-        # other centres' saves do not wait for it; the database refuses to commit them
-        # (migration 0013). Rolling back (to the savepoint, if nested) also undoes the setting.
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT set_config('registry.dry_run', 'on', true)")
+        set_audit_dry_run()  # other centres' saves do not wait for the preview's audit events
         preview = _run(user, csv_text, options, reason="Preview (rolled back)")
         transaction.set_rollback(True)
     return preview

@@ -22,9 +22,9 @@ from registry.dictionary.translations import (
 from registry.models import DictionaryTranslation, DictionaryVersion
 
 DEFAULT_TRANSLATIONS = {"it": "data/gi_lms_dictionary_it.csv"}
-# Translated dictionaries and codes, built once per process (versions and uploads never change).
-_TRANSLATED: dict[int, Dictionary] = {}
-_TRANSLATED_CODES: dict[int, list[dict]] = {}
+# Translated dictionaries and codes by translation, built once per process (versions and
+# uploads never change).
+_TRANSLATED: dict[int, tuple[Dictionary, list[dict]]] = {}
 _LATEST_TRANSLATION = (
     "SELECT max(id) FROM registry_dictionarytranslation WHERE version_id = %s AND language = %s"
 )
@@ -45,9 +45,8 @@ def translation_language(language: str | None = None) -> str:
 
 
 def latest_translation(version: DictionaryVersion, language: str) -> DictionaryTranslation | None:
-    if not language:
-        return None
-    return version.translations.filter(language=language).order_by("-pk").first()
+    pk = _latest_translation_pk(version, language)
+    return None if pk is None else DictionaryTranslation.objects.get(pk=pk)
 
 
 def _latest_translation_pk(version: DictionaryVersion, language: str) -> int | None:
@@ -73,9 +72,12 @@ def dictionary_and_missing_codes_in(
         return version.dictionary, version.missing_codes
     if pk not in _TRANSLATED:
         entries = DictionaryTranslation.objects.only("entries").get(pk=pk).translation_entries
-        _TRANSLATED_CODES[pk] = translate_missing_codes(version.missing_codes, entries)
-        _TRANSLATED[pk] = translate_dictionary(version.dictionary, entries)
-    return _TRANSLATED[pk], [dict(code) for code in _TRANSLATED_CODES[pk]]
+        _TRANSLATED[pk] = (
+            translate_dictionary(version.dictionary, entries),
+            translate_missing_codes(version.missing_codes, entries),
+        )
+    dictionary, codes = _TRANSLATED[pk]
+    return dictionary, [dict(code) for code in codes]
 
 
 def dictionary_in(version: DictionaryVersion, language: str | None = None) -> Dictionary:
