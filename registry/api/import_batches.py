@@ -20,13 +20,15 @@ blocks other centres for its whole length, nor holds every record's plan in memo
 
 A batch can still fail on what happened after the plan (a record locked or edited meanwhile,
 a record id taken by a concurrent create): that batch is rolled back, the batches before it
-stay, and the error names both.
+stay, and the error names both. A caller with its own idea of what must not have changed (the
+web Data Import Tool: the records as previewed) passes a `BatchGuard`, which each batch runs
+first, in its own transaction.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import islice
 from time import monotonic
@@ -57,6 +59,11 @@ class PlannedRecord:
     @property
     def is_new(self) -> bool:
         return self.center is not None
+
+
+# Called first in each batch's transaction with the batch's records; returns errors (then
+# nothing of the batch is written).
+BatchGuard = Callable[[list[PlannedRecord]], list[dict]]
 
 
 class ImportWriteError(Exception):
@@ -190,7 +197,13 @@ def _resolve(rid, may_change, editable, visible, taken, next_number, force_auto,
 
 
 def write_import(
-    user, spool: IO[str], version: DictionaryVersion, *, reason: str, written: WrittenIds
+    user,
+    spool: IO[str],
+    version: DictionaryVersion,
+    *,
+    reason: str,
+    written: WrittenIds,
+    guard: BatchGuard | None = None,
 ) -> None:
     """Write the spooled plan batch by batch, adding each record written to ``written``."""
     centers: dict[int, Center] = {}
@@ -202,6 +215,8 @@ def write_import(
         started = monotonic()
         with transaction.atomic():
             set_audit_context(user=user, reason=reason)
+            if guard is not None and (errors := guard(batch)):
+                raise ImportWriteError(errors, written)
             _create_new_records(user, [p for p in batch if p.is_new], errors)
             for plan in batch:
                 if errors:

@@ -30,7 +30,7 @@ from registry.hostile_input import MAX_CELL_CHARS, describe_problem, printable_n
 from registry.models import DictionaryVersion
 from registry.services.dictionary import current_dictionary_version
 
-from .import_batches import ImportWriteError, plan_import, write_import
+from .import_batches import BatchGuard, ImportWriteError, plan_import, write_import
 from .import_ids import IdIndex, WrittenIds
 from .import_rows import RecordImport, Target
 from .import_source import ImportSource
@@ -107,11 +107,31 @@ def column_map(version: DictionaryVersion) -> dict[str, tuple[str, str, str]]:
     return mapping
 
 
-def import_records(user, params: Params, *, import_tool: bool = False) -> WrittenIds:
-    """The records written (the caller closes it); raises ApiError with per-row details.
+class PartlyImported(ApiError):
+    """A later batch met a change made after the plan: ``count`` records were written before it
+    (the first of them in ``first``), the rest was not."""
+
+    def __init__(self, message: str, *, details: list, written: WrittenIds) -> None:
+        super().__init__(message, details=details)
+        self.count = written.count
+        self.first = list(written.first)
+
+
+def import_records(
+    user,
+    params: Params,
+    *,
+    import_tool: bool = False,
+    version: DictionaryVersion | None = None,
+    guard: BatchGuard | None = None,
+) -> WrittenIds:
+    """The records written (the caller closes it); raises ApiError with per-row details
+    (PartlyImported once a batch has been written).
     ``import_tool``: the web Data Import Tool, where data managers may import into every centre
-    (REDCap's separate right); through the API only site staff import, into their own centre."""
-    version = current_dictionary_version()
+    (REDCap's separate right); through the API only site staff import, into their own centre.
+    ``version``: the dictionary version to import against (default: the current one);
+    ``guard``: run first in every batch (import_batches.BatchGuard)."""
+    version = version or current_dictionary_version()
     fmt = params.choice("format", ("json", "csv", "xml"), "xml")
     source = ImportSource(fmt, _data(params))
     layout = _Layout(version)
@@ -122,11 +142,13 @@ def import_records(user, params: Params, *, import_tool: bool = False) -> Writte
             reason = _plan(user, params, version, source, layout, index, import_tool, spool)
         written = WrittenIds()
         try:
-            write_import(user, spool, version, reason=reason, written=written)
+            write_import(user, spool, version, reason=reason, written=written, guard=guard)
         except BaseException as exc:
             written.file.close()
             if isinstance(exc, ImportWriteError):
                 summary = _summary(exc.errors, written=exc.written)
+                if exc.written.count:
+                    raise PartlyImported(summary, details=exc.errors, written=exc.written) from None
                 raise ApiError(summary, details=exc.errors) from None
             raise
         return written

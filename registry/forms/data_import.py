@@ -1,8 +1,9 @@
 """The Data Import Tool's two forms: the upload (file and REDCap's options) and the confirmation.
 
 Between the two, the file stays in the person's session; the confirmation carries a signed token
-naming its SHA-256, the options and the digest of the preview, so the import applies exactly
-the file and options that were previewed (registry.services.data_import checks the digest).
+naming its SHA-256, the options, the digest of the preview and the state it was computed from, so
+the import applies exactly the file and options that were previewed, to the data as previewed
+(registry.services.data_import checks the state).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import hashlib
 from django import forms
 from django.core import signing
 
-from registry.services.data_import import DATE_FORMATS, ImportOptions
+from registry.services.data_import import DATE_FORMATS, ImportOptions, ImportPreview
 
 MAX_BYTES = 5 * 1024 * 1024
 SESSION_KEY = "registry_data_import"
@@ -76,14 +77,16 @@ def keep_upload(session, csv_text: str, name: str) -> None:
     session[SESSION_KEY] = {"sha256": file_sha256(csv_text), "csv": csv_text, "name": name[:200]}
 
 
-def confirmation_token(user, sha256: str, options: ImportOptions, digest: str) -> str:
+def confirmation_token(user, preview: ImportPreview) -> str:
     return signing.dumps(
         {
             "user": user.pk,
-            "sha256": sha256,
-            "date_format": options.date_format,
-            "overwrite": options.overwrite,
-            "digest": digest,
+            "sha256": preview.sha256,
+            "date_format": preview.options.date_format,
+            "overwrite": preview.options.overwrite,
+            "digest": preview.digest,
+            "state": preview.state,
+            "changed_values": sum(len(r.changes) for r in preview.records),
         },
         salt=SIGNING_SALT,
     )
@@ -125,6 +128,9 @@ class ConfirmImportForm(forms.Form):
         cleaned["csv_text"] = kept["csv"]
         cleaned["file_name"] = kept.get("name", "")
         cleaned["digest"] = str(payload.get("digest", ""))
+        cleaned["state"] = str(payload.get("state", ""))
+        changed = payload.get("changed_values")
+        cleaned["changed_values"] = changed if isinstance(changed, int) else 0
         cleaned["options"] = ImportOptions(
             date_format=payload["date_format"], overwrite=bool(payload.get("overwrite"))
         )

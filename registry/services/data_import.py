@@ -18,9 +18,15 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.http import QueryDict
+from django.utils import timezone
 
 from registry.api.params import Params
-from registry.api.record_import import IGNORED_COLUMNS, column_map, import_records
+from registry.api.record_import import (
+    IGNORED_COLUMNS,
+    PartlyImported,
+    column_map,
+    import_records,
+)
 from registry.api.responses import ApiError
 from registry.audit import record_event, set_audit_dry_run
 from registry.exports.columns import REPEAT_INSTANCE, REPEAT_INSTRUMENT, export_columns
@@ -33,8 +39,10 @@ from .errors import RegistryError
 
 __all__ = [
     "DATE_FORMATS",
+    "ImportApplied",
     "ImportChanged",
     "ImportOptions",
+    "ImportStopped",
     "ImportPreview",
     "data_import_apply",
     "data_import_preview",
@@ -44,6 +52,8 @@ __all__ = [
 DATE_FORMATS = ("DMY", "MDY", "YMD")
 STATUS_FIELD = ""  # a change of the form status (the <form>_complete column)
 Snapshot = dict[str, dict[tuple[str, int], tuple[dict, int]]]
+# Per existing record, its live rows as (form, instance, row id, version), sorted.
+RowVersions = dict[str, list[tuple[str, int, int, int]]]
 
 
 @dataclass(frozen=True)
@@ -89,6 +99,7 @@ class ImportPreview:
     version: DictionaryVersion
     records: list[RecordPreview] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    state: str = ""  # what it was computed from (_state); the import checks it still holds
 
     @property
     def ok(self) -> bool:
@@ -114,16 +125,42 @@ class ImportPreview:
         return hashlib.sha256(json.dumps(payload, default=str).encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class ImportApplied:
+    records: list[str]  # written, in the file's order
+    new: int  # of them created
+    changed_values: int  # as previewed
+
+
 class ImportChanged(RegistryError):
     """The import would not do what was previewed (someone saved meanwhile); `preview` is the
     new preview, nothing was written."""
 
-    def __init__(self, preview: ImportPreview) -> None:
+    def __init__(self, preview: ImportPreview, message: str = "") -> None:
         super().__init__(
-            "The data changed after your preview (someone saved meanwhile, or the dictionary "
+            message
+            or "The data changed after your preview (someone saved meanwhile, or the dictionary "
             "changed): nothing was imported. Check this new preview and import again."
         )
         self.preview = preview
+
+
+class ImportStopped(ImportChanged):
+    """Someone saved a record of the file while the import ran: the ``count`` records before it
+    were imported (``first``: the first of them), the rest was not; `preview` shows what
+    remains."""
+
+    def __init__(self, preview: ImportPreview, count: int, first: list[str]) -> None:
+        shown = ", ".join(first[:20]) + (", ..." if count > 20 else "")
+        super().__init__(
+            preview,
+            f"The import stopped: a record of the file was saved by someone else while it ran. "
+            f"{count} record(s) were imported before it ({shown}); the rest was not. The "
+            "preview below shows what remains: check it and import again (what was imported "
+            "shows as unchanged).",
+        )
+        self.count = count
+        self.first = first
 
 
 def data_import_preview(*, user, csv_text: str, options: ImportOptions) -> ImportPreview:
@@ -136,31 +173,90 @@ def data_import_preview(*, user, csv_text: str, options: ImportOptions) -> Impor
 
 
 def data_import_apply(
-    *, user, csv_text: str, options: ImportOptions, expected_digest: str, reason: str = ""
-) -> ImportPreview:
-    """Import, all or nothing, only if it does exactly what the preview with
-    ``expected_digest`` showed; raises ImportChanged otherwise (and on any problem)."""
+    *,
+    user,
+    csv_text: str,
+    options: ImportOptions,
+    expected_digest: str,
+    expected_state: str,
+    changed_values: int = 0,
+    reason: str = "",
+) -> ImportApplied:
+    """Import what the preview with ``expected_digest`` and ``expected_state`` showed.
+
+    The import runs in short batches (registry.api.import_batches), so that the audit chain is
+    held per batch, not for the whole file, and no other centre waits for it. What is written
+    is still exactly what was previewed: the preview's state (each record's stored rows and
+    their versions, the dictionary version, the day) must hold when the import starts, or
+    nothing is written (ImportChanged), and each batch locks its records and checks them
+    against it before writing. Only a record saved by someone else between two batches can stop
+    the import halfway (ImportStopped): the batches before it stay, and importing the same file
+    again shows what they wrote as unchanged."""
     reason = reason.strip() or "Imported with the Data Import Tool"
-    with transaction.atomic():
-        preview = _run(user, csv_text, options, reason=reason)
-        if not preview.ok or preview.digest != expected_digest:
-            transaction.set_rollback(True)
-            raise ImportChanged(preview)
-        record_event(
-            "data_import",
-            user=user,
-            reason=reason,
-            details={
-                "sha256": preview.sha256,
-                "date_format": options.date_format,
-                "overwrite": options.overwrite,
-                "dictionary_version": preview.version.number,
-                "records": [r.record_id for r in preview.records][:1000],
-                "new_records": sum(r.new for r in preview.records),
-                "changed_values": sum(len(r.changes) for r in preview.records),
-            },
-        )
-    return preview
+    version = current_dictionary_version()
+    record_field = version.dictionary.record_id_field.name
+    rows = _rows(csv_text)
+    with transaction.atomic():  # one snapshot of every record's rows
+        versions = _row_versions(_existing(user, rows, record_field))
+    if _state(version, versions) != expected_state:
+        raise ImportChanged(data_import_preview(user=user, csv_text=csv_text, options=options))
+    details = {
+        "sha256": hashlib.sha256(csv_text.encode("utf-8")).hexdigest(),
+        "preview_digest": expected_digest,
+        "date_format": options.date_format,
+        "overwrite": options.overwrite,
+        "dictionary_version": version.number,
+    }
+    params = options.as_params(csv_text, reason)
+    guard = _UnchangedSincePreview(versions)
+    try:
+        with import_records(user, params, import_tool=True, version=version, guard=guard) as ids:
+            written = list(dict.fromkeys(ids.ids()))
+    except PartlyImported as exc:
+        details |= {"stopped": exc.message, "records": exc.first, "imported_records": exc.count}
+        record_event("data_import", user=user, reason=reason, details=details)
+        preview = data_import_preview(user=user, csv_text=csv_text, options=options)
+        raise ImportStopped(preview, exc.count, exc.first) from None
+    except ApiError:
+        raise ImportChanged(
+            data_import_preview(user=user, csv_text=csv_text, options=options)
+        ) from None
+    applied = ImportApplied(written, sum(rid not in versions for rid in written), changed_values)
+    details |= {
+        "records": written[:1000],
+        "new_records": applied.new,
+        "changed_values": changed_values,
+    }
+    record_event("data_import", user=user, reason=reason, details=details)
+    return applied
+
+
+class _UnchangedSincePreview:
+    """import_batches.BatchGuard: each existing record of a batch, locked against saves until
+    the batch commits, must have the rows (ids and versions) the preview was computed from."""
+
+    def __init__(self, versions: RowVersions) -> None:
+        self.versions = versions
+
+    def __call__(self, batch: list) -> list[dict]:
+        errors = []
+        existing = {p.record.pk: p.record.record_id for p in batch if not p.is_new}
+        for rid in existing.values():
+            if rid not in self.versions:
+                errors.append(_changed(rid, "it was created after your preview"))
+        if errors or not existing:
+            return errors
+        locked = Record.objects.select_for_update(of=("self",)).filter(pk__in=existing)
+        list(locked.order_by("pk").values_list("pk", flat=True))
+        now = _row_versions(set(existing.values()))
+        for rid in existing.values():
+            if now.get(rid) != self.versions[rid]:
+                errors.append(_changed(rid, "someone saved it after your preview"))
+        return errors
+
+
+def _changed(rid: str, why: str) -> dict:
+    return {"record": rid, "field_name": "", "value": "", "message": f"Not imported: {why}"}
 
 
 def template_header(version: DictionaryVersion) -> list[str]:
@@ -181,13 +277,9 @@ def _run(user, csv_text: str, options: ImportOptions, *, reason: str) -> ImportP
     preview.problems = layout_problems(csv_text, record_field)
     if preview.problems:
         return preview
-    named = {str(r.get(record_field) or "").strip() for r in rows} - {""}
-    existing = set(
-        Record.objects.visible_to(user)
-        .filter(record_id__in=named)
-        .values_list("record_id", flat=True)
-    )
+    existing = _existing(user, rows, record_field)
     before = _snapshot(existing)
+    preview.state = _state(version, _row_versions(existing))
     try:
         with import_records(user, options.as_params(csv_text, reason), import_tool=True) as ids:
             written = list(dict.fromkeys(ids.ids()))
@@ -209,6 +301,34 @@ def _rows(csv_text: str) -> list[dict]:
         return list(csv.DictReader(io.StringIO(csv_text.lstrip("\ufeff"))))
     except csv.Error:
         return []  # the import names the problem
+
+
+def _existing(user, rows: list[dict], record_field: str) -> set[str]:
+    named = {str(r.get(record_field) or "").strip() for r in rows} - {""}
+    return set(
+        Record.objects.visible_to(user)
+        .filter(record_id__in=named)
+        .values_list("record_id", flat=True)
+    )
+
+
+def _row_versions(record_ids: set[str]) -> RowVersions:
+    versions: RowVersions = {rid: [] for rid in record_ids}
+    rows = InstrumentData.objects.filter(
+        record__record_id__in=record_ids, deleted_at__isnull=True
+    ).values_list("record__record_id", "instrument", "instance", "pk", "version")
+    for rid, *row in rows:
+        versions[rid].append(tuple(row))
+    for found in versions.values():
+        found.sort()
+    return versions
+
+
+def _state(version: DictionaryVersion, versions: RowVersions) -> str:
+    """What a preview is computed from, besides the file and options: the stored rows of its
+    records, the dictionary version, and the day (for `today` in limits and calculations)."""
+    payload = [version.number, timezone.localdate().isoformat(), sorted(versions.items())]
+    return hashlib.sha256(json.dumps(payload).encode()).hexdigest()
 
 
 def _snapshot(record_ids: set[str]) -> Snapshot:

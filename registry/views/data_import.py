@@ -72,23 +72,24 @@ def data_import_confirm(request):
         return redirect("registry:data_import")
     data = confirm.cleaned_data
     try:
-        preview = data_import_apply(
+        applied = data_import_apply(
             user=request.user,
             csv_text=data["csv_text"],
             options=data["options"],
             expected_digest=data["digest"],
+            expected_state=data["state"],
+            changed_values=data["changed_values"],
             reason=data["reason"],
         )
     except ImportChanged as exc:
         form = DataImportForm(initial={"date_format": data["options"].date_format})
         return _page(request, form, preview=exc.preview, changed=str(exc), status=409)
     request.session.pop(SESSION_KEY, None)
-    new = sum(r.new for r in preview.records)
-    values = sum(len(r.changes) for r in preview.records)
+    records = len(applied.records)
     messages.success(
         request,
-        f"Imported {len(preview.records)} record(s): {new} new, "
-        f"{len(preview.records) - new} updated, {values} value(s) changed.",
+        f"Imported {records} record(s): {applied.new} new, "
+        f"{records - applied.new} updated, {applied.changed_values} value(s) changed.",
     )
     return redirect("registry:data_import")
 
@@ -120,9 +121,7 @@ def _page(
     if preview is not None:
         context["preview"] = _shown_preview(preview, request.user.date_format)
         if preview.ok and preview.records:
-            token = confirmation_token(
-                request.user, preview.sha256, preview.options, preview.digest
-            )
+            token = confirmation_token(request.user, preview)
             context["confirm"] = ConfirmImportForm(
                 initial={"token": token}, user=request.user, session=request.session
             )

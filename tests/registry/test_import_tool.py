@@ -404,3 +404,114 @@ def test_the_preview_stays_out_of_the_chain_and_the_import_after_it_is_chained(
     change = AuditEvent.objects.filter(record_id="MIL-0003", field="sex").latest("seq")
     assert len(change.hash) == 64
     assert verify_audit_chain().broken_at is None
+
+
+def _watch_batches(monkeypatch) -> list[tuple[list[str], int]]:
+    """Each batch the import writes: its record ids and how deep in transactions it runs."""
+    from django.db import connection
+
+    from registry.api import import_batches
+    from registry.services import data_import
+
+    monkeypatch.setattr(import_batches, "IMPORT_BATCH_RECORDS", 1)
+    batches = []
+    check = data_import._UnchangedSincePreview.__call__
+
+    def watched(self, batch):
+        ids = [p.given_id for p in batch]
+        batches.append((ids, len(connection.atomic_blocks)))
+        return check(self, batch)
+
+    monkeypatch.setattr(data_import._UnchangedSincePreview, "__call__", watched)
+    return batches
+
+
+def test_the_import_writes_in_batches_of_their_own(client, dataset, people, monkeypatch):
+    """Each batch is a transaction of its own (outside the test's, a commit), so the audit
+    chain is held per batch and no other centre's save waits for the whole file."""
+    from django.db import connection
+
+    client.force_login(people["coord_mil"])
+    rows = [
+        {"record_id": "MIL-0004", "sex": "1"},
+        {"record_id": "MIL-0003", "sex": "2"},
+        {"record_id": "MIL-0005", "sex": "2"},
+    ]
+    response = upload(client, rows)
+    batches = _watch_batches(monkeypatch)
+    depth = len(connection.atomic_blocks)  # the test's own transaction
+    assert confirm(client, response).status_code == 302
+    assert batches == [
+        (["MIL-0004"], depth + 1),
+        (["MIL-0003"], depth + 1),
+        (["MIL-0005"], depth + 1),
+    ]
+    assert enrolment(Record.objects.get(record_id="MIL-0005"))["sex"] == "2"
+    event = AuditEvent.objects.get(action="data_import")
+    assert event.details["records"] == ["MIL-0004", "MIL-0003", "MIL-0005"]
+    assert event.details["new_records"] == 2 and event.details["changed_values"] > 3
+
+
+def test_a_record_saved_between_batches_stops_the_import_there(
+    client, dataset, people, monkeypatch
+):
+    from registry.api import import_batches
+    from registry.services.records import save_instrument
+
+    next_size = import_batches._next_size
+
+    def someone_saves_after_the_first_batch(records, seconds):
+        if not Record.objects.filter(record_id="MIL-0005").exists():
+            row = InstrumentData.objects.get(record__record_id="MIL-0003", instrument="enrolment")
+            save_instrument(
+                user=people["coord_mil"],
+                record=row.record,
+                instrument="enrolment",
+                instance=1,
+                data={**row.data, "mrn": "U-9"},
+                status=row.status,
+                expected_version=row.version,
+                dictionary_version=row.dictionary_version,
+            )
+        return next_size(records, seconds)
+
+    client.force_login(people["coord_mil"])
+    rows = [
+        {"record_id": "MIL-0004", "sex": "1"},
+        {"record_id": "MIL-0003", "sex": "2"},
+        {"record_id": "MIL-0005", "sex": "2"},
+    ]
+    response = upload(client, rows)
+    batches = _watch_batches(monkeypatch)
+    monkeypatch.setattr(import_batches, "_next_size", someone_saves_after_the_first_batch)
+    stopped = confirm(client, response)
+    assert stopped.status_code == 409
+    page = stopped.content.decode()
+    assert "1 record(s) were imported before it (MIL-0004); the rest was not" in page
+    assert [ids for ids, _depth in batches] == [["MIL-0004"], ["MIL-0003"]]
+    assert Record.objects.filter(record_id="MIL-0004").exists()
+    assert not Record.objects.filter(record_id="MIL-0005").exists()
+    saved = enrolment(Record.objects.get(record_id="MIL-0003"))
+    assert (saved["sex"], saved["mrn"]) == ("1", "U-9")  # the other person's save stands
+    event = AuditEvent.objects.get(action="data_import")
+    assert event.details["imported_records"] == 1 and event.details["records"] == ["MIL-0004"]
+    assert "someone saved it after your preview" in event.details["stopped"]
+    preview = preview_of(stopped)  # what remains
+    assert [(r["id"], r["new"], len(r["changes"]) > 0) for r in preview["records"]] == [
+        ("MIL-0004", False, False),
+        ("MIL-0003", False, True),
+        ("MIL-0005", True, True),
+    ]
+
+
+def test_a_record_created_after_the_preview_means_nothing_is_imported(client, dataset, people):
+    client.force_login(people["coord_mil"])
+    rows = [{"record_id": "MIL-0003", "sex": "2"}, {"record_id": "MIL-0004", "sex": "1"}]
+    response = upload(client, rows)
+    other = type(client)()
+    other.force_login(people["coord_mil"])
+    assert confirm(other, upload(other, [{"record_id": "MIL-0004", "sex": "2"}])).status_code == 302
+    before = snapshot()
+    stale = confirm(client, response)
+    assert stale.status_code == 409 and "nothing was imported" in stale.content.decode()
+    assert snapshot() == before
