@@ -2,10 +2,11 @@
 
 Both steps run the very import the API runs (registry.api.record_import.import_records, with
 the same validation, access rules and audit), so the web and the API can never disagree. The
-preview runs it inside a transaction that is rolled back and compares every touched record
-before and after; the import runs it again, for real, and goes through only if the comparison
-comes out exactly as previewed (same file, same options, same stored data), otherwise nothing is
-written and the new preview is shown.
+preview runs it inside a transaction that is rolled back (its audit events outside the audit
+chain) and compares every touched record before and after; the import runs it again, for real,
+in short batches, only while the data are as previewed (same file, same options, same stored
+rows at the same versions; data_import_apply), otherwise nothing more is written and a new
+preview is shown.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.http import QueryDict
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from registry.api.params import Params
 from registry.api.record_import import (
@@ -139,8 +141,11 @@ class ImportChanged(RegistryError):
     def __init__(self, preview: ImportPreview, message: str = "") -> None:
         super().__init__(
             message
-            or "The data changed after your preview (someone saved meanwhile, or the dictionary "
-            "changed): nothing was imported. Check this new preview and import again."
+            or _(
+                "The data changed after your preview (someone saved meanwhile, or the "
+                "dictionary changed): nothing was imported. Check this new preview and import "
+                "again."
+            )
         )
         self.preview = preview
 
@@ -154,10 +159,13 @@ class ImportStopped(ImportChanged):
         shown = ", ".join(first[:20]) + (", ..." if count > 20 else "")
         super().__init__(
             preview,
-            f"The import stopped: a record of the file was saved by someone else while it ran. "
-            f"{count} record(s) were imported before it ({shown}); the rest was not. The "
-            "preview below shows what remains: check it and import again (what was imported "
-            "shows as unchanged).",
+            _(
+                "The import stopped: a record of the file was saved by someone else while it "
+                "ran. %(count)s record(s) were imported before it (%(shown)s); the rest was not. "
+                "The preview below shows what remains: check it and import again (what was "
+                "imported shows as unchanged)."
+            )
+            % {"count": count, "shown": shown},
         )
         self.count = count
         self.first = first

@@ -1,4 +1,4 @@
-"""REDCap's Data Import Tool: upload a CSV, review the preview, import it all or nothing."""
+"""REDCap's Data Import Tool: upload a CSV, review the preview, import exactly what it showed."""
 
 from __future__ import annotations
 

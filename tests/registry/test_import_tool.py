@@ -1,6 +1,7 @@
 """The web Data Import Tool: a preview that writes nothing, an import that applies exactly what
-was previewed (all or nothing, audited), errors by row and column, locked and foreign records
-refused, REDCap's date-format and overwrite options."""
+was previewed (in batches of their own, each checked against the preview; audited), errors by
+row and column, locked and foreign records refused, REDCap's date-format and overwrite
+options."""
 
 from __future__ import annotations
 
