@@ -118,6 +118,14 @@ def _run(name: str, sizes: list[int]) -> list[dict]:
         saver.join()
         return {"took_s": round(took, 2), "waits": waits}, outcome
 
+    alone: list[float] = []  # the same save with nothing else running
+    stop = threading.Event()
+    saver = threading.Thread(target=save_in_rome, args=(stop, alone))
+    saver.start()
+    time.sleep(1.5)
+    stop.set()
+    saver.join()
+    print({"save_alone_median_ms": round(1000 * statistics.median(alone), 1)}, flush=True)
     results = []
     first = 1
     for size in sizes:
@@ -144,7 +152,10 @@ def _run(name: str, sizes: list[int]) -> list[dict]:
             )
         )
         assert applied.new == size, applied
-        result = {"records": size}
+        result = {
+            "records": size,
+            "save_alone_median_ms": round(1000 * statistics.median(alone), 1),
+        }
         for step, timed in (("preview", previewed), ("import", imported)):
             result |= {
                 f"{step}_s": timed["took_s"],

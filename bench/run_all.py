@@ -26,6 +26,7 @@ def main() -> int:
         ["form_save_benchmark.py", "--seconds", "10", "--clients", "16", "--records", "10000"],
         ["audit_chain_benchmark.py"],
         ["import_benchmark.py", "--sizes", "2000,10000"],
+        ["import_tool_wait.py", "--records", "2000,10000"],
         ["export_benchmark.py", "--records", "10000", "--bundle"],
         ["analytics_benchmark.py", "--sizes", "33,1000,10000"],
     ]
