@@ -204,8 +204,7 @@ def data_import_apply(
     version = current_dictionary_version()
     record_field = version.dictionary.record_id_field.name
     rows = _rows(csv_text)
-    with transaction.atomic():  # one snapshot of every record's rows
-        versions = _row_versions(_existing(user, rows, record_field))
+    versions = _row_versions(_existing(user, rows, record_field))
     if _state(version, versions) != expected_state:
         raise ImportChanged(data_import_preview(user=user, csv_text=csv_text, options=options))
     details = {
@@ -286,8 +285,8 @@ def _run(user, csv_text: str, options: ImportOptions, *, reason: str) -> ImportP
     if preview.problems:
         return preview
     existing = _existing(user, rows, record_field)
-    before = _snapshot(existing)
-    preview.state = _state(version, _row_versions(existing))
+    before, versions = _read_rows(existing)
+    preview.state = _state(version, versions)
     try:
         with import_records(user, options.as_params(csv_text, reason), import_tool=True) as ids:
             written = list(dict.fromkeys(ids.ids()))
@@ -321,15 +320,7 @@ def _existing(user, rows: list[dict], record_field: str) -> set[str]:
 
 
 def _row_versions(record_ids: set[str]) -> RowVersions:
-    versions: RowVersions = {rid: [] for rid in record_ids}
-    rows = InstrumentData.objects.filter(
-        record__record_id__in=record_ids, deleted_at__isnull=True
-    ).values_list("record__record_id", "instrument", "instance", "pk", "version")
-    for rid, *row in rows:
-        versions[rid].append(tuple(row))
-    for found in versions.values():
-        found.sort()
-    return versions
+    return _read_rows(record_ids)[1]
 
 
 def _state(version: DictionaryVersion, versions: RowVersions) -> str:
@@ -340,13 +331,22 @@ def _state(version: DictionaryVersion, versions: RowVersions) -> str:
 
 
 def _snapshot(record_ids: set[str]) -> Snapshot:
+    return _read_rows(record_ids)[0]
+
+
+def _read_rows(record_ids: set[str]) -> tuple[Snapshot, RowVersions]:
+    """The records' live rows, values and versions from one statement (one moment)."""
     rows = InstrumentData.objects.filter(
         record__record_id__in=record_ids, deleted_at__isnull=True
-    ).values_list("record__record_id", "instrument", "instance", "data", "status")
+    ).values_list("record__record_id", "instrument", "instance", "data", "status", "pk", "version")
     snapshot: Snapshot = {}
-    for rid, form, instance, data, status in rows:
+    versions: RowVersions = {rid: [] for rid in record_ids}
+    for rid, form, instance, data, status, pk, version in rows:
         snapshot.setdefault(rid, {})[(form, instance)] = (data or {}, status)
-    return snapshot
+        versions[rid].append((form, instance, pk, version))
+    for found in versions.values():
+        found.sort()
+    return snapshot, versions
 
 
 def _diff(before: dict, after: dict) -> list[Change]:
