@@ -407,6 +407,14 @@ def test_the_preview_stays_out_of_the_chain_and_the_import_after_it_is_chained(
     assert verify_audit_chain().broken_at is None
 
 
+# Batches of one record: a new record, an existing one, a new one.
+THREE_BATCHES = [
+    {"record_id": "MIL-0004", "sex": "1"},
+    {"record_id": "MIL-0003", "sex": "2"},
+    {"record_id": "MIL-0005", "sex": "2"},
+]
+
+
 def _watch_batches(monkeypatch) -> list[tuple[list[str], int]]:
     """Each batch the import writes: its record ids and how deep in transactions it runs."""
     from django.db import connection
@@ -433,12 +441,7 @@ def test_the_import_writes_in_batches_of_their_own(client, dataset, people, monk
     from django.db import connection
 
     client.force_login(people["coord_mil"])
-    rows = [
-        {"record_id": "MIL-0004", "sex": "1"},
-        {"record_id": "MIL-0003", "sex": "2"},
-        {"record_id": "MIL-0005", "sex": "2"},
-    ]
-    response = upload(client, rows)
+    response = upload(client, THREE_BATCHES)
     batches = _watch_batches(monkeypatch)
     depth = len(connection.atomic_blocks)  # the test's own transaction
     assert confirm(client, response).status_code == 302
@@ -477,12 +480,7 @@ def test_a_record_saved_between_batches_stops_the_import_there(
         return next_size(records, seconds)
 
     client.force_login(people["coord_mil"])
-    rows = [
-        {"record_id": "MIL-0004", "sex": "1"},
-        {"record_id": "MIL-0003", "sex": "2"},
-        {"record_id": "MIL-0005", "sex": "2"},
-    ]
-    response = upload(client, rows)
+    response = upload(client, THREE_BATCHES)
     batches = _watch_batches(monkeypatch)
     monkeypatch.setattr(import_batches, "_next_size", someone_saves_after_the_first_batch)
     stopped = confirm(client, response)
