@@ -15,4 +15,4 @@ RUN DJANGO_MODE=production SECRET_KEY=build-only ALLOWED_HOSTS=localhost \
     DATABASE_URL=postgres://build@localhost/build python manage.py collectstatic --noinput
 USER registry
 EXPOSE 8000
-CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3"]
+CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "120"]

@@ -43,6 +43,8 @@ ACTION_LABELS = {
     "audit_export": "Audit log downloaded",
     "export": "Data exported",
     "api_call": "API call",
+    "data_import_started": "Data import started",
+    "data_import": "Data imported",
 }
 _STATUS = {int(k): v for k, v in FormStatus.choices}
 

@@ -214,6 +214,16 @@ def data_import_apply(
         "overwrite": options.overwrite,
         "dictionary_version": version.number,
     }
+    named = list(dict.fromkeys(str(r.get(record_field) or "").strip() for r in rows))
+    # Committed first: should the process die between batches, the trail shows an import
+    # that started and never finished (importing the file again completes it).
+    started = record_event(
+        "data_import_started",
+        user=user,
+        reason=reason,
+        details=details | {"records": named[:1000], "record_count": len(named)},
+    )
+    details["started_seq"] = started.seq
     params = options.as_params(csv_text, reason)
     guard = _UnchangedSincePreview(versions)
     try:

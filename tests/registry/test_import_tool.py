@@ -454,6 +454,10 @@ def test_the_import_writes_in_batches_of_their_own(client, dataset, people, monk
     event = AuditEvent.objects.get(action="data_import")
     assert event.details["records"] == ["MIL-0004", "MIL-0003", "MIL-0005"]
     assert event.details["new_records"] == 2 and event.details["changed_values"] > 3
+    started = AuditEvent.objects.get(action="data_import_started")  # committed before batch 1
+    assert started.seq < AuditEvent.objects.get(record_id="MIL-0004", field="sex").seq
+    assert event.details["started_seq"] == started.seq
+    assert started.details["records"] == ["MIL-0004", "MIL-0003", "MIL-0005"]
 
 
 def test_a_record_saved_between_batches_stops_the_import_there(
@@ -495,6 +499,7 @@ def test_a_record_saved_between_batches_stops_the_import_there(
     event = AuditEvent.objects.get(action="data_import")
     assert event.details["imported_records"] == 1 and event.details["records"] == ["MIL-0004"]
     assert "someone saved it after your preview" in event.details["stopped"]
+    assert AuditEvent.objects.filter(action="data_import_started").count() == 1
     preview = preview_of(stopped)  # what remains
     assert [(r["id"], r["new"], len(r["changes"]) > 0) for r in preview["records"]] == [
         ("MIL-0004", False, False),
