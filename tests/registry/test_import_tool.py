@@ -519,3 +519,40 @@ def test_a_record_created_after_the_preview_means_nothing_is_imported(client, da
     stale = confirm(client, response)
     assert stale.status_code == 409 and "nothing was imported" in stale.content.decode()
     assert snapshot() == before
+
+
+def test_an_import_cut_short_shows_in_the_trail_and_the_same_file_completes_it(
+    client, dataset, people, monkeypatch
+):
+    from registry.api import import_batches
+
+    class ProcessKilled(BaseException):
+        pass
+
+    next_size = import_batches._next_size
+
+    def killed_after_the_first_batch(records, seconds):
+        raise ProcessKilled
+
+    client.force_login(people["coord_mil"])
+    response = upload(client, THREE_BATCHES)
+    _watch_batches(monkeypatch)
+    monkeypatch.setattr(import_batches, "_next_size", killed_after_the_first_batch)
+    with pytest.raises(ProcessKilled):
+        confirm(client, response)
+    assert Record.objects.filter(record_id="MIL-0004").exists()  # batch 1 committed
+    assert not Record.objects.filter(record_id="MIL-0005").exists()
+    assert AuditEvent.objects.filter(action="data_import_started").count() == 1
+    assert not AuditEvent.objects.filter(action="data_import").exists()  # never finished
+
+    monkeypatch.setattr(import_batches, "_next_size", next_size)
+    again = upload(client, THREE_BATCHES)
+    preview = preview_of(again)
+    assert [(r["id"], r["new"], len(r["changes"]) > 0) for r in preview["records"]] == [
+        ("MIL-0004", False, False),
+        ("MIL-0003", False, True),
+        ("MIL-0005", True, True),
+    ]
+    assert confirm(client, again).status_code == 302
+    assert enrolment(Record.objects.get(record_id="MIL-0003"))["sex"] == "2"
+    assert enrolment(Record.objects.get(record_id="MIL-0005"))["sex"] == "2"
