@@ -61,11 +61,14 @@ def field_label(dictionary: Dictionary | None, name: str) -> str:
 
 
 def form_label(dictionary: Dictionary | None, form: str) -> str:
-    if dictionary is not None:
-        for name, label in dictionary.forms:
-            if name == form:
-                return dictionary_plain_text(label) or name
-    return form
+    if dictionary is None:
+        return form
+    # Sanitised once per (immutable) dictionary: every save's "Saved" message names its form.
+    titles = dictionary.memo.get("plain_form_titles")
+    if titles is None:
+        titles = {name: dictionary_plain_text(label) or name for name, label in dictionary.forms}
+        dictionary.memo["plain_form_titles"] = titles
+    return titles.get(form, form)
 
 
 def value_shown(

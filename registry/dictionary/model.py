@@ -219,9 +219,13 @@ class Dictionary:
 
     @property
     def forms(self) -> list[tuple[str, str]]:
-        return [
+        return list(self._forms)
+
+    @cached_property
+    def _forms(self) -> tuple[tuple[str, str], ...]:
+        return tuple(
             (name, self.form_titles.get(name) or form_label(name)) for name in self._fields_by_form
-        ]
+        )
 
     @property
     def form_names(self) -> list[str]:

@@ -17,6 +17,14 @@ CURRENT_KEY_SQL = (
     "SELECT v.id::text || ':' || v.number::text || ':' || v.sha256"
     " FROM registry_dictionaryversion v ORDER BY v.number DESC LIMIT 1"
 )
+CURRENT_ID_SQL = "SELECT v.id FROM registry_dictionaryversion v ORDER BY v.number DESC LIMIT 1"
+# The one rule for which translation of a version into a language is shown: the latest upload.
+# `{version}` and `{language}` are SQL expressions (a parameter, or CURRENT_ID_SQL in the record
+# read, which so learns the current version's translation in the same statement).
+LATEST_TRANSLATION_SQL = (
+    "SELECT max(t.id) FROM registry_dictionarytranslation t"
+    " WHERE t.version_id = {version} AND t.language = {language}"
+)
 
 
 class DictionaryVersion(models.Model):

@@ -26,25 +26,32 @@ class RecordQuerySet(models.QuerySet):
             return qs
         return qs.filter(center_id__in=centers)
 
-    def visible_by_id(self, user, record_id: str) -> Record | None:
+    def visible_by_id(self, user, record_id: str, *, language: str = "") -> Record | None:
         """One record by id under visible_to's rule, with its centre and the current dictionary
         key (`current_dictionary_key`), in one constant statement: every form page and save
         reads it, and compiling the ORM query cost about four times the statement's own time.
+        `language` (a translation code): the statement also reads which translation of the
+        current version into it is the latest (`latest_translations`, {(version pk, language):
+        translation pk or None}, for services.dictionary_translations), sparing a page in that
+        language a statement of its own.
         tests/registry/test_record_read.py holds it to visible_to for every kind of person."""
-        found = self._read_by_id(user, record_id, with_rows=False)
+        found = self._read_by_id(user, record_id, with_rows=False, language=language)
         return found[0] if found else None
 
-    def visible_with_rows(self, user, record_id: str) -> tuple[Record, list[InstrumentData]] | None:
+    def visible_with_rows(
+        self, user, record_id: str, *, language: str = ""
+    ) -> tuple[Record, list[InstrumentData]] | None:
         """visible_by_id and the record's live instrument rows (highest instance first, as
         services.records.live_rows) in the same statement: a form save needs both, and each
         round trip costs both processes about as much CPU as the statement itself."""
-        return self._read_by_id(user, record_id, with_rows=True)
+        return self._read_by_id(user, record_id, with_rows=True, language=language)
 
-    def _read_by_id(self, user, record_id: str, *, with_rows: bool):
+    def _read_by_id(self, user, record_id: str, *, with_rows: bool, language: str):
         centers = access_for(user).readable_center_ids()
         with prepared_cursor(self.db) as cursor:
             cursor.execute(
-                _by_id_sql(with_rows), [record_id, centers is None, sorted(centers or ())]
+                _by_id_sql(with_rows),
+                [language or None, record_id, centers is None, sorted(centers or ())],
             )
             found = cursor.fetchall()
         if not found:
@@ -54,12 +61,15 @@ class RecordQuerySet(models.QuerySet):
         key_at = split + len(Center._meta.concrete_fields)
         record = model_from_row(Record, first[:split], self.db)
         record._state.fields_cache["center"] = model_from_row(Center, first[split:key_at], self.db)
-        record.current_dictionary_key = first[key_at]
+        key = record.current_dictionary_key = first[key_at]
+        record.latest_translations = {}
+        if language and key:
+            record.latest_translations[(int(key.split(":", 1)[0]), language)] = first[key_at + 1]
         rows = []
         for found_row in found if with_rows else ():
-            if found_row[key_at + 1] is None:  # the LEFT JOIN's empty side: no rows
+            if found_row[key_at + 2] is None:  # the LEFT JOIN's empty side: no rows
                 continue
-            row = model_from_row(InstrumentData, found_row[key_at + 1 :], self.db)
+            row = model_from_row(InstrumentData, found_row[key_at + 2 :], self.db)
             row._state.fields_cache["record"] = record
             rows.append(row)
         return record, rows
@@ -116,11 +126,18 @@ class Record(models.Model):
 def _by_id_sql(with_rows: bool) -> str:
     """Built once from the models' own columns; the values are always parameters. With rows:
     one result row per live instrument row (the record's columns repeated), or one with the
-    row's columns NULL for a record that has none."""
-    from .dictionary import CURRENT_KEY_SQL
+    row's columns NULL for a record that has none. The first parameter is the translation
+    language (NULL for none); both subqueries see the same snapshot, so the same version."""
+    from .dictionary import CURRENT_ID_SQL, CURRENT_KEY_SQL, LATEST_TRANSLATION_SQL
 
     quote = connection.ops.quote_name
-    columns = [select_list(Record, "r"), select_list(Center, "c"), f"({CURRENT_KEY_SQL})"]
+    translation = LATEST_TRANSLATION_SQL.format(version=f"({CURRENT_ID_SQL})", language="%s")
+    columns = [
+        select_list(Record, "r"),
+        select_list(Center, "c"),
+        f"({CURRENT_KEY_SQL})",
+        f"({translation})",
+    ]
     joins = f" JOIN {quote(Center._meta.db_table)} c ON c.id = r.center_id"
     order = ""
     if with_rows:

@@ -19,15 +19,14 @@ from registry.dictionary.translations import (
     translate_dictionary,
     translate_missing_codes,
 )
-from registry.models import DictionaryTranslation, DictionaryVersion
+from registry.models import DictionaryTranslation, DictionaryVersion, Record
+from registry.models.dictionary import LATEST_TRANSLATION_SQL
 
 DEFAULT_TRANSLATIONS = {"it": "data/gi_lms_dictionary_it.csv"}
 # Translated dictionaries and codes by translation, built once per process (versions and
 # uploads never change).
 _TRANSLATED: dict[int, tuple[Dictionary, list[dict]]] = {}
-_LATEST_TRANSLATION = (
-    "SELECT max(id) FROM registry_dictionarytranslation WHERE version_id = %s AND language = %s"
-)
+_LATEST_TRANSLATION = LATEST_TRANSLATION_SQL.format(version="%s", language="%s")
 
 
 def translation_languages() -> list[tuple[str, str]]:
@@ -60,14 +59,20 @@ def _latest_translation_pk(version: DictionaryVersion, language: str) -> int | N
 
 
 def dictionary_and_missing_codes_in(
-    version: DictionaryVersion, language: str | None = None
+    version: DictionaryVersion, language: str | None = None, *, record: Record | None = None
 ) -> tuple[Dictionary, list[dict]]:
     """The version's dictionary and missing-data codes with the texts of ``language`` (default:
     the active language), the base text wherever there is no translation. Codes and logic are
     the version's own. A translation is only ever added, never changed (a new upload is a new
     row), so what one holds is built once per process; which one is the latest is one small
-    read per call (every form page and save in Italian makes it)."""
-    pk = _latest_translation_pk(version, translation_language(language))
+    read, unless ``record`` was read with it (Record.objects.visible_with_rows(language=...),
+    as every form page and save is) for this version and language."""
+    language = translation_language(language)
+    known = getattr(record, "latest_translations", {})
+    if (version.pk, language) in known:
+        pk = known[(version.pk, language)]
+    else:
+        pk = _latest_translation_pk(version, language)
     if pk is None:
         return version.dictionary, version.missing_codes
     if pk not in _TRANSLATED:

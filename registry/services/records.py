@@ -28,9 +28,12 @@ def get_record_for_user(user, record_id: str, *, write: bool = False) -> Record:
     return record
 
 
-def get_record_and_rows_for_user(user, record_id: str) -> tuple[Record, list[InstrumentData]]:
-    """get_record_for_user and the record's live_rows, read together in one statement."""
-    found = Record.objects.visible_with_rows(user, record_id)
+def get_record_and_rows_for_user(
+    user, record_id: str, *, language: str = ""
+) -> tuple[Record, list[InstrumentData]]:
+    """get_record_for_user and the record's live_rows, read together in one statement (with the
+    latest translation into ``language``, Record.objects.visible_by_id)."""
+    found = Record.objects.visible_with_rows(user, record_id, language=language)
     if found is None:
         raise Http404("No such record")
     return found

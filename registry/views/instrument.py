@@ -29,7 +29,10 @@ from registry.forms.instrument import (
 )
 from registry.forms.submission import InstrumentSubmission
 from registry.models import AuditEvent, FormStatus, InstrumentData, Query, Record
-from registry.services.dictionary_translations import dictionary_and_missing_codes_in
+from registry.services.dictionary_translations import (
+    dictionary_and_missing_codes_in,
+    translation_language,
+)
 from registry.services.errors import (
     EditConflict,
     PermissionDenied,
@@ -174,10 +177,12 @@ def _is_empty(form: InstrumentForm | InstrumentSubmission) -> bool:
 @login_required
 @require_http_methods(["GET", "POST"])
 def instrument_form(request, record_id: str, instrument: str, instance: int):
-    record, rows = get_record_and_rows_for_user(request.user, record_id)
+    record, rows = get_record_and_rows_for_user(
+        request.user, record_id, language=translation_language()
+    )
     version = dictionary_version(record.current_dictionary_key)
     # The person's language; codes and logic unchanged.
-    dictionary, missing_codes = dictionary_and_missing_codes_in(version)
+    dictionary, missing_codes = dictionary_and_missing_codes_in(version, record=record)
     if instrument not in dictionary.form_names:
         raise Http404("No such instrument")
     repeating_forms = set(version.repeating_instruments)

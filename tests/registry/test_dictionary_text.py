@@ -330,3 +330,25 @@ def test_no_template_source_is_built_at_run_time():
     ] == []
     assert [p.name for p in templates if "|safe" in p.read_text()] == []
     assert [p.name for p in sources if "Template(" in p.read_text()] == []
+
+
+def test_a_form_title_is_sanitised_once_per_dictionary(monkeypatch):
+    """The "Saved" message of every save names its form: the title's plain text is derived once
+    per (immutable) dictionary, and stays the sanitizer's."""
+    from registry import display
+    from registry.dictionary import Dictionary, gi_lms_dictionary
+
+    base = gi_lms_dictionary()
+    dictionary = Dictionary(fields=base.fields, form_titles={"enrolment": "<b>Arruolamento</b>"})
+    calls = []
+
+    def counted(text):
+        calls.append(text)
+        return dictionary_plain_text(text)
+
+    monkeypatch.setattr(display, "dictionary_plain_text", counted)
+    for _ in range(3):
+        assert display.form_label(dictionary, "enrolment") == "Arruolamento"
+        assert display.form_label(dictionary, "primary_surgery") == "Primary Surgery"
+        assert display.form_label(dictionary, "nowhere") == "nowhere"
+    assert len(calls) == len(dictionary.forms)

@@ -270,20 +270,57 @@ def test_exports_with_labels_in_either_language_keep_the_codes(locked_record, pe
 
 
 @pytest.mark.django_db
-def test_a_form_in_italian_asks_only_which_translation_is_latest(
+def test_a_form_page_and_save_in_italian_make_as_many_statements_as_in_english(
     client, dictionary, people, centers
 ):
+    """Which translation is latest is read with the record, in its one statement."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     coordinator = people["coord_mil"]
-    coordinator.language = "it"
-    coordinator.save(update_fields=["language"])
-    record = create_record(user=coordinator, center=centers["MIL"])
     client.force_login(coordinator)
-    url = reverse("registry:instrument", args=[record.record_id, "enrolment", 1])
-    client.get(url)  # the translation's texts are read once per process
-    with CaptureQueriesContext(connection) as queries:
-        assert "Anno di nascita" in client.get(url).content.decode()
-    reads = [q["sql"] for q in queries if "registry_dictionarytranslation" in q["sql"]]
-    assert len(reads) == 1 and "entries" not in reads[0] and "max(id)" in reads[0]
+    statements = {}
+    for language in ("en", "it", "en", "it"):
+        coordinator.language = language
+        coordinator.save(update_fields=["language"])
+        record = create_record(user=coordinator, center=centers["MIL"])
+        url = reverse("registry:instrument", args=[record.record_id, "enrolment", 1])
+        client.get(url)  # the translation's texts are read once per process
+        with CaptureQueriesContext(connection) as page:
+            body = client.get(url).content.decode()
+        assert ("Anno di nascita" in body) == (language == "it")
+        data = {"__status": "0", "__version": "0", "action": "stay", "sex": "1"}
+        with CaptureQueriesContext(connection) as save:
+            assert client.post(url, data).status_code == 302
+        assert record.instruments.get(instrument="enrolment").data["sex"] == "1"
+        statements[language] = [q["sql"] for q in page], [q["sql"] for q in save]
+        for sql in statements[language][0] + statements[language][1]:
+            # the record read, nothing else: no statement of its own
+            assert "registry_dictionarytranslation" not in sql or '"registry_record" r' in sql
+    assert [len(s) for s in statements["it"]] == [len(s) for s in statements["en"]]
+
+
+@pytest.mark.django_db
+def test_the_record_read_knows_the_latest_translation_of_the_current_version(
+    dictionary, people, centers
+):
+    from registry.models import Record
+    from registry.services.dictionary_translations import (
+        dictionary_and_missing_codes_in,
+        latest_translation,
+    )
+
+    coordinator = people["coord_mil"]
+    record = create_record(user=coordinator, center=centers["MIL"])
+    latest = latest_translation(dictionary, "it")
+    found = Record.objects.visible_by_id(coordinator, record.record_id, language="it")
+    assert found.latest_translations == {(dictionary.pk, "it"): latest.pk}
+    assert Record.objects.visible_by_id(coordinator, record.record_id).latest_translations == {}
+    newer = DictionaryTranslation.objects.create(
+        version=dictionary, language="it", entries=[], sha256="x"
+    )
+    found = Record.objects.visible_with_rows(coordinator, record.record_id, language="it")[0]
+    assert found.latest_translations == {(dictionary.pk, "it"): newer.pk}
+    assert latest_translation(dictionary, "it").pk == newer.pk  # the same rule
+    italian, _codes = dictionary_and_missing_codes_in(dictionary, "it", record=found)
+    assert italian.field("year_of_birth").label == "Year of birth"  # the newer upload is empty
