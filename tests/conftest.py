@@ -33,6 +33,17 @@ def pytest_configure(config):
         raise pytest.UsageError("CI must run on the external PostgreSQL (DATABASE_URL unset)")
 
 
+@pytest.fixture(autouse=True)
+def _base_language_after_each_test():
+    """A request by a person who chose Italian leaves Italian active in the thread (as a worker
+    thread would until its next request, whose middleware chooses again); the next test in this
+    process must not inherit it."""
+    yield
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 def pytest_sessionfinish(session):
     """The run's template databases, once every worker is done (xdist's controller, or the one
     process without xdist)."""
