@@ -4,6 +4,10 @@ database-backed Django request (/healthz/ reads one row), with and without persi
 connections. Also the record status dashboard's latency with 10,000 records.
 
     python bench/form_save_benchmark.py [--seconds 10] [--clients 16] [--records 10000]
+
+`--without-field-audit` prices a guarantee: the same run with the field-level audit trigger on
+instrument data disabled in the benchmark's own database (never in the app), written to
+form_save_without_field_audit.json.
 """
 
 from __future__ import annotations
@@ -156,6 +160,11 @@ def main() -> None:
         help="CACHE_URL for the server: Redis, sessions read from it, as .env.example sets up "
         "production ('' for the per-process memory cache and sessions in the database)",
     )
+    parser.add_argument(
+        "--without-field-audit",
+        action="store_true",
+        help="disable registry_instrument_audit in the benchmark's database: its price",
+    )
     args = parser.parse_args()
     django_setup()
     import psycopg
@@ -171,6 +180,11 @@ def main() -> None:
             .strip()
             .split(",")
         )
+        if args.without_field_audit:
+            with psycopg.connect(stack.owner_url, autocommit=True) as conn:
+                conn.execute(
+                    "ALTER TABLE registry_instrumentdata DISABLE TRIGGER registry_instrument_audit"
+                )
         server_opts = {"workers": 4, "threads": 1}
         cache_env = {"CACHE_URL": args.cache_url} if args.cache_url else {}
         stack.start_server(**server_opts, env=cache_env)
@@ -286,8 +300,9 @@ def main() -> None:
 
     s, c = saves.summary(), ceiling.summary()
     write_result(
-        "form_save",
+        "form_save_without_field_audit" if args.without_field_audit else "form_save",
         {
+            "field_audit": not args.without_field_audit,
             "clients": args.clients,
             "rounds": args.rounds,
             "language": args.language or "en",
