@@ -151,21 +151,22 @@ class ImportChanged(RegistryError):
 
 
 class ImportStopped(ImportChanged):
-    """Someone saved a record of the file while the import ran: the ``count`` records before it
-    were imported (``first``: the first of them), the rest was not; `preview` shows what
-    remains."""
+    """A record of the file changed while the import ran (saved or locked by someone else):
+    the ``count`` records before it were imported (``first``: the first of them), the rest was
+    not; `preview` shows what remains."""
 
-    def __init__(self, preview: ImportPreview, count: int, first: list[str]) -> None:
+    def __init__(
+        self, preview: ImportPreview, count: int, first: list[str], record: str, why: str
+    ) -> None:
         shown = ", ".join(first[:20]) + (", ..." if count > 20 else "")
         super().__init__(
             preview,
             _(
-                "The import stopped: a record of the file was saved by someone else while it "
-                "ran. %(count)s record(s) were imported before it (%(shown)s); the rest was not. "
-                "The preview below shows what remains: check it and import again (what was "
-                "imported shows as unchanged)."
+                "The import stopped at record %(record)s (%(why)s). %(count)s record(s) were "
+                "imported before it (%(shown)s); the rest was not. The preview below shows what "
+                "remains: check it and import again (what was imported shows as unchanged)."
             )
-            % {"count": count, "shown": shown},
+            % {"record": record, "why": why, "count": count, "shown": shown},
         )
         self.count = count
         self.first = first
@@ -233,7 +234,14 @@ def data_import_apply(
         details |= {"stopped": exc.message, "records": exc.first, "imported_records": exc.count}
         record_event("data_import", user=user, reason=reason, details=details)
         preview = data_import_preview(user=user, csv_text=csv_text, options=options)
-        raise ImportStopped(preview, exc.count, exc.first) from None
+        where = exc.details[0] if exc.details else {}
+        raise ImportStopped(
+            preview,
+            exc.count,
+            exc.first,
+            where.get("record", ""),
+            where.get("message", "").removesuffix("."),
+        ) from None
     except ApiError:
         raise ImportChanged(
             data_import_preview(user=user, csv_text=csv_text, options=options)
@@ -260,7 +268,7 @@ class _UnchangedSincePreview:
         existing = {p.record.pk: p.record.record_id for p in batch if not p.is_new}
         for rid in existing.values():
             if rid not in self.versions:
-                errors.append(_changed(rid, "it was created after your preview"))
+                errors.append(_changed(rid, _("it was created after your preview")))
         if errors or not existing:
             return errors
         locked = Record.objects.select_for_update(of=("self",)).filter(pk__in=existing)
@@ -268,12 +276,12 @@ class _UnchangedSincePreview:
         now = _row_versions(set(existing.values()))
         for rid in existing.values():
             if now.get(rid) != self.versions[rid]:
-                errors.append(_changed(rid, "someone saved it after your preview"))
+                errors.append(_changed(rid, _("someone saved it after your preview")))
         return errors
 
 
 def _changed(rid: str, why: str) -> dict:
-    return {"record": rid, "field_name": "", "value": "", "message": f"Not imported: {why}"}
+    return {"record": rid, "field_name": "", "value": "", "message": why}
 
 
 def template_header(version: DictionaryVersion) -> list[str]:

@@ -490,6 +490,7 @@ def test_a_record_saved_between_batches_stops_the_import_there(
     stopped = confirm(client, response)
     assert stopped.status_code == 409
     page = stopped.content.decode()
+    assert "stopped at record MIL-0003 (someone saved it after your preview)" in page
     assert "1 record(s) were imported before it (MIL-0004); the rest was not" in page
     assert [ids for ids, _depth in batches] == [["MIL-0004"], ["MIL-0003"]]
     assert Record.objects.filter(record_id="MIL-0004").exists()
