@@ -21,6 +21,7 @@ from django.db import DatabaseError, connection
 NOTE_ROWS = 2000  # rows noted per COPY
 READ_IDS = 5000  # ids read back per query
 KEEP_FIRST = 1000  # written ids kept in memory for the audit and error messages
+SHOWN_IDS = 20  # ids named in a message
 
 
 class Resolved(NamedTuple):
@@ -38,11 +39,10 @@ class IdIndex:
     copying then grouping once is about 3x cheaper than merging as they come), then in
     `finish` the ids, numbered 1, 2, ... by their first row.
 
-    Created where the import runs: in autocommit (the API) each statement commits; inside the
-    Data Import Tool's transaction they go with it. The index is read only while the import is
-    planned, before any write batch (whose savepoint may roll back) begins, so no rollback can
-    remove them while they are used; dropped on exit, unless the transaction is already bound
-    to roll back, which removes them anyway."""
+    Created, used and dropped within the plan's one transaction (record_import), before any
+    write batch begins, so they stay on one server connection (behind a pooler in transaction
+    mode too) and no batch's rollback can touch them; dropped on exit, unless the transaction
+    is already bound to roll back, which removes them anyway."""
 
     def __init__(self) -> None:
         name = f"import_ids_{uuid.uuid4().hex}"
@@ -149,6 +149,11 @@ class IdIndex:
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.fetchall()
+
+
+def listed_ids(first: list[str], count: int) -> str:
+    """The first written ids for a message: "MIL-0004, MIL-0005, ..." (SHOWN_IDS at most)."""
+    return ", ".join(first[:SHOWN_IDS]) + (", ..." if count > SHOWN_IDS else "")
 
 
 class WrittenIds:

@@ -31,7 +31,7 @@ from registry.models import DictionaryVersion
 from registry.services.dictionary import current_dictionary_version
 
 from .import_batches import BatchGuard, ImportWriteError, plan_import, write_import
-from .import_ids import IdIndex, WrittenIds
+from .import_ids import IdIndex, WrittenIds, listed_ids
 from .import_rows import RecordImport, Target
 from .import_source import ImportSource
 from .params import Params
@@ -311,10 +311,9 @@ def _summary(errors: list[dict], *, written: WrittenIds | None = None) -> str:
         writer.writerow([e["record"], e["field_name"], e["value"], e["message"]])
     if written is not None and written.count:
         # a later batch met a change made while the import ran (import_batches)
-        more = ", ..." if written.count > 20 else ""
         head = (
             f"There were errors in a later batch; {written.count} records were imported before "
-            f"it ({', '.join(written.first[:20])}{more}), the rest was not.\n"
+            f"it ({listed_ids(written.first, written.count)}), the rest was not.\n"
         )
     else:
         head = "There were errors; nothing was imported.\n"

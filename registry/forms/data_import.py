@@ -8,12 +8,15 @@ the import applies exactly the file and options that were previewed, to the data
 
 from __future__ import annotations
 
-import hashlib
-
 from django import forms
 from django.core import signing
 
-from registry.services.data_import import DATE_FORMATS, ImportOptions, ImportPreview
+from registry.services.data_import import (
+    DATE_FORMATS,
+    ImportOptions,
+    ImportPreview,
+    file_sha256,
+)
 
 MAX_BYTES = 5 * 1024 * 1024
 SESSION_KEY = "registry_data_import"
@@ -66,10 +69,6 @@ class DataImportForm(forms.Form):
             date_format=self.cleaned_data["date_format"],
             overwrite=self.cleaned_data["overwrite"] == "overwrite",
         )
-
-
-def file_sha256(csv_text: str) -> str:
-    return hashlib.sha256(csv_text.encode("utf-8")).hexdigest()
 
 
 def keep_upload(session, csv_text: str, name: str) -> None:

@@ -22,6 +22,7 @@ from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from registry.api.import_ids import listed_ids
 from registry.api.params import Params
 from registry.api.record_import import (
     IGNORED_COLUMNS,
@@ -48,6 +49,7 @@ __all__ = [
     "ImportPreview",
     "data_import_apply",
     "data_import_preview",
+    "file_sha256",
     "template_header",
 ]
 
@@ -158,7 +160,6 @@ class ImportStopped(ImportChanged):
     def __init__(
         self, preview: ImportPreview, count: int, first: list[str], record: str, why: str
     ) -> None:
-        shown = ", ".join(first[:20]) + (", ..." if count > 20 else "")
         super().__init__(
             preview,
             _(
@@ -166,7 +167,7 @@ class ImportStopped(ImportChanged):
                 "imported before it (%(shown)s); the rest was not. The preview below shows what "
                 "remains: check it and import again (what was imported shows as unchanged)."
             )
-            % {"record": record, "why": why, "count": count, "shown": shown},
+            % {"record": record, "why": why, "count": count, "shown": listed_ids(first, count)},
         )
         self.count = count
         self.first = first
@@ -209,7 +210,7 @@ def data_import_apply(
     if _state(version, versions) != expected_state:
         raise ImportChanged(data_import_preview(user=user, csv_text=csv_text, options=options))
     details = {
-        "sha256": hashlib.sha256(csv_text.encode("utf-8")).hexdigest(),
+        "sha256": file_sha256(csv_text),
         "preview_digest": expected_digest,
         "date_format": options.date_format,
         "overwrite": options.overwrite,
@@ -284,6 +285,11 @@ def _changed(rid: str, why: str) -> dict:
     return {"record": rid, "field_name": "", "value": "", "message": why}
 
 
+def file_sha256(csv_text: str) -> str:
+    """What names a file in the preview, its token and the audit trail."""
+    return hashlib.sha256(csv_text.encode("utf-8")).hexdigest()
+
+
 def template_header(version: DictionaryVersion) -> list[str]:
     """The import template: the columns the export writes, in the same order."""
     options = ExportOptions(locked_only=True, data_access_group=False)
@@ -293,7 +299,7 @@ def template_header(version: DictionaryVersion) -> list[str]:
 def _run(user, csv_text: str, options: ImportOptions, *, reason: str) -> ImportPreview:
     version = current_dictionary_version()
     preview = ImportPreview(
-        sha256=hashlib.sha256(csv_text.encode("utf-8")).hexdigest(),
+        sha256=file_sha256(csv_text),
         options=options,
         version=version,
     )
