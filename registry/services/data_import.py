@@ -199,9 +199,9 @@ def data_import_apply(
     is still exactly what was previewed: the preview's state (each record's stored rows and
     their versions, the dictionary version, the day) must hold when the import starts, or
     nothing is written (ImportChanged), and each batch locks its records and checks them
-    against it before writing. Only a record saved by someone else between two batches can stop
-    the import halfway (ImportStopped): the batches before it stay, and importing the same file
-    again shows what they wrote as unchanged."""
+    against it before writing. Only a record someone else saves or locks between two batches can
+    stop the import halfway (ImportStopped): the batches before it stay, and importing the same
+    file again shows what they wrote as unchanged."""
     reason = reason.strip() or "Imported with the Data Import Tool"
     version = current_dictionary_version()
     record_field = version.dictionary.record_id_field.name
